@@ -1,0 +1,62 @@
+"""The fully resolved job a backend executes, and what it hands back.
+
+A job is plain data: it names its snapshot and inputs both by local path (for backends on
+this machine) and by store manifest (for backends that fetch from the store, such as a
+cluster worker), so any backend can run it without asking the core anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amlrun.spec.model import Environment, Module
+
+#: a stored tree: relative path ("" for a single file) -> [content hash, size, mode]
+Entries = dict[str, list]
+
+
+@dataclass(frozen=True)
+class JobInput:
+    """Data bound to an input port."""
+
+    name: str
+    path: Path | None  # where it is on this machine (None: only in the store)
+    entries: Entries  # its content, as stored (a file has the single entry "")
+    is_file: bool
+
+
+@dataclass(frozen=True)
+class Job:
+    step: str  # step name, for logs and messages
+    key: str  # the step key (see amlrun.engine.key)
+    module: Module
+    params: dict[str, Any]  # resolved parameter values; None means "no value"
+    snapshot_dir: Path | None  # the snapshot on this machine (read it, never write it)
+    snapshot_entries: Entries  # the snapshot as stored
+    inputs: dict[str, JobInput]
+    outputs: tuple[str, ...]  # output port names the command must produce
+    environment: Environment
+    store_url: str  # where outputs go (an fsspec URL or local folder)
+    env_vars: dict[str, str] = field(default_factory=dict)
+    timeout_s: float | None = None
+    stream_logs: bool = False  # echo the command's output live
+
+    def argv(self, paths: dict[str, str]) -> list[str]:
+        """The command line, with ``paths`` giving each input/output its location."""
+        from amlrun.spec.render import render
+
+        values: dict[str, Any] = dict(self.params)
+        values.update(paths)
+        return render(self.module, values).argv
+
+
+@dataclass(frozen=True)
+class JobResult:
+    exit_code: int
+    duration_s: float
+    outputs: dict[str, Entries]  # produced outputs, already written to the store's blobs
+    log: bytes = b""  # combined stdout/stderr
+    backend: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)

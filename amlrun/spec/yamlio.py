@@ -1,0 +1,103 @@
+"""YAML loading that remembers where every key came from.
+
+Mappings load as :class:`LineDict` and sequences as :class:`LineList`; both carry the
+1-based line of the node (``.line``) and of each key or item (``.lines``), so errors and
+warnings can name the line. ``version``-like keys keep their raw text (``01`` stays ``01``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from amlrun.errors import SpecError
+
+try:  # the C parser is several times faster; constructors stay in Python so lines survive
+    _Base = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how pyyaml was built
+    _Base = yaml.SafeLoader
+
+RAW_TEXT_KEYS = frozenset({"version", "moduleVersion"})
+
+
+class LineDict(dict):
+    line: int | None = None
+    lines: dict
+
+
+class LineList(list):
+    line: int | None = None
+    lines: dict
+
+
+class _Loader(_Base):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    out = LineDict()
+    out.line = node.start_mark.line + 1
+    out.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (list, dict)):
+            raise SpecError(
+                "a mapping key must be a plain value",
+                file=getattr(loader, "name", None),
+                line=key_node.start_mark.line + 1,
+            )
+        if (
+            key in RAW_TEXT_KEYS
+            and isinstance(value_node, yaml.ScalarNode)
+            and value_node.value != ""
+        ):
+            value = value_node.value
+        else:
+            value = loader.construct_object(value_node, deep=True)
+        out[key] = value
+        out.lines[key] = key_node.start_mark.line + 1
+    return out
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    out = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    out.line = node.start_mark.line + 1
+    out.lines = {i: child.start_mark.line + 1 for i, child in enumerate(node.value)}
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def loads(text: str, file: str | Path = "<string>") -> object:
+    """Parse YAML text; a syntax error becomes a SpecError naming file and line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - safe loader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or str(exc)
+        raise SpecError(
+            f"invalid YAML: {problem}",
+            file=file,
+            line=line,
+            fix="check indentation and put a space after every ':' and ',' in flow lists",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"invalid YAML: {exc}", file=file) from None
+
+
+def load(path: str | Path) -> object:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SpecError("file not found", file=path, fix="check the path") from None
+    except UnicodeDecodeError:
+        raise SpecError("not a UTF-8 text file", file=path) from None
+    except IsADirectoryError:
+        raise SpecError("is a folder, not a spec file", file=path) from None
+    return loads(text, path)

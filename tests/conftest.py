@@ -1,0 +1,19 @@
+"""Shared pytest setup. Real-server fixtures live in tests/fixtures/ (one module each)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+# fixture modules for real servers; each skips with the reason printed when it cannot start
+pytest_plugins: list[str] = []
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    return CORPUS
