@@ -1,0 +1,12 @@
+"""Entry point of the ``amlrun`` group: registers the Dask backend with amlrun's plugin manager."""
+
+from __future__ import annotations
+
+from amlrun.backends.base import Backend
+from amlrun.backends.hookspecs import hookimpl
+from amlrun_dask.backend import DaskBackend
+
+
+@hookimpl
+def amlrun_backends() -> list[type[Backend]]:
+    return [DaskBackend]
