@@ -23,11 +23,17 @@ def hash_bytes(data: bytes) -> str:
 
 
 def hash_file(path: str | os.PathLike) -> str:
-    """xxh3_128 of a file's bytes, read in large chunks into one reused buffer."""
-    h = xxhash.xxh3_128()
-    buf = bytearray(_BUF)
-    view = memoryview(buf)
+    """xxh3_128 of a file's bytes.
+
+    A small file is read in one call; a big one in large chunks into one reused buffer, which
+    is allocated only then: zeroing 8 MB per small file made a cold snapshot 4x slower.
+    """
     with open(path, "rb", buffering=0) as f:
+        if os.fstat(f.fileno()).st_size < _BUF:
+            return xxhash.xxh3_128_hexdigest(f.read())  # read() reads to the end
+        h = xxhash.xxh3_128()
+        buf = bytearray(_BUF)
+        view = memoryview(buf)
         while n := f.readinto(buf):
             h.update(view[:n])
     return h.hexdigest()
