@@ -103,9 +103,8 @@ class Diagnostics:
                 continue
             line = line_of(mapping, key)
             field = f"{where}.{key}" if where else str(key)
-            guess = lowered.get(str(key).lower()) or next(
-                iter(difflib.get_close_matches(str(key), known, n=1, cutoff=0.7)), None
-            )
+            close = difflib.get_close_matches(str(key).lower(), list(lowered), n=1, cutoff=0.7)
+            guess = lowered[close[0]] if close else None
             hint = f" (did you mean '{guess}'?)" if guess else ""
             self.warn(f"unknown key '{key}' is ignored{hint}", file=file, line=line, field=field)
 

@@ -214,9 +214,10 @@ class Code:
     source folder's contents into the snapshot root (``additionalIncludes: [../../../]``).
     ``missing`` is set when the folder named by the spec does not exist (the corpus ships
     specs without their scripts): loading works, running says which folder is missing.
+    ``root`` is None for an inline pipeline command without ``code``: an empty snapshot.
     """
 
-    root: Path
+    root: Path | None
     includes: tuple[tuple[Path, str], ...] = ()
     missing: str | None = None
 

@@ -1,0 +1,257 @@
+"""The local backend: run a step's command as a subprocess on this machine.
+
+``python`` in a command means the interpreter amlrun runs on (a shim folder first on PATH),
+unless the environment asks for pip/conda packages: then a virtualenv is built once per
+environment hash in the user's cache folder and reused across runs and repositories.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from amlrun.backends.base import Availability, Backend
+from amlrun.backends.hookspecs import hookimpl
+from amlrun.backends.job import Job, JobResult
+from amlrun.errors import AmlrunError, SpecError
+from amlrun.hashing import hash_json
+from amlrun.spec.model import Environment
+
+#: conda packages a virtualenv provides itself
+_CONDA_BUILTIN = {"python", "pip", "setuptools", "wheel"}
+
+
+def interpreter_identity() -> str:
+    """What 'the current interpreter' means for the step key (shared with cluster workers)."""
+    v = sys.version_info
+    return f"python{v.major}.{v.minor}-{sys.platform}-{platform.machine()}"
+
+
+def user_cache_dir() -> Path:
+    base = os.environ.get("AMLRUN_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    return Path(base) / "amlrun" if base else Path.home() / ".cache" / "amlrun"
+
+
+def pip_requirements(env: Environment) -> list[str]:
+    """The pip packages an environment asks for; conda-only packages are an error."""
+    reqs = list(env.pip)
+    if env.conda is None:
+        return reqs
+    if "missing_file" in env.conda:
+        raise SpecError(f"conda file {env.conda['missing_file']} does not exist",
+                        field="environment", fix="create it or fix the path in the spec")  # fmt: skip
+    conda_only = []
+    for dep in env.conda.get("dependencies") or []:
+        if isinstance(dep, dict):
+            reqs.extend(str(p) for p in dep.get("pip") or [])
+        else:
+            name = str(dep).split("=")[0].split("<")[0].split(">")[0].strip()
+            if name.lower() not in _CONDA_BUILTIN:
+                conda_only.append(str(dep))
+    if conda_only:
+        raise SpecError(
+            "conda-only packages cannot be installed into a local virtualenv: "
+            + ", ".join(conda_only),
+            file=env.conda_file,
+            field="dependencies",
+            fix="move them to the pip: section, or run the step with --backend docker",
+        )
+    return reqs
+
+
+def _needs_venv(env: Environment) -> bool:
+    return env.kind in ("conda", "pip") or (env.kind == "image" and env.conda is not None)
+
+
+def ensure_venv(env: Environment) -> Path:
+    """A virtualenv with the environment's pip packages, built once per environment hash."""
+    reqs = pip_requirements(env)
+    digest = hash_json({"reqs": reqs, "python": interpreter_identity()})[:16]
+    venv = user_cache_dir() / "venvs" / digest
+    done = venv / ".amlrun-ready"
+    if done.exists():
+        return venv / "bin"
+    tmp = venv.with_name(f"{digest}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(tmp)],
+                   check=True, capture_output=True)  # fmt: skip
+    if reqs:
+        proc = subprocess.run(
+            [str(tmp / "bin" / "python"), "-m", "pip", "install", "-q", *reqs],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise AmlrunError(
+                f"could not build the environment ({', '.join(reqs)}):\n{proc.stderr[-2000:]}"
+            )
+    (tmp / ".amlrun-ready").write_text("\n".join(reqs))
+    try:
+        os.replace(tmp, venv)
+    except OSError:  # built concurrently by another run: use theirs
+        shutil.rmtree(tmp, ignore_errors=True)
+    # the venv's scripts name their own path; fix the moved location once
+    return venv / "bin"
+
+
+def _shim_dir() -> Path:
+    """A folder whose ``python``/``python3`` are the interpreter amlrun runs on."""
+    d = user_cache_dir() / "shims" / hash_json(sys.executable)[:12]
+    if not (d / "python").exists():
+        d.mkdir(parents=True, exist_ok=True)
+        for name in ("python", "python3"):
+            tmp = d / f".{name}.{os.getpid()}"
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(sys.executable)
+            os.replace(tmp, d / name)
+    return d
+
+
+def bin_dir_for(env: Environment) -> Path:
+    return ensure_venv(env) if _needs_venv(env) else _shim_dir()
+
+
+def run_prepared(
+    job: Job,
+    workdir: Path,
+    inputs: dict[str, Path],
+    outputs: dict[str, Path],
+    cancel: threading.Event | None = None,
+    *,
+    log_file: BinaryIO | None = None,
+) -> tuple[int, bytes, float]:
+    """Run ``job``'s command in a prepared folder; returns (exit code, log bytes, seconds).
+
+    Output folders (and parents of file outputs) are created first, as Azure ML does.
+    """
+    for name, path in outputs.items():
+        port = job.module.output(name)
+        (path.parent if port is not None and port.is_file else path).mkdir(
+            parents=True, exist_ok=True
+        )
+    paths: dict[str, Any] = {k: str(v) for k, v in {**inputs, **outputs}.items()}
+    argv = job.argv(paths)
+    env = dict(os.environ)
+    env.update(dict(job.environment.variables))
+    env.update(job.env_vars)
+    env["PATH"] = f"{bin_dir_for(job.environment)}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    start = time.perf_counter()
+    chunks: list[bytes] = []
+    try:
+        proc = subprocess.Popen(
+            argv, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+    except FileNotFoundError:
+        msg = f"command not found: {argv[0]}\n".encode()
+        return 127, msg, time.perf_counter() - start
+    stopper = _watch(proc, cancel, job.timeout_s)
+    assert proc.stdout is not None
+    for chunk in iter(lambda: proc.stdout.read1(65536), b""):
+        chunks.append(chunk)
+        if log_file is not None:
+            log_file.write(chunk)
+            log_file.flush()
+        if job.stream_logs:
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+    code = proc.wait()
+    stopper.set()
+    if code < 0 and job.timeout_s and time.perf_counter() - start >= job.timeout_s:
+        chunks.append(f"\namlrun: timed out after {job.timeout_s} s\n".encode())
+    return code, b"".join(chunks), time.perf_counter() - start
+
+
+def _watch(proc: subprocess.Popen, cancel: threading.Event | None, timeout: float | None):
+    """Kill the command's process group on Ctrl-C (cancel) or timeout."""
+    done = threading.Event()
+    deadline = time.monotonic() + timeout if timeout else None
+
+    def loop() -> None:
+        while not done.wait(0.05):
+            expired = deadline is not None and time.monotonic() > deadline
+            if (cancel is not None and cancel.is_set()) or expired:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    if proc.poll() is None:
+                        time.sleep(0.5)
+                        os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                return
+
+    threading.Thread(target=loop, daemon=True).start()
+    return done
+
+
+class LocalBackend(Backend):
+    """Runs commands as subprocesses of amlrun, in a copy of the snapshot."""
+
+    name = "local"
+    description = "subprocess on this machine (current interpreter or a cached virtualenv)"
+
+    def availability(self) -> Availability:
+        return Availability(True, f"{interpreter_identity()} at {sys.executable}")
+
+    def environment_identity(self, env: Environment) -> str:
+        if _needs_venv(env):
+            return f"venv:{hash_json(pip_requirements(env))[:16]}:{interpreter_identity()}"
+        return interpreter_identity()
+
+    def execute(self, job: Job, cancel: Any = None) -> JobResult:
+        from amlrun.cache.store import open_store
+
+        workspace = Path(self.options.get("workspace") or Path.cwd())
+        store = open_store(job.store_url, workspace)
+        root = Path(self.options.get("tmp") or workspace / ".amlrun" / "tmp")
+        work = prepare_workdir(job, store, root)
+        try:
+            outputs = {name: work / "outputs" / name for name in job.outputs}
+            inputs = {n: work / "inputs" / n if i.path is None else i.path
+                      for n, i in job.inputs.items()}  # fmt: skip
+            code, log, seconds = run_prepared(job, work / "code", inputs, outputs, cancel)
+            produced = {}
+            if code == 0:
+                for name, path in outputs.items():
+                    produced[name] = store.put_tree(path)[0] if path.exists() else {}
+            return JobResult(code, seconds, produced, log, backend=self.name)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def prepare_workdir(job: Job, store: Any, root: Path) -> Path:
+    """A fresh folder with ``code/`` (a copy of the snapshot) and store-only ``inputs/``."""
+    import tempfile
+
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{job.step.replace('/', '_')[:40]}-", dir=root))
+    code = work / "code"
+    code.mkdir()
+    for rel, (digest, _size, mode) in job.snapshot_entries.items():
+        dest = code / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        src = job.snapshot_dir / rel if job.snapshot_dir is not None else None
+        if src is not None and src.is_file():
+            shutil.copyfile(src, dest)
+        else:
+            dest.write_bytes(store.get_bytes(digest))
+        os.chmod(dest, mode)
+    for name, inp in job.inputs.items():
+        if inp.path is None:
+            store.materialize(inp.entries, work / "inputs" / name, inp.is_file)
+    return work
+
+
+@hookimpl
+def amlrun_backends() -> list[type[Backend]]:
+    return [LocalBackend]

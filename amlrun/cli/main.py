@@ -1,0 +1,82 @@
+"""The ``amlrun`` command. Subcommands are imported only when invoked (start-up is hot)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from amlrun.errors import AmlrunError
+
+#: command name -> "module:attribute"; one file per command, like doit
+COMMANDS = {
+    "run": "amlrun.cli.run:run",
+    "status": "amlrun.cli.status:status",
+    "runs": "amlrun.cli.runs:runs",
+    "backends": "amlrun.cli.backends:backends",
+    "cache": "amlrun.cli.cache:cache",
+}
+MODULE_COMMANDS = {
+    "validate": "amlrun.cli.module_validate:validate",
+    "show": "amlrun.cli.module_show:show",
+    "run": "amlrun.cli.module_run:run",
+}
+
+
+class LazyGroup(click.Group):
+    def __init__(self, *args, lazy: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.lazy, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            mod, attr = self.lazy[name].split(":")
+            return getattr(importlib.import_module(mod), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS)
+@click.version_option(package_name="amlrun")
+def cli() -> None:
+    """Run Azure ML modules and pipelines locally, incrementally."""
+
+
+@cli.group(cls=LazyGroup, lazy=MODULE_COMMANDS)
+def module() -> None:
+    """Validate, inspect and run single modules (components)."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="amlrun", standalone_mode=False)
+    except AmlrunError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+def parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
+    """``NAME=VALUE`` options; names may contain spaces (v1 'Trained model=...')."""
+    from amlrun.errors import SpecError
+
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise SpecError(f"{option} '{pair}' is not NAME=VALUE", fix=f"write {option} 'name=value'")
+        out[name.strip()] = value
+    return out

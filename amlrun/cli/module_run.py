@@ -1,0 +1,44 @@
+"""``amlrun module run SPEC``: run one module locally and exit with its status."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command()
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.option("--input", "-i", "inputs", multiple=True, metavar="NAME=PATH", help="Bind an input.")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Set a parameter.")
+@click.option("--output", "-o", "outputs", multiple=True, metavar="NAME=PATH", help="Where an output goes.")
+@click.option("--quiet", "-q", is_flag=True, help="Do not stream the command's output.")
+def run(spec: str, inputs, params, outputs, quiet: bool) -> None:
+    """Stage SPEC's snapshot into a run folder and run its command here."""
+    from amlrun.cli.main import parse_pairs
+    from amlrun.errors import Diagnostics
+    from amlrun.runs.module_run import print_warning, run_module
+    from amlrun.spec.load import load_module
+
+    diags = Diagnostics()
+    module = load_module(spec, diags)
+    for w in diags.warnings:
+        print_warning(str(w))
+    values = {
+        **parse_pairs(params, "--param"),
+        **parse_pairs(inputs, "--input"),
+        **parse_pairs(outputs, "--output"),
+    }
+    for name in parse_pairs(inputs, "--input"):
+        if module.port(name) is None:
+            from amlrun.errors import SpecError
+
+            ports = ", ".join(repr(p.name) for p in module.inputs) or "none"
+            raise SpecError(f"module has no input port '{name}'", file=spec,
+                            fix=f"use one of: {ports}")  # fmt: skip
+    result = run_module(module, values, stream=not quiet, warn=print_warning)
+    status = "succeeded" if result.ok else f"failed with exit code {result.exit_code}"
+    click.echo(f"amlrun: {module.name} {status} in {result.duration_s:.2f} s; log: {result.log}", err=True)
+    for name, path in result.outputs.items():
+        click.echo(f"  output {name}: {path}", err=True)
+    sys.exit(result.exit_code)

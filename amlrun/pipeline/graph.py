@@ -1,0 +1,82 @@
+"""DAG checks shared by every pipeline source: ordering, cycles, dangling wiring, types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from amlrun.errors import SpecError
+from amlrun.pipeline.model import Step
+
+_FOLDERISH = {"uri_folder", "anydirectory", "mltable", "mlflow_model", "custom_model", "path"}
+_FILEISH = {"uri_file", "anyfile"}
+
+
+def order_steps(steps: dict[str, Step], source: Path) -> dict[str, Step]:
+    """Steps in dependency order; a cycle or an unknown upstream is an error."""
+    for step in steps.values():
+        for name, b in step.bindings.items():
+            if b.kind != "step":
+                continue
+            up = steps.get(b.step)
+            if up is None:
+                raise SpecError(
+                    f"input '{name}' of step '{step.name}' refers to unknown step '{b.step}'",
+                    file=source, line=b.line or step.line, field=f"jobs.{step.name}.inputs.{name}",
+                    fix="use one of: " + ", ".join(sorted(steps)),
+                )  # fmt: skip
+            if up.module is not None and up.module.output(b.output) is None:
+                outs = ", ".join(o.name for o in up.module.outputs) or "none"
+                raise SpecError(
+                    f"step '{b.step}' has no output '{b.output}'",
+                    file=source, line=b.line or step.line, field=f"jobs.{step.name}.inputs.{name}",
+                    fix=f"use one of its outputs: {outs}",
+                )  # fmt: skip
+            if step.module is not None and up.module is not None:
+                _check_types(step, name, up, b.output, source, b.line)
+    ordered: dict[str, Step] = {}
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = " -> ".join([*trail[trail.index(name) :], name])
+            raise SpecError(f"the pipeline has a cycle: {cycle}", file=source,
+                            line=steps[name].line, field=f"jobs.{name}",
+                            fix="remove one of the bindings in the cycle")  # fmt: skip
+        state[name] = 1
+        for up in sorted(steps[name].upstream()):
+            visit(up, [*trail, name])
+        state[name] = 2
+        ordered[name] = steps[name]
+
+    for name in steps:
+        visit(name, [])
+    return ordered
+
+
+def _kind(type_: str) -> str:
+    t = type_.lower()
+    if t in _FILEISH or t.endswith("file"):
+        return "file"
+    if t in _FOLDERISH:
+        return "any-folder"
+    return t  # a specific v1 data type such as DataFrameDirectory
+
+
+def _check_types(step: Step, name: str, up: Step, output: str, source: Path, line) -> None:
+    port = step.module.port(name)
+    out = up.module.output(output)
+    if port is None or out is None:
+        return
+    a, b = _kind(out.type), _kind(port.type)
+    if a == b or "|" in port.type:
+        return
+    folders = {"any-folder"}
+    if (a in folders and b != "file") or (b in folders and a != "file"):
+        return
+    raise SpecError(
+        f"type mismatch: {up.name}.{output} is {out.type} but {step.name}.{name} expects {port.type}",
+        file=source, line=line or step.line, field=f"jobs.{step.name}.inputs.{name}",
+        fix="bind an output of a matching type, or change the port type",
+    )  # fmt: skip

@@ -1,0 +1,66 @@
+"""Load a pipeline from v2 YAML, v1 YAML or a Python file with an ``@amlrun.pipeline``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from amlrun.errors import Diagnostics, SpecError
+from amlrun.pipeline.graph import order_steps
+from amlrun.pipeline.model import Pipeline, PipelineOutput
+from amlrun.spec import yamlio
+from amlrun.spec.detect import kind_of
+
+
+def load_pipeline(
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    diags: Diagnostics | None = None,
+    config: dict[str, Any] | None = None,
+) -> Pipeline:
+    """``overrides`` are pipeline input values (``--set inputs.x=V``)."""
+    path = Path(path).resolve()
+    diags = diags if diags is not None else Diagnostics()
+    overrides = overrides or {}
+    config = config or {}
+    if path.suffix == ".py":
+        from amlrun.dsl.builder import pipeline_from_file
+
+        return pipeline_from_file(path, overrides)
+    doc = yamlio.load(path)
+    kind = kind_of(doc, path)
+    if kind != "pipeline":
+        raise SpecError(f"not a pipeline (looks like: {kind})", file=path,
+                        fix="give a v2 pipeline job (type: pipeline, jobs:) or a v1 pipeline YAML "
+                        "(pipeline: {steps:})")  # fmt: skip
+    if isinstance(doc.get("pipeline"), dict):
+        from amlrun.pipeline.v1 import load_v1_pipeline
+
+        name, steps, inputs, compute = load_v1_pipeline(
+            doc, path, overrides, diags, dict(config.get("datastores") or {})
+        )
+        return Pipeline(name=name, source=path, steps=order_steps(steps, path), inputs=inputs,
+                        default_compute=compute)  # fmt: skip
+    from amlrun.pipeline.v2 import V2Loader
+
+    loader = V2Loader(diags, {})
+    inputs, promoted, outputs_spec, settings = loader.load(doc, path, overrides)
+    loader.resolve_aliases()
+    outputs = {}
+    for name, (step, output) in promoted.items():
+        spec = outputs_spec.get(name) or {}
+        p = spec.get("path") if isinstance(spec, dict) else None
+        local = None
+        if p and "://" not in str(p) and not str(p).startswith("azureml:"):
+            local = str((path.parent / str(p)).resolve())
+        outputs[name] = PipelineOutput(step, output, local)
+    return Pipeline(
+        name=str(doc.get("name") or doc.get("display_name") or path.parent.name),
+        source=path,
+        steps=order_steps(loader.steps, path),
+        outputs=outputs,
+        inputs=inputs,
+        force_rerun=bool(settings.get("force_rerun", False)),
+        continue_on_step_failure=settings.get("continue_on_step_failure", True) is not False,
+        default_compute=settings.get("default_compute") or doc.get("compute"),
+    )

@@ -1,0 +1,178 @@
+"""v1 pipeline YAML (``az ml run submit-pipeline -y``): PythonScriptStep and friends.
+
+Each step becomes a module built on the fly: ``python <script_name> <arguments>`` in
+``source_directory``, with ``input:``/``output:``/``parameter:`` tokens as placeholders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from amlrun.errors import Diagnostics, SpecError, line_of
+from amlrun.pipeline.model import NONE, Binding, Step
+from amlrun.spec import yamlio
+from amlrun.spec.common import conda_environment, read_conda
+from amlrun.spec.model import Code, Command, Environment, Module, Parameter, Port, Ref, Text
+
+PIPELINE_KEYS = {"name", "description", "parameters", "data_references", "default_compute",
+                 "steps"}  # fmt: skip
+STEP_KEYS = {"type", "name", "compute", "script_name", "source_directory", "runconfig",
+             "allow_reuse", "arguments", "parameters", "inputs", "outputs", "side_inputs",
+             "parallel_run_config", "hash_paths", "runconfig_parameters"}  # fmt: skip
+_TYPES = {"string": "string", "int": "integer", "float": "number", "bool": "boolean"}
+
+
+def load_v1_pipeline(
+    doc: dict, path: Path, overrides: dict[str, Any], diags: Diagnostics,
+    datastores: dict[str, str],
+) -> tuple[str, dict[str, Step], dict[str, Any], str | None]:  # fmt: skip
+    body = doc["pipeline"]
+    diags.unknown_keys(body, PIPELINE_KEYS, file=path, where="pipeline")
+    params: dict[str, tuple[str, Any]] = {}
+    for name, spec in (body.get("parameters") or {}).items():
+        spec = spec if isinstance(spec, dict) else {"default": spec}
+        ptype = _TYPES.get(str(spec.get("type", "string")).lower(), "string")
+        value = overrides.get(name, spec.get("default"))
+        params[name] = (ptype, value)
+    refs: dict[str, Binding] = {}
+    for name, spec in (body.get("data_references") or {}).items():
+        refs[name] = _data_reference(spec or {}, path, datastores, line_of(body["data_references"], name))
+    steps_doc = body.get("steps")
+    if not isinstance(steps_doc, dict) or not steps_doc:
+        raise SpecError("the pipeline has no steps", file=path, line=line_of(body),
+                        field="pipeline.steps", fix="add steps: {Name: {type: PythonScriptStep, ...}}")  # fmt: skip
+    producers: dict[str, tuple[str, str]] = {}  # destination name -> (step, output)
+    for key, step in steps_doc.items():
+        for oname, ospec in (step.get("outputs") or {}).items():
+            dest = (ospec or {}).get("destination", oname) if isinstance(ospec, dict) else oname
+            producers[str(dest)] = (str(key), str(oname))
+    steps: dict[str, Step] = {}
+    for key, step in steps_doc.items():
+        steps[str(key)] = _step(str(key), step, path, params, refs, producers, diags,
+                                body.get("default_compute"))  # fmt: skip
+    name = str(body.get("name") or body.get("description") or path.stem)
+    return name, steps, {k: v for k, (_, v) in params.items()}, body.get("default_compute")
+
+
+def _data_reference(spec: dict, path: Path, datastores: dict[str, str], line) -> Binding:
+    if "dataset_name" in spec:
+        return Binding("cloud", f"dataset '{spec['dataset_name']}' is an Azure ML dataset; "
+                       "map it with [tool.amlrun.datasets] to a local path", line=line)  # fmt: skip
+    store = spec.get("datastore")
+    rel = spec.get("path_on_datastore", "")
+    if store in datastores:
+        base = datastores[store]
+        if "://" in base:
+            return Binding("path", f"{base.rstrip('/')}/{rel}", line=line)
+        return Binding("path", str((Path(base) / rel).resolve()), line=line)
+    return Binding("cloud", f"datastore '{store}' is not mapped to a local folder; set "
+                   f"[tool.amlrun.datastores] {store} = \"path/or/url\"", line=line)  # fmt: skip
+
+
+def _step(key: str, step: dict, path: Path, params, refs, producers, diags, default_compute) -> Step:
+    line = getattr(step, "line", None)
+    diags.unknown_keys(step, STEP_KEYS, file=path, where=f"steps.{key}")
+    stype = str(step.get("type", "PythonScriptStep"))
+    where = f"pipeline.steps.{key}"
+    bindings: dict[str, Binding] = {}
+    ports: list[Port] = []
+    for iname, ispec in {**(step.get("inputs") or {}), **(step.get("side_inputs") or {})}.items():
+        src = (ispec or {}).get("source", iname) if isinstance(ispec, dict) else str(ispec)
+        ports.append(Port(str(iname), "uri_folder"))
+        iline = line_of(step.get("inputs") or {}, iname) or line
+        if src in producers:
+            up, out = producers[src]
+            bindings[str(iname)] = Binding("step", step=up, output=out, line=iline)
+        elif src in refs:
+            bindings[str(iname)] = refs[src]
+        else:  # not in this file: only a workspace dataset or an earlier run could provide it
+            bindings[str(iname)] = Binding(
+                "cloud", f"source '{src}' is neither a data reference nor a step output in this "
+                "file (on Azure ML it must be a registered dataset)", line=iline)  # fmt: skip
+    outputs = [Port(str(o), "uri_folder") for o in (step.get("outputs") or {})]
+    parameters: list[Parameter] = []
+    for pname, pspec in (step.get("parameters") or {}).items():
+        if isinstance(pspec, dict) and "source" in pspec:
+            src = pspec["source"]
+            if src not in params:
+                raise SpecError(f"parameter source '{src}' is not a pipeline parameter", file=path,
+                                line=line_of(step["parameters"], pname), field=f"{where}.parameters",
+                                fix="declare it under pipeline.parameters")  # fmt: skip
+            ptype, value = params[src]
+        else:
+            ptype, value = "string", pspec
+        parameters.append(Parameter(str(pname), ptype))
+        bindings[str(pname)] = NONE if value is None else Binding("literal", value)
+    items: list = []
+    for i, arg in enumerate(step.get("arguments") or []):
+        text = str(arg)
+        kind, _, ref = text.partition(":")
+        if kind in ("input", "output", "parameter", "side_input") and ref:
+            known = {p.name for p in (outputs if kind == "output" else ports)} | (
+                {p.name for p in parameters} if kind == "parameter" else set()
+            )
+            if ref not in known:
+                raise SpecError(f"argument '{text}' names no declared {kind}", file=path,
+                                line=line_of(step["arguments"], i) or line, field=f"{where}.arguments",
+                                fix=f"declare '{ref}' under the step's {kind}s")  # fmt: skip
+            items.append(Ref("output" if kind == "output" else "input", ref))
+        else:
+            items.append(Text(text))
+    blocked = None
+    src_dir = step.get("source_directory")
+    script = step.get("script_name")
+    env = Environment()
+    if stype == "PythonScriptStep":
+        if not script:
+            raise SpecError("a PythonScriptStep needs script_name", file=path, line=line,
+                            field=f"{where}.script_name", fix="add script_name: train.py")  # fmt: skip
+        command = Command("argv", (Text("python"), Text(str(script)), *items))
+        if step.get("runconfig"):
+            env = _runconfig_env(path.parent / str(step["runconfig"]))
+    elif stype == "ParallelRunStep":
+        prc = step.get("parallel_run_config")
+        cfg = {}
+        if prc and (path.parent / str(prc)).is_file():
+            cfg = (yamlio.load(path.parent / str(prc)) or {}).get("parallel_run_config") or {}
+            src_dir = src_dir or cfg.get("source_directory")
+        script = cfg.get("entry_script") or "entry.py"
+        command = Command("argv", (Text("python"), Text(str(script)), *items))
+        blocked = "ParallelRunStep (mini-batch) steps load and plan, but cannot run locally yet"
+    else:
+        command = Command("argv", tuple(items))
+        blocked = f"{stype} runs only on Azure ML"
+    root = (path.parent / str(src_dir)).resolve() if src_dir else path.parent
+    module = Module(
+        name=str(step.get("name") or key), version=None, command=command, environment=env,
+        code=Code(root=root, missing=None if root.is_dir() else str(src_dir)),
+        inputs=tuple(ports), outputs=tuple(outputs), parameters=tuple(parameters),
+        source=path, format="v1-pipeline", kind="parallel" if stype == "ParallelRunStep" else "command",
+    )  # fmt: skip
+    allow_reuse = step.get("allow_reuse", True)
+    return Step(
+        name=key, module=module, bindings=bindings, source=path, line=line,
+        compute=str(step.get("compute") or default_compute or "") or None,
+        force_rerun=allow_reuse is False or str(allow_reuse).lower() == "false", blocked=blocked,
+    )  # fmt: skip
+
+
+def _runconfig_env(path: Path) -> Environment:
+    if not path.is_file():
+        return Environment()
+    cfg = yamlio.load(path) or {}
+    env = cfg.get("environment") or {}
+    py = env.get("python") or {}
+    docker = env.get("docker") or {}
+    conda_file = py.get("condaDependenciesFile")
+    conda, missing = None, None
+    if conda_file:
+        cpath = path.parent / str(conda_file)
+        conda = read_conda(cpath, file=path, line=None, field="environment.python")
+        missing = None if conda is not None else cpath
+    image = docker.get("baseImage") if docker.get("enabled") else None
+    e = conda_environment(conda, conda_file, image, missing)
+    variables = tuple((str(k), str(v)) for k, v in (env.get("environmentVariables") or {}).items())
+    from dataclasses import replace
+
+    return replace(e, variables=variables)

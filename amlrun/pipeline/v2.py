@@ -1,0 +1,331 @@
+"""v2 pipeline jobs and pipeline components (and the 2021 preview syntax)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from amlrun.errors import Diagnostics, SpecError, line_of
+from amlrun.pipeline.model import NONE, Binding, Step
+from amlrun.spec import yamlio
+from amlrun.spec.model import Module
+
+_EXPR = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
+_PARENT_INPUT = re.compile(r"^(?:parent\.)?inputs\.(.+)$")
+_JOB_OUTPUT = re.compile(r"^(?:parents?\.)?jobs\.([^.]+)\.outputs\.(.+)$")
+_PARENT_OUTPUT = re.compile(r"^(?:parents?\.)?outputs\.(.+)$")
+_CLOUD = ("azureml:", "azureml://", "wasbs://", "wasb://", "abfss://", "adl://")
+_REMOTE = ("s3://", "gs://", "gcs://", "abfs://", "az://", "http://", "https://", "memory://")
+
+PIPELINE_KEYS = {
+    "$schema", "type", "name", "display_name", "description", "tags", "experiment_name",
+    "settings", "inputs", "outputs", "jobs", "compute", "version", "is_deterministic",
+    "identity", "properties",
+}  # fmt: skip
+NODE_KEYS = {
+    "type", "component", "inputs", "outputs", "compute", "resources", "distribution", "limits",
+    "services", "environment_variables", "code", "command", "environment", "name",
+    "display_name", "description", "tags", "is_deterministic", "settings", "identity",
+    "input_data", "mini_batch_size", "task", "retry_settings", "logging_level",
+    "max_concurrency_per_instance", "mini_batch_error_threshold", "error_threshold",
+    "partition_keys", "properties", "queue_settings", "experiment_name", "$schema",
+    "additional_includes", "trial", "search_space", "objective", "sampling_algorithm",
+}  # fmt: skip
+SETTINGS_KEYS = {"default_compute", "default_datastore", "continue_on_step_failure",
+                 "force_rerun", "datastore", "on_init", "on_finalize"}  # fmt: skip
+
+
+class V2Loader:
+    """Flattens one pipeline file (and the pipeline components it nests) into steps."""
+
+    def __init__(self, diags: Diagnostics, module_cache: dict[Path, Module]) -> None:
+        self.diags = diags
+        self.modules = module_cache
+        self.steps: dict[str, Step] = {}
+        #: "prefix/node" of a nested pipeline -> its outputs -> (inner step, output)
+        self.aliases: dict[str, dict[str, tuple[str, str]]] = {}
+
+    # ------------------------------------------------------------------ pipeline level
+    def load(
+        self, doc: dict, path: Path, overrides: dict[str, Any], prefix: str = "",
+        parent: dict[str, Binding] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, tuple[str, str]], dict[str, dict], dict]:  # fmt: skip
+        """Returns (effective inputs, promoted outputs, pipeline output specs, settings)."""
+        self.diags.unknown_keys(doc, PIPELINE_KEYS, file=path)
+        settings = doc.get("settings") or {}
+        if isinstance(settings, dict):
+            self.diags.unknown_keys(settings, SETTINGS_KEYS, file=path, where="settings")
+        declared = doc.get("inputs") or {}
+        inputs: dict[str, Binding] = {}
+        for name, raw in declared.items():
+            line = line_of(declared, name)
+            if parent is not None:
+                inputs[name] = parent.get(name) or self._declared_default(raw, path, line)
+            elif name in overrides:
+                inputs[name] = self._override(raw, overrides[name], path, line)
+            else:
+                inputs[name] = self._declared_default(raw, path, line)
+        if parent is None:
+            for name in overrides:
+                if name not in declared:
+                    raise SpecError(f"the pipeline has no input '{name}'", file=path,
+                                    field="inputs", fix="declare it, or use one of: "
+                                    + (", ".join(declared) or "none"))  # fmt: skip
+        jobs = doc.get("jobs")
+        if not isinstance(jobs, dict) or not jobs:
+            raise SpecError("the pipeline has no jobs", file=path, line=line_of(doc),
+                            field="jobs", fix="add jobs: {name: {component: ./x.yml, ...}}")  # fmt: skip
+        promoted: dict[str, tuple[str, str]] = {}
+        default_compute = settings.get("default_compute") or doc.get("compute")
+        for name, node in jobs.items():
+            if not isinstance(node, dict):
+                raise SpecError("a job must be a mapping", file=path, line=line_of(jobs, name),
+                                field=f"jobs.{name}", fix="give it component/command and inputs")  # fmt: skip
+            self._node(str(name), node, path, prefix, inputs, promoted, default_compute)
+        outputs_spec = {k: (v or {}) for k, v in (doc.get("outputs") or {}).items()}
+        effective = {k: (b.value if b.kind in ("literal", "path", "cloud") else None)
+                     for k, b in inputs.items()}  # fmt: skip
+        return effective, promoted, outputs_spec, settings
+
+    def _declared_default(self, raw: Any, path: Path, line: int | None) -> Binding:
+        if isinstance(raw, dict):
+            if "dataset" in raw:  # 2021 preview: {dataset: {local_path: ./data}}
+                ds = raw["dataset"]
+                local = ds.get("local_path") if isinstance(ds, dict) else ds
+                return self._data(str(local), path, line)
+            if raw.get("path") is not None:
+                return self._data(str(raw["path"]), path, line)
+            if raw.get("default") is not None:
+                return Binding("literal", raw["default"], line=line)
+            return NONE
+        return NONE if raw is None else Binding("literal", raw, line=line)
+
+    def _override(self, raw: Any, value: Any, path: Path, line: int | None) -> Binding:
+        is_data = isinstance(raw, dict) and (
+            "dataset" in raw or "path" in raw
+            or str(raw.get("type", "")).lower() not in ("", "string", "number", "integer", "boolean")
+        )  # fmt: skip
+        if is_data:
+            return self._data(str(value), Path.cwd() / "x", line)
+        return Binding("literal", value, line=line)
+
+    def _data(self, raw: str, path: Path, line: int | None) -> Binding:
+        if raw.startswith(_CLOUD):
+            return Binding("cloud", f"data {raw} is an Azure ML asset or datastore path", line=line)
+        if raw.startswith(_REMOTE):
+            return Binding("path", raw, line=line)
+        return Binding("path", str((path.parent / raw).resolve()), line=line)
+
+    # ------------------------------------------------------------------ nodes
+    def _node(
+        self, name: str, node: dict, path: Path, prefix: str, parent_inputs: dict[str, Binding],
+        promoted: dict[str, tuple[str, str]], default_compute: str | None,
+    ) -> None:  # fmt: skip
+        qname = f"{prefix}{name}"
+        line = getattr(node, "line", None)
+        self.diags.unknown_keys(node, NODE_KEYS, file=path, where=f"jobs.{name}")
+        ntype = str(node.get("type") or "command").lower()
+        bindings = {
+            k: self._binding(v, path, prefix, parent_inputs, line_of(node.get("inputs"), k))
+            for k, v in (node.get("inputs") or {}).items()
+        }
+        if ntype == "pipeline":
+            self._subpipeline(qname, node, path, bindings, line)
+            self._promote(node, qname, path, promoted, sub=True)
+            return
+        module, blocked = None, None
+        if ntype in ("command", "component", "parallel"):
+            module, blocked = self._module_for(node, path, bindings, line, name)
+        else:
+            blocked = f"'{ntype}' jobs run only on Azure ML"
+        output_paths = {}
+        for oname, ospec in (node.get("outputs") or {}).items():
+            if isinstance(ospec, dict) and ospec.get("path"):
+                p = str(ospec["path"])
+                if not p.startswith(_CLOUD + _REMOTE):
+                    output_paths[oname] = str((path.parent / p).resolve())
+        if module is not None:
+            self._check_bindings(module, bindings, path, name, line)
+        limits = node.get("limits") or {}
+        compute = node.get("compute") or default_compute
+        self.steps[qname] = Step(
+            name=qname, module=module, bindings=bindings, source=path, line=line,
+            compute=None if compute is None else str(compute),
+            output_paths=output_paths,
+            timeout_s=float(limits["timeout"]) if isinstance(limits, dict) and limits.get("timeout") else None,
+            env_vars={str(k): str(v) for k, v in (node.get("environment_variables") or {}).items()},
+            blocked=blocked,
+        )  # fmt: skip
+        self._promote(node, qname, path, promoted, sub=False)
+
+    def _promote(self, node: dict, qname: str, path: Path, promoted: dict, sub: bool) -> None:
+        for oname, ospec in (node.get("outputs") or {}).items():
+            if isinstance(ospec, str):
+                m = _EXPR.fullmatch(ospec.strip())
+                po = _PARENT_OUTPUT.match(m.group(1)) if m else None
+                if po is None:
+                    raise SpecError(f"cannot bind output to '{ospec}'", file=path,
+                                    line=line_of(node.get("outputs"), oname),
+                                    field=f"jobs.{qname}.outputs.{oname}",
+                                    fix="use ${{parent.outputs.<name>}}")  # fmt: skip
+                target = self.aliases[qname][oname] if sub else (qname, oname)
+                promoted[po.group(1)] = target
+
+    def _binding(self, raw: Any, path: Path, prefix: str, parent_inputs: dict[str, Binding],
+                 line: int | None) -> Binding:  # fmt: skip
+        if isinstance(raw, str):
+            m = _EXPR.fullmatch(raw.strip())
+            if m:
+                expr = m.group(1)
+                if pi := _PARENT_INPUT.match(expr):
+                    if pi.group(1) not in parent_inputs:
+                        raise SpecError(f"'{raw}' refers to an undeclared pipeline input", file=path,
+                                        line=line, fix="declare it under the pipeline's inputs: "
+                                        + (", ".join(parent_inputs) or "none declared"))  # fmt: skip
+                    b = parent_inputs[pi.group(1)]
+                    return Binding(b.kind, b.value, b.step, b.output, line)
+                if jo := _JOB_OUTPUT.match(expr):
+                    return Binding("step", step=f"{prefix}{jo.group(1)}", output=jo.group(2), line=line)
+                raise SpecError(f"cannot resolve '{raw}' locally", file=path, line=line,
+                                fix="use ${{parent.inputs.x}} or ${{parent.jobs.a.outputs.b}}")  # fmt: skip
+            if _EXPR.search(raw):  # an expression inside a longer literal
+                def sub(mm: re.Match) -> str:
+                    pi = _PARENT_INPUT.match(mm.group(1))
+                    b = parent_inputs.get(pi.group(1)) if pi else None
+                    if b is None or b.kind != "literal":
+                        raise SpecError(f"cannot resolve '{mm.group(0)}' inside '{raw}'", file=path,
+                                        line=line, fix="bind the whole value to one expression")  # fmt: skip
+                    return str(b.value)
+
+                return Binding("literal", _EXPR.sub(sub, raw), line=line)
+            return Binding("literal", raw, line=line)
+        if isinstance(raw, dict):
+            if "dataset" in raw or "path" in raw:
+                return self._declared_default(raw, path, line)
+            if "value" in raw:
+                return Binding("literal", raw["value"], line=line)
+            return NONE
+        return NONE if raw is None else Binding("literal", raw, line=line)
+
+    def _module_for(self, node: dict, path: Path, bindings: dict[str, Binding], line, name: str):
+        comp = node.get("component")
+        if isinstance(comp, str):
+            ref = comp[5:] if comp.startswith("file:") else comp
+            if ref.startswith(_CLOUD):
+                return None, f"component {ref} is an Azure ML asset; no local copy is registered"
+            spec = (path.parent / ref).resolve()
+            if spec not in self.modules:
+                from amlrun.spec.load import load_module
+
+                if not spec.is_file():
+                    raise SpecError(f"component file {ref} does not exist", file=path,
+                                    line=line_of(node, "component"), field=f"jobs.{name}.component",
+                                    fix="fix the path (relative to the pipeline file)")  # fmt: skip
+                self.modules[spec] = load_module(spec, self.diags)
+            return self.modules[spec], None
+        if isinstance(comp, dict):
+            from amlrun.spec.component import load_component
+
+            return load_component(comp, path, self.diags, base=path.parent), None
+        if str(node.get("type") or "").lower() == "parallel":
+            from amlrun.spec.component import load_component
+
+            return load_component({**node, "inputs": _declare(node, bindings)[0],
+                                   "outputs": _declare(node, bindings)[1]}, path, Diagnostics(),
+                                  base=path.parent), None  # fmt: skip
+        if "command" in node:
+            return _inline_module(node, path, bindings, name, self.diags), None
+        raise SpecError("the job has neither component nor command", file=path, line=line,
+                        field=f"jobs.{name}", fix="add component: ./x.yml or command: ...")  # fmt: skip
+
+    def _subpipeline(self, qname: str, node: dict, path: Path, bindings: dict[str, Binding],
+                     line) -> None:  # fmt: skip
+        comp = node.get("component")
+        if isinstance(comp, str):
+            ref = comp[5:] if comp.startswith("file:") else comp
+            if ref.startswith(_CLOUD):
+                raise SpecError(f"pipeline component {ref} is an Azure ML asset", file=path,
+                                line=line, fix="reference the pipeline component file instead")  # fmt: skip
+            sub_path = (path.parent / ref).resolve()
+            sub_doc = yamlio.load(sub_path)
+        elif isinstance(comp, dict):
+            sub_path, sub_doc = path, comp
+        else:
+            raise SpecError("a pipeline job needs component: ./pipeline_component.yml", file=path,
+                            line=line, field=f"jobs.{qname}")  # fmt: skip
+        _, promoted, _, _ = self.load(sub_doc, sub_path, {}, prefix=f"{qname}/", parent=bindings)
+        self.aliases[qname] = promoted
+
+    def _check_bindings(self, module: Module, bindings: dict[str, Binding], path: Path,
+                        name: str, line) -> None:  # fmt: skip
+        for k, b in bindings.items():
+            if module.port(k) is None and module.parameter(k) is None:
+                names = ", ".join(module.input_names) or "none"
+                raise SpecError(f"component '{module.name}' has no input '{k}'", file=path,
+                                line=b.line or line, field=f"jobs.{name}.inputs.{k}",
+                                fix=f"use one of: {names}")  # fmt: skip
+        for port in module.inputs:
+            if not port.optional and bindings.get(port.name, NONE).kind == "none":
+                raise SpecError(f"required input '{port.name}' of step '{name}' is not bound",
+                                file=path, line=line, field=f"jobs.{name}.inputs",
+                                fix=f"bind {port.name}: to data or an upstream output")  # fmt: skip
+
+    def resolve_aliases(self) -> None:
+        """Rewrite references to a nested pipeline's outputs to the inner step producing them."""
+        for qname, step in list(self.steps.items()):
+            changed = False
+            new = dict(step.bindings)
+            for k, b in step.bindings.items():
+                if b.kind == "step" and b.step in self.aliases:
+                    inner = self.aliases[b.step].get(b.output)
+                    if inner is None:
+                        raise SpecError(f"pipeline job '{b.step}' has no output '{b.output}'",
+                                        file=step.source, line=b.line,
+                                        fix="promote it with ${{parent.outputs.x}} in the component")  # fmt: skip
+                    new[k] = Binding("step", step=inner[0], output=inner[1], line=b.line)
+                    changed = True
+            if changed:
+                from dataclasses import replace
+
+                self.steps[qname] = replace(step, bindings=new)
+
+
+def _declare(node: dict, bindings: dict[str, Binding]) -> tuple[dict, dict]:
+    """Interface declarations inferred from an inline node's bound values."""
+    inputs: dict[str, Any] = {}
+    for k, b in bindings.items():
+        if b.kind in ("step", "path", "cloud"):
+            inputs[k] = {"type": "uri_folder"}
+        else:
+            v = b.value
+            t = ("boolean" if isinstance(v, bool) else "integer" if isinstance(v, int)
+                 else "number" if isinstance(v, float) else "string")  # fmt: skip
+            inputs[k] = {"type": t, "optional": b.kind == "none"}
+    outputs = {}
+    for k, spec in (node.get("outputs") or {}).items():
+        t = spec.get("type") if isinstance(spec, dict) else None
+        outputs[k] = {"type": t or "uri_folder"}
+    return inputs, outputs
+
+
+def _inline_module(node: dict, path: Path, bindings: dict[str, Binding], name: str,
+                   diags: Diagnostics) -> Module:  # fmt: skip
+    """A command written directly on a pipeline node (no component)."""
+    from amlrun.spec.component import load_component
+
+    inputs, outputs = _declare(node, bindings)
+    doc = {
+        "type": "command", "name": name, "command": node["command"], "inputs": inputs,
+        "outputs": outputs, "code": node.get("code"), "environment": node.get("environment"),
+        "is_deterministic": node.get("is_deterministic", True),
+    }  # fmt: skip
+    doc = {k: v for k, v in doc.items() if v is not None}
+    m = load_component(doc, path, diags, base=path.parent)
+    if "code" not in node:  # no code: the command runs in an empty folder, as on Azure ML
+        from dataclasses import replace
+
+        from amlrun.spec.model import Code
+
+        m = replace(m, code=Code(root=None))
+    return m

@@ -1,0 +1,93 @@
+"""Run records in SQLite (WAL): every run, every step's status, key, timing and why.
+
+Key components are kept per step so ``status`` can explain changes; snapshot file lists
+are stored once per tree hash.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, pipeline TEXT, source TEXT, started REAL, finished REAL, status TEXT
+);
+CREATE TABLE IF NOT EXISTS steps (
+  run_id TEXT, name TEXT, status TEXT, key TEXT, duration_s REAL, reason TEXT,
+  backend TEXT, log TEXT, components TEXT, PRIMARY KEY (run_id, name)
+);
+CREATE TABLE IF NOT EXISTS trees (hash TEXT PRIMARY KEY, files TEXT);
+CREATE INDEX IF NOT EXISTS steps_by_name ON steps (name);
+"""
+
+
+class RunDB:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(_SCHEMA)
+
+    def start_run(self, run_id: str, pipeline: str, source: str) -> None:
+        with self.conn:
+            self.conn.execute("INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running')",
+                              (run_id, pipeline, source, time.time()))  # fmt: skip
+
+    def finish_run(self, run_id: str, status: str) -> None:
+        with self.conn:
+            self.conn.execute("UPDATE runs SET finished = ?, status = ? WHERE id = ?",
+                              (time.time(), status, run_id))  # fmt: skip
+
+    def record_steps(self, run_id: str, rows: list[dict[str, Any]]) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, r["name"], r["status"], r.get("key"), r.get("duration_s"),
+                  r.get("reason"), r.get("backend"), r.get("log"),
+                  json.dumps(r.get("components")) if r.get("components") else None)
+                 for r in rows],
+            )  # fmt: skip
+
+    def record_tree(self, tree_hash: str, files: dict[str, str]) -> None:
+        with self.conn:
+            self.conn.execute("INSERT OR IGNORE INTO trees VALUES (?, ?)",
+                              (tree_hash, json.dumps(files)))  # fmt: skip
+
+    def tree_files(self, tree_hash: str) -> dict[str, str]:
+        row = self.conn.execute("SELECT files FROM trees WHERE hash = ?", (tree_hash,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def last_components(self, source: str) -> dict[str, dict]:
+        """The newest recorded key components of each step of the pipeline at ``source``."""
+        rows = self.conn.execute(
+            "SELECT s.name, s.components FROM steps s JOIN runs r ON r.id = s.run_id "
+            "WHERE r.source = ? AND s.components IS NOT NULL ORDER BY r.started",
+            (source,),
+        ).fetchall()
+        return {name: json.loads(c) for name, c in rows}
+
+    def runs(self, limit: int = 20) -> list[tuple]:
+        return self.conn.execute(
+            "SELECT id, pipeline, started, finished, status FROM runs ORDER BY started DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+
+    def run(self, run_id: str) -> tuple | None:
+        return self.conn.execute(
+            "SELECT id, pipeline, started, finished, status, source FROM runs WHERE id = ? OR id LIKE ?",
+            (run_id, f"{run_id}%"),
+        ).fetchone()
+
+    def steps(self, run_id: str) -> list[tuple]:
+        return self.conn.execute(
+            "SELECT name, status, key, duration_s, reason, backend, log FROM steps WHERE run_id = ? "
+            "ORDER BY rowid", (run_id,),
+        ).fetchall()  # fmt: skip
+
+    def close(self) -> None:
+        self.conn.close()

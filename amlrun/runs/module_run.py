@@ -1,0 +1,148 @@
+"""Run one module locally (``amlrun module run`` and ``Module.run``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from amlrun.backends.job import Job, JobInput
+from amlrun.errors import SpecError
+from amlrun.spec.model import Module
+from amlrun.spec.params import resolve_params
+from amlrun.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class ModuleResult:
+    exit_code: int
+    outputs: dict[str, Path]
+    log: Path
+    run_dir: Path
+    duration_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def split_values(module: Module, values: Mapping[str, Any]) -> tuple[dict, dict, dict]:
+    """Separate given values into input paths, parameter values and output paths."""
+    inputs, params, outputs = {}, {}, {}
+    for k, v in values.items():
+        if module.port(k) is not None:
+            inputs[k] = v
+        elif module.output(k) is not None:
+            outputs[k] = v
+        else:
+            params[k] = v
+    return inputs, params, outputs
+
+
+def check_inputs(module: Module, given: Mapping[str, Any]) -> dict[str, Path | None]:
+    out: dict[str, Path | None] = {}
+    for port in module.inputs:
+        raw = given.get(port.name)
+        if raw is None:
+            if not port.optional:
+                raise SpecError(
+                    f"required input '{port.name}' ({port.type}) has no value",
+                    file=module.source,
+                    field=f"inputs.{port.name}",
+                    fix=f"pass --input '{port.name}=PATH'",
+                )
+            out[port.name] = None
+            continue
+        path = Path(os.fspath(raw)).expanduser().resolve()
+        if not path.exists():
+            raise SpecError(
+                f"input '{port.name}' points at {path}, which does not exist",
+                field=f"inputs.{port.name}",
+                fix="pass an existing file or folder",
+            )
+        out[port.name] = path
+    return out
+
+
+def run_module(
+    module: Module,
+    values: Mapping[str, Any],
+    *,
+    workspace: Workspace | None = None,
+    stream: bool = False,
+    warn=None,
+) -> ModuleResult:
+    """Stage the snapshot into a run folder, run the command there, record its log."""
+    from amlrun.backends.local import run_prepared
+    from amlrun.hashing import StatCache
+    from amlrun.snapshot.tree import take_snapshot
+
+    if module.kind == "parallel":
+        raise SpecError("parallel components load and validate, but cannot run yet",
+                        file=module.source, field="type",
+                        fix="run the entry script as a command component for now")  # fmt: skip
+    ws = workspace or Workspace.find()
+    given_inputs, given_params, given_outputs = split_values(module, values)
+    params = resolve_params(module, given_params)
+    inputs = check_inputs(module, given_inputs)
+    if module.environment.kind in ("reference", "image", "build") and warn is not None:
+        warn(
+            f"environment {module.environment.describe()} is not available to a local run; "
+            "running on the current interpreter"
+            + (" with its conda pip packages" if module.environment.conda else "")
+        )
+    statcache = StatCache(ws.statcache_path)
+    snapshot = take_snapshot(module.code, statcache)
+    statcache.save()
+    run_dir = ws.dir / "runs" / new_run_id()
+    code_dir = run_dir / "code"
+    snapshot.stage(code_dir)
+    outputs = {
+        o.name: Path(os.fspath(given_outputs[o.name])).resolve()
+        if given_outputs.get(o.name) is not None
+        else run_dir / "outputs" / o.name
+        for o in module.outputs
+    }
+    job = Job(
+        step=module.name,
+        key="",
+        module=module,
+        params=params,
+        snapshot_dir=code_dir,
+        snapshot_entries=snapshot.entries(),
+        inputs={k: JobInput(k, v, {}, v.is_file()) for k, v in inputs.items() if v is not None},
+        outputs=tuple(outputs),
+        environment=module.environment,
+        store_url="",
+        stream_logs=stream,
+    )
+    present = {k: v for k, v in inputs.items() if v is not None}
+    # placeholders of optional inputs without a value render as "no value" (group dropped)
+    missing = dict.fromkeys((k for k, v in inputs.items() if v is None), None)
+    log_path = run_dir / "log.txt"
+    with open(log_path, "wb") as log:
+        code, _, seconds = run_prepared(
+            _with_missing(job, missing), code_dir, present, outputs, None, log_file=log
+        )
+    return ModuleResult(code, outputs, log_path, run_dir, seconds)
+
+
+def _with_missing(job: Job, missing: dict[str, None]) -> Job:
+    if not missing:
+        return job
+    from dataclasses import replace
+
+    return replace(job, params={**job.params, **missing})
+
+
+def print_warning(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)

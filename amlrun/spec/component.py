@@ -1,0 +1,220 @@
+"""Dict-style components: sdk-2.0 CommandComponent, CLI v2 command/parallel components and
+the 2021 preview syntax. They share one shape (``inputs``/``outputs`` mappings and a string
+command) and differ in placeholder style, environment and ``code`` spelling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from amlrun.errors import Diagnostics, SpecError, line_of
+from amlrun.spec.common import (
+    _plain,
+    check_refs,
+    conda_environment,
+    include_name,
+    make_input,
+    port_type,
+    read_conda,
+    sidecar_includes,
+)
+from amlrun.spec.model import Code, Command, Environment, Module, Parallel, Parameter, Port, Text
+from amlrun.spec.template import parse_shell
+
+V2_KEYS = {
+    "$schema", "type", "name", "version", "display_name", "description", "tags",
+    "is_deterministic", "inputs", "outputs", "command", "code", "environment",
+    "additional_includes", "distribution", "resources", "limits", "services", "compute",
+    "environment_variables", "task", "input_data", "mini_batch_size", "partition_keys",
+    "mini_batch_error_threshold", "logging_level", "max_concurrency_per_instance",
+    "retry_settings", "error_threshold", "id", "creation_context", "queue_settings",
+}  # fmt: skip
+SDK20_KEYS = {
+    "$schema", "name", "version", "display_name", "type", "description", "tags", "inputs",
+    "outputs", "command", "environment", "code", "is_deterministic", "successful_return_code",
+    "meta", "parallel", "hdinsight", "distribution", "launcher",
+}  # fmt: skip
+SDK20_TYPES = {"commandcomponent", "parallelcomponent", "distributedcomponent",
+               "pipelinecomponent", "hdinsightcomponent"}  # fmt: skip
+ENV_V2_KEYS = {"image", "conda_file", "build", "name", "version", "description", "tags",
+               "os_type", "inference_config", "$schema"}  # fmt: skip
+ENV_SDK20_KEYS = {"docker", "conda", "os", "name", "version"}
+
+
+def is_sdk20(doc: dict) -> bool:
+    return "sdk-2-0" in str(doc.get("$schema", "")) or (
+        str(doc.get("type", "")).lower() in SDK20_TYPES
+    )
+
+
+def load_component(doc: dict, path: Path, diags: Diagnostics, *, base: Path | None = None) -> Module:
+    """Load a component; ``base`` is the folder relative paths start from (inline components)."""
+    sdk20 = is_sdk20(doc)
+    style = "sdk20" if sdk20 else "v2"
+    base = base or path.parent
+    kind_raw = str(doc.get("type") or "command").lower()
+    diags.unknown_keys(doc, SDK20_KEYS if sdk20 else V2_KEYS, file=path)
+    if kind_raw in ("pipelinecomponent", "pipeline"):
+        raise SpecError("this is a pipeline, not a module", file=path, line=line_of(doc, "type"),
+                        field="type", fix="run it with 'amlrun run'")  # fmt: skip
+    parallel_kind = kind_raw in ("parallel", "parallelcomponent")
+    if kind_raw not in ("command", "component", "commandcomponent", "parallel",
+                        "parallelcomponent", "distributedcomponent"):  # fmt: skip
+        raise SpecError(f"component type '{doc.get('type')}' cannot run locally", file=path,
+                        line=line_of(doc, "type"), field="type",
+                        fix="use a command component")  # fmt: skip
+
+    ports, params = _interface(doc.get("inputs"), path, diags, "inputs")
+    outputs: list[Port] = []
+    outs = doc.get("outputs") or {}
+    if not isinstance(outs, dict):
+        raise SpecError("'outputs' must be a mapping", file=path, line=line_of(doc, "outputs"),
+                        field="outputs", fix="write outputs as 'name: {type: uri_folder}'")  # fmt: skip
+    for name, spec in outs.items():
+        spec = spec if isinstance(spec, dict) else {"type": spec}
+        outputs.append(Port(str(name), port_type(spec.get("type")), False,
+                            str(spec.get("description") or "")))  # fmt: skip
+
+    task = doc.get("task") if parallel_kind and isinstance(doc.get("task"), dict) else None
+    holder = task or doc
+    code_raw = holder.get("code")
+    if isinstance(code_raw, dict):  # 2021 preview: code: {local_path: ./src}
+        code_raw = code_raw.get("local_path")
+    root = (base / str(code_raw)).resolve() if code_raw else base
+    missing = None
+    if code_raw and str(code_raw).startswith(("azureml:", "azureml://", "http")):
+        raise SpecError(f"code '{code_raw}' is a cloud asset", file=path,
+                        line=line_of(holder, "code"), field="code",
+                        fix="point code at a local folder")  # fmt: skip
+    if code_raw and not root.is_dir():
+        missing = str(code_raw)
+
+    command = _command(doc, task, path, diags, style, parallel_kind)
+    names = {p.name for p in ports} | {p.name for p in params}
+    optional = {p.name for p in ports if p.optional} | {
+        p.name for p in params if p.optional and p.default is None
+    }
+    check_refs(command, names, {o.name for o in outputs}, file=path,
+               line=line_of(holder, "command" if not task else "program_arguments"),
+               diags=diags, optional=optional)  # fmt: skip
+
+    env_raw = holder.get("environment")
+    if sdk20:
+        env = _sdk20_environment(env_raw, root, path, diags)
+    else:
+        env = environment_v2(env_raw, base, path, diags, line_of(holder, "environment"))
+
+    includes_raw = list(doc.get("additional_includes") or []) + sidecar_includes(path)
+    includes = tuple((base / str(r), include_name(str(r))) for r in includes_raw)
+    parallel = None
+    if parallel_kind:
+        data = doc.get("input_data")
+        parallel = Parallel(
+            input_data=(str(data),) if data else (),
+            output_data=str(task.get("append_row_to")) if task and task.get("append_row_to") else None,
+            entry_script=str(task.get("entry_script")) if task else None,
+            mini_batch_size=None if doc.get("mini_batch_size") is None else str(doc["mini_batch_size"]),
+        )  # fmt: skip
+    return Module(
+        name=str(doc.get("name") or path.stem),
+        version=None if doc.get("version") is None else str(doc.get("version")),
+        display_name=doc.get("display_name"),
+        description=str(doc.get("description") or ""),
+        tags=tuple((str(k), str(v or "")) for k, v in (doc.get("tags") or {}).items())
+        if isinstance(doc.get("tags"), dict) else (),
+        is_deterministic=doc.get("is_deterministic", True) is not False,
+        kind="parallel" if parallel_kind else "command",
+        job_type="parallel" if parallel_kind else "basic",
+        parallel=parallel,
+        inputs=tuple(ports),
+        outputs=tuple(outputs),
+        parameters=tuple(params),
+        command=command,
+        environment=env,
+        code=Code(root=root, includes=includes, missing=missing),
+        source=path,
+        format=style,
+    )  # fmt: skip
+
+
+def _interface(raw: Any, path: Path, diags: Diagnostics, where: str) -> tuple[list, list]:
+    ports: list[Port] = []
+    params: list[Parameter] = []
+    if raw is None:
+        return ports, params
+    if not isinstance(raw, dict):
+        raise SpecError(f"'{where}' must be a mapping", file=path, field=where,
+                        fix=f"write {where} as 'name: {{type: ...}}'")  # fmt: skip
+    for name, spec in raw.items():
+        item = make_input(str(name), spec, file=path, diags=diags, where=f"{where}.{name}")
+        (params if isinstance(item, Parameter) else ports).append(item)
+    return ports, params
+
+
+def _command(doc: dict, task: dict | None, path: Path, diags: Diagnostics, style: str,
+             parallel_kind: bool) -> Command:  # fmt: skip
+    if parallel_kind:
+        entry = (task or {}).get("entry_script") or (doc.get("parallel") or {}).get("entry")
+        args = str((task or {}).get("program_arguments") or "")
+        cmd = parse_shell(args, style, file=path, line=line_of(task or doc), diags=diags,
+                          field="task.program_arguments")  # fmt: skip
+        return Command("shell", (Text(f"python {entry or 'entry.py'} "), *cmd.items))
+    text = doc.get("command")
+    if not text or not isinstance(text, str):
+        raise SpecError("the component has no command", file=path, line=line_of(doc),
+                        field="command", fix="add command: python your_script.py ...")  # fmt: skip
+    return parse_shell(text, style, file=path, line=line_of(doc, "command"), diags=diags)
+
+
+def environment_v2(raw: Any, base: Path, path: Path, diags: Diagnostics,
+                   line: int | None) -> Environment:  # fmt: skip
+    """A v2 ``environment``: a reference string, or inline image / conda_file / build."""
+    if raw is None:
+        return Environment()
+    if isinstance(raw, str):
+        return Environment(kind="reference", reference=raw)
+    if not isinstance(raw, dict):
+        raise SpecError("environment must be a string or a mapping", file=path, line=line,
+                        field="environment", fix="write environment: {image: ...}")  # fmt: skip
+    diags.unknown_keys(raw, ENV_V2_KEYS, file=path, where="environment")
+    build = raw.get("build")
+    if isinstance(build, dict) and build.get("path"):
+        ctx = (base / str(build["path"])).resolve()
+        return Environment(kind="build", build_context=str(ctx),
+                           dockerfile=build.get("dockerfile_path"))  # fmt: skip
+    conda_raw = raw.get("conda_file")
+    conda, conda_file, missing = None, None, None
+    if isinstance(conda_raw, dict):
+        conda = _plain(conda_raw)
+    elif conda_raw:
+        conda_file = str(conda_raw)
+        conda = read_conda(base / conda_file, file=path, line=line, field="environment.conda_file")
+        if conda is None:
+            missing = base / conda_file
+    return conda_environment(conda, conda_file, raw.get("image"), missing)
+
+
+def _sdk20_environment(raw: Any, root: Path, path: Path, diags: Diagnostics) -> Environment:
+    if not isinstance(raw, dict):
+        return environment_v2(raw, root, path, diags, None)
+    diags.unknown_keys(raw, ENV_SDK20_KEYS, file=path, where="environment")
+    image = (raw.get("docker") or {}).get("image")
+    conda_spec = raw.get("conda") or {}
+    conda, conda_file, missing = conda_spec.get("conda_dependencies"), None, None
+    pip: tuple[str, ...] = ()
+    if conda is None and conda_spec.get("conda_dependencies_file"):
+        conda_file = str(conda_spec["conda_dependencies_file"])
+        conda = read_conda(root / conda_file, file=path, line=line_of(raw, "conda"),
+                           field="environment.conda.conda_dependencies_file")  # fmt: skip
+        missing = None if conda is not None else root / conda_file
+    if conda_spec.get("pip_requirements_file"):
+        req = root / str(conda_spec["pip_requirements_file"])
+        if req.is_file():
+            pip = tuple(
+                ln.strip() for ln in req.read_text().splitlines()
+                if ln.strip() and not ln.startswith("#")
+            )  # fmt: skip
+    env = conda_environment(_plain(conda) if conda else None, conda_file, image, missing)
+    if pip and env.kind == "current":
+        return Environment(kind="pip", pip=pip)
+    return env

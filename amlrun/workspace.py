@@ -1,0 +1,65 @@
+"""The workspace: the ``.amlrun/`` folder of a repository (runs, local store, config)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from amlrun.errors import SpecError
+
+_MARKERS = (".amlrun", ".git", "pyproject.toml")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> Workspace:
+        """The nearest folder at or above ``start`` holding .amlrun/, .git or pyproject.toml."""
+        env = os.environ.get("AMLRUN_WORKSPACE")
+        if env:
+            return cls(Path(env).resolve())
+        start = (start or Path.cwd()).resolve()
+        for folder in (start, *start.parents):
+            if any((folder / m).exists() for m in _MARKERS):
+                return cls(folder)
+        return cls(start)
+
+    @property
+    def dir(self) -> Path:
+        return self.root / ".amlrun"
+
+    @property
+    def tmp(self) -> Path:
+        return self.dir / "tmp"
+
+    @property
+    def statcache_path(self) -> Path:
+        return self.dir / "statcache"
+
+    @cached_property
+    def config(self) -> dict[str, Any]:
+        """``[tool.amlrun]`` in pyproject.toml, overlaid by ``.amlrun/config.yaml``."""
+        cfg: dict[str, Any] = {}
+        pyproject = self.root / "pyproject.toml"
+        if pyproject.is_file():
+            import tomllib
+
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise SpecError(f"invalid TOML: {exc}", file=pyproject) from None
+            cfg.update(data.get("tool", {}).get("amlrun", {}))
+        yml = self.dir / "config.yaml"
+        if yml.is_file():
+            from amlrun.spec import yamlio
+
+            data = yamlio.load(yml)
+            if data is not None and not isinstance(data, dict):
+                raise SpecError("must be a mapping", file=yml, fix="write 'key: value' lines")
+            cfg.update(data or {})
+        return cfg
