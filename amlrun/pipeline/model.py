@@ -67,3 +67,9 @@ class Pipeline:
     force_rerun: bool = False
     continue_on_step_failure: bool = True
     default_compute: str | None = None
+
+    def run(self, **options: Any):
+        """Run this pipeline incrementally (see :func:`amlrun.run`)."""
+        import amlrun
+
+        return amlrun.run(self, **options)

@@ -1,0 +1,74 @@
+"""amlrun: run Azure ML modules and pipelines locally, incrementally.
+
+Public API::
+
+    amlrun.load_module(path)            -> Module   (v1 module spec, sdk-2.0, v2 component)
+    amlrun.load_pipeline(path, **inputs) -> Pipeline (v2/v1 YAML or a .py with @pipeline)
+    amlrun.module(...)                   decorator: a typed function -> Module
+    amlrun.pipeline(...)                 decorator: a pipeline function (DSL)
+    amlrun.run(pipeline, ...)           -> RunResult
+    Module.run(**inputs_and_params)     -> ModuleResult
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from amlrun.engine.runner import RunResult
+    from amlrun.pipeline.model import Pipeline
+    from amlrun.spec.model import Module
+
+__all__ = ["Input", "Output", "load_module", "load_pipeline", "module", "pipeline", "run"]
+
+
+def load_module(path: Any) -> Module:
+    from amlrun.spec.load import load_module as _load
+
+    return _load(path)
+
+
+def load_pipeline(path: Any, **inputs: Any) -> Pipeline:
+    from amlrun.pipeline.load import load_pipeline as _load
+    from amlrun.workspace import Workspace
+
+    return _load(path, inputs, config=Workspace.find().config)
+
+
+def run(
+    pipeline: Pipeline,
+    *,
+    jobs: int = 1,
+    store: str | None = None,
+    backend: str | None = None,
+    force: tuple[str, ...] = (),
+    quiet: bool = False,
+) -> RunResult:
+    """Run a pipeline incrementally; returns per-step outcomes (ran/reused/failed/...)."""
+    from amlrun.cache.store import open_store
+    from amlrun.engine.report import Reporter
+    from amlrun.engine.runner import Engine
+    from amlrun.workspace import Workspace
+
+    ws = Workspace.find()
+    engine = Engine(pipeline, workspace=ws, store=open_store(store or ws.config.get("store"), ws.root),
+                    backend=backend, jobs=jobs, force=force, reporter=Reporter(quiet=quiet))  # fmt: skip
+    return engine.run()
+
+
+def __getattr__(name: str) -> Any:  # lazy: importing amlrun stays cheap
+    if name in ("module", "Input", "Output"):
+        from amlrun.dsl import function
+
+        return getattr(function, name)
+    if name == "pipeline":
+        from amlrun.dsl.builder import pipeline
+
+        return pipeline
+    if name == "Module":
+        from amlrun.spec.model import Module
+
+        return Module
+    raise AttributeError(name)

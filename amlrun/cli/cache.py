@@ -1,0 +1,40 @@
+"""``amlrun cache verify|gc``: check and trim the store."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def _store(url: str | None):
+    from amlrun.cache.store import open_store
+    from amlrun.workspace import Workspace
+
+    ws = Workspace.find()
+    return open_store(url or ws.config.get("store"), ws.root)
+
+
+@click.group()
+def cache() -> None:
+    """Maintain the cache store."""
+
+
+@cache.command()
+@click.option("--store", metavar="URL")
+def verify(store: str | None) -> None:
+    """Re-hash every blob and check every manifest's blobs exist."""
+    problems = _store(store).verify()
+    for p in problems:
+        click.echo(p)
+    click.echo("store ok" if not problems else f"{len(problems)} problems")
+    sys.exit(1 if problems else 0)
+
+
+@cache.command()
+@click.option("--store", metavar="URL")
+@click.option("--older-than-days", default=30.0, show_default=True)
+def gc(store: str | None, older_than_days: float) -> None:
+    """Remove entries not used recently, then blobs nothing refers to."""
+    manifests, blobs = _store(store).gc(older_than_days * 86400)
+    click.echo(f"removed {manifests} entries and {blobs} blobs")

@@ -1,0 +1,52 @@
+"""``amlrun run PIPELINE``: run what changed, reuse everything else from the store."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from amlrun.cli.common import (
+    backend_option,
+    open_pipeline,
+    pipeline_argument,
+    set_option,
+    store_option,
+)
+
+
+@click.command()
+@pipeline_argument
+@set_option
+@click.option("-j", "--jobs", default=1, show_default=True, help="Steps to run in parallel.")
+@store_option
+@backend_option
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler (with --backend dask).")
+@click.option("--force", multiple=True, metavar="STEP", help="Rerun STEP even if cached.")
+@click.option("--output", "-o", "outputs", multiple=True, metavar="NAME=PATH",
+              help="Materialize a pipeline output at PATH.")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Plan only: show what would run and why.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
+@click.option("--stream", is_flag=True, help="Stream each step's output.")
+def run(pipeline, sets, jobs, store, backend, scheduler, force, outputs, dry_run, as_json, stream):
+    """Run PIPELINE (v2 or v1 YAML, or a Python file with an @amlrun.pipeline)."""
+    from amlrun.cli.main import parse_pairs
+    from amlrun.engine.report import Reporter
+    from amlrun.engine.runner import Engine
+
+    ws, p, st = open_pipeline(pipeline, sets, store)
+    options = {"dask": {"scheduler": scheduler}} if scheduler else {}
+    reporter = None if as_json else Reporter()
+    engine = Engine(p, workspace=ws, store=st, backend=backend, backend_options=options,
+                    jobs=jobs, force=force, reporter=reporter, stream_logs=stream,
+                    output_paths=parse_pairs(outputs, "--output"))  # fmt: skip
+    if dry_run:
+        from amlrun.cli.status import print_plan
+
+        print_plan(p, engine.plan(), as_json)
+        return
+    result = engine.run()
+    if as_json:
+        click.echo(json.dumps(result.as_json()))
+    sys.exit(0 if result.ok else 1)

@@ -1,0 +1,111 @@
+"""Computing each step's key from its module, snapshot, environment, params and inputs.
+
+Everything expensive is memoized per run: a module's identity, a snapshot's tree hash (via
+the stat cache), a backend's environment identity, a data path's content hash.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from amlrun.engine.key import KeyParts
+from amlrun.errors import SpecError
+from amlrun.hashing import StatCache, hash_json, tree_hash
+from amlrun.pipeline.model import Binding, Step
+from amlrun.spec.model import Code, Module
+
+
+class KeyCalculator:
+    def __init__(self, statcache: StatCache) -> None:
+        self.statcache = statcache
+        self._modules: dict[int, str] = {}
+        self._snapshots: dict[Code, Any] = {}
+        self._envs: dict[tuple[str, str], str] = {}
+        self._paths: dict[str, tuple[dict, str, bool]] = {}
+
+    def module_hash(self, module: Module) -> str:
+        h = self._modules.get(id(module))
+        if h is None:
+            h = self._modules[id(module)] = hash_json(module.identity())
+        return h
+
+    def snapshot(self, code: Code):
+        """The Snapshot of ``code`` (an empty one for inline commands without code)."""
+        snap = self._snapshots.get(code)
+        if snap is None:
+            from amlrun.snapshot.tree import Snapshot, take_snapshot
+
+            if code.root is None:
+                snap = Snapshot(Path("."), (), tree_hash([]))
+            else:
+                snap = take_snapshot(code, self.statcache)
+            self._snapshots[code] = snap
+        return snap
+
+    def environment(self, module: Module, backend) -> str:
+        ident = hash_json(module.environment.identity())
+        key = (ident, backend.name)
+        h = self._envs.get(key)
+        if h is None:
+            h = self._envs[key] = hash_json([ident, backend.environment_identity(module.environment)])
+        return h
+
+    def data(self, path: str) -> tuple[dict, str, bool]:
+        """(entries, content hash, is_file) of local data bound to an input."""
+        got = self._paths.get(path)
+        if got is None:
+            if "://" in path:
+                got = _remote_fingerprint(path)
+            else:
+                from amlrun.snapshot.tree import hash_path
+
+                if not Path(path).exists():
+                    raise SpecError(f"input data {path} does not exist",
+                                    fix="create it, or bind the input to an existing path")  # fmt: skip
+                got = hash_path(Path(path), self.statcache)
+            self._paths[path] = got
+        return got
+
+    def parts(self, step: Step, backend, upstream: dict[str, dict]) -> KeyParts:
+        """Key components; ``upstream`` maps step name -> its manifest."""
+        from amlrun.snapshot.tree import entries_hash
+        from amlrun.spec.params import resolve_params
+
+        module = step.module
+        assert module is not None
+        literals = {k: b.value for k, b in step.bindings.items()
+                    if b.kind == "literal" and module.parameter(k) is not None}  # fmt: skip
+        params = resolve_params(module, literals, file=step.source)
+        inputs: dict[str, str | None] = {}
+        for port in module.inputs:
+            b = step.bindings.get(port.name)
+            inputs[port.name] = self._input_hash(b, upstream, entries_hash) if b else None
+        return KeyParts(
+            module=self.module_hash(module),
+            snapshot=self.snapshot(module.code).tree_hash,
+            environment=self.environment(module, backend),
+            params=params,
+            inputs=inputs,
+        )
+
+    def _input_hash(self, b: Binding, upstream: dict[str, dict], entries_hash) -> str | None:
+        if b.kind == "step":
+            out = upstream[b.step]["outputs"].get(b.output) or {}
+            return entries_hash(out.get("entries") or {})
+        if b.kind == "path":
+            return self.data(str(b.value))[1]
+        if b.kind == "literal":  # a literal bound to a data port: a path given as text
+            return self.data(str(Path(str(b.value)).resolve()))[1]
+        return None
+
+
+def _remote_fingerprint(url: str) -> tuple[dict, str, bool]:
+    """Remote data is identified by the store's own fingerprint (ETag/size/mtime), not bytes."""
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(url)
+    info = fs.info(path)
+    keep = {k: str(info.get(k)) for k in ("ETag", "etag", "size", "mtime", "LastModified",
+                                            "version_id", "md5") if info.get(k) is not None}  # fmt: skip
+    return {}, hash_json({"url": url, "fingerprint": keep}), info.get("type") == "file"

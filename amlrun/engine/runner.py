@@ -1,0 +1,457 @@
+"""Running a pipeline: plan keys, reuse what the store has, run the rest on backends.
+
+Each step commits on its own (blobs, then its manifest), so a killed run loses nothing that
+finished. A failed step stores nothing; its dependants are skipped and, unless the pipeline
+says otherwise, independent branches continue.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from amlrun.backends.base import Backend
+from amlrun.backends.job import Job, JobInput
+from amlrun.engine.key import KeyParts, explain_change
+from amlrun.engine.keys import KeyCalculator
+from amlrun.engine.state import StepOutcome
+from amlrun.errors import AmlrunError, SpecError
+from amlrun.hashing import StatCache
+from amlrun.pipeline.model import Pipeline, Step
+from amlrun.workspace import Workspace
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    pipeline: Pipeline
+    steps: list[StepOutcome]
+    outputs: dict[str, Path]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status in ("ran", "reused") for s in self.steps)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "pipeline": self.pipeline.name,
+                "steps": [s.as_json() for s in self.steps],
+                "outputs": {k: str(v) for k, v in self.outputs.items()}}  # fmt: skip
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for s in self.steps:
+            counts[s.status] = counts.get(s.status, 0) + 1
+        return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+
+
+class Engine:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        workspace: Workspace,
+        store: Any,
+        backend: str | None = None,
+        backend_options: dict[str, Any] | None = None,
+        jobs: int = 1,
+        force: Iterable[str] = (),
+        reporter: Any = None,
+        stream_logs: bool = False,
+        output_paths: dict[str, str] | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.ws = workspace
+        self.store = store
+        self.jobs = jobs
+        self.force = set(force)
+        unknown = self.force - set(pipeline.steps)
+        if unknown:
+            raise SpecError(f"--force names unknown step '{sorted(unknown)[0]}'",
+                            fix="use one of: " + ", ".join(pipeline.steps))  # fmt: skip
+        self.reporter = reporter
+        self.stream_logs = stream_logs
+        self.backend_override = backend
+        self.backend_options = backend_options or {}
+        self.output_overrides = output_paths or {}
+        self.statcache = StatCache(workspace.statcache_path)
+        self.keys = KeyCalculator(self.statcache)
+        self.outcomes = {name: StepOutcome(name) for name in pipeline.steps}
+        self.manifests: dict[str, dict] = {}
+        self.parts: dict[str, KeyParts] = {}
+        self._backends: dict[str, Backend] = {}
+        self._lock = threading.Lock()
+        self._stage_locks: dict[str, threading.Lock] = {}
+        self.cancel = threading.Event()
+        self.notes: list[str] = []
+        self.run_id = ""
+        self._db = None
+
+    # ---------------------------------------------------------------- backends
+    def backend_for(self, step: Step) -> Backend:
+        from amlrun.backends.registry import compute_map, make_backend
+
+        name = self.backend_override
+        if name is None:
+            mapping = compute_map(self.ws.config)
+            compute = (step.compute or "").removeprefix("azureml:") or None
+            default = str(self.ws.config.get("default_backend", "local"))
+            if compute is None:
+                name = default
+            elif not mapping:
+                name = default
+                note = (f"compute '{compute}' runs on the {default} backend "
+                        "(map compute names in [tool.amlrun.compute])")  # fmt: skip
+                if note not in self.notes:
+                    self.notes.append(note)
+            elif compute in mapping:
+                name = mapping[compute]
+            else:
+                raise SpecError(f"compute '{compute}' of step '{step.name}' is not configured",
+                                file=step.source, line=step.line, field="compute",
+                                fix="map it in [tool.amlrun.compute]; configured: "
+                                + ", ".join(sorted(mapping)))  # fmt: skip
+        with self._lock:
+            if name not in self._backends:
+                options = dict((self.ws.config.get("backends") or {}).get(name) or {})
+                options.update(self.backend_options.get(name, {}))
+                options.setdefault("workspace", str(self.ws.root))
+                self._backends[name] = make_backend(name, options)
+            return self._backends[name]
+
+    # ---------------------------------------------------------------- keys and reuse
+    def _forced(self, step: Step) -> str | None:
+        if step.name in self.force:
+            return "forced with --force"
+        if self.pipeline.force_rerun:
+            return "settings.force_rerun is true"
+        if step.force_rerun:
+            return "allow_reuse is false"
+        if step.module is not None and not step.module.is_deterministic:
+            return "module is not deterministic (is_deterministic: false)"
+        return None
+
+    def _compute_key(self, step: Step) -> KeyParts:
+        parts = self.keys.parts(step, self.backend_for(step), self.manifests)
+        out = self.outcomes[step.name]
+        out.key = parts.key
+        snap = self.keys.snapshot(step.module.code)
+        out.components = parts.as_dict()
+        self.parts[step.name] = parts
+        self._snapshot_files = getattr(self, "_snapshot_files", {})
+        self._snapshot_files[snap.tree_hash] = {f.relpath: f.hash for f in snap.files}
+        return parts
+
+    def _why(self, step: Step, parts: KeyParts, last: dict[str, dict]) -> str:
+        old = last.get(step.name)
+        before = self._db.tree_files(old["snapshot"]) if old and self._db else {}
+        after = self._snapshot_files.get(parts.snapshot, {})
+        return explain_change(old, parts, (before, after))
+
+    def uptodate(self, name: str) -> bool:
+        """doit's question: is this step's key in the store? (computed when it is ready)"""
+        step = self.pipeline.steps[name]
+        out = self.outcomes[name]
+        if self.cancel.is_set():
+            out.status, out.reason = "cancelled", "run interrupted"
+            return False
+        try:
+            parts = self._compute_key(step)
+            forced = self._forced(step)
+            if forced is None:
+                manifest = self.store.get_manifest(parts.key)
+                if manifest is not None:
+                    self.manifests[name] = manifest
+                    out.status, out.reason = "reused", "key found in store"
+                    out.duration_s = 0.0
+                    self._report(out)
+                    return True
+            out.reason = forced or self._why(step, parts, self._last)
+        except AmlrunError as exc:
+            out.status, out.reason = "failed", str(exc)
+        return False
+
+    # ---------------------------------------------------------------- execution
+    def execute(self, name: str) -> bool:
+        out = self.outcomes[name]
+        if out.status in ("failed", "cancelled"):
+            self._report(out)
+            return False
+        step = self.pipeline.steps[name]
+        out.status = "running"
+        started = time.perf_counter()
+        try:
+            job = self._job(step)
+            backend = self.backend_for(step)
+            out.backend = backend.name
+            result = backend.execute(job, self.cancel)
+            log_dir = self.ws.dir / "logs" / self.run_id
+            log_dir.mkdir(parents=True, exist_ok=True)
+            log_path = log_dir / f"{name.replace('/', '__')}.log"
+            log_path.write_bytes(result.log)
+            out.log = str(log_path)
+            out.duration_s = time.perf_counter() - started
+            if self.cancel.is_set():
+                out.status, out.reason = "cancelled", "run interrupted"
+            elif result.exit_code != 0:
+                out.status = "failed"
+                out.reason = f"exit code {result.exit_code}; log: {log_path}"
+            else:
+                missing = [o for o in job.outputs if o not in result.outputs]
+                if missing:
+                    raise AmlrunError(f"backend returned no output '{missing[0]}'")
+                manifest = {
+                    "v": 1, "key": job.key, "step": name, "module": step.module.name,
+                    "outputs": {o: {"is_file": _entries_is_file(e), "entries": e}
+                                for o, e in result.outputs.items()},
+                    "duration_s": round(result.duration_s, 4), "backend": backend.name,
+                    "exit_code": 0, "log": self.store.put_bytes(result.log), "created": time.time(),
+                }  # fmt: skip
+                self.store.put_manifest(job.key, manifest)
+                self.manifests[name] = manifest
+                out.status = "ran"
+        except AmlrunError as exc:
+            out.status, out.reason = "failed", str(exc)
+            out.duration_s = time.perf_counter() - started
+        self._report(out)
+        return out.status == "ran"
+
+    def _job(self, step: Step) -> Job:
+        from amlrun.spec.params import resolve_params
+
+        module = step.module
+        assert module is not None
+        parts = self.parts[step.name]
+        snapshot = self.keys.snapshot(module.code)
+        snapshot_dir = self._staged(snapshot)
+        backend = self.backend_for(step)
+        remote = backend.name != "local"
+        if remote:
+            for f in snapshot.files:
+                self.store.put_file(snapshot_dir / f.relpath, f.hash)
+        inputs: dict[str, JobInput] = {}
+        params = resolve_params(module, {k: b.value for k, b in step.bindings.items()
+                                         if b.kind == "literal" and module.parameter(k)})  # fmt: skip
+        for port in module.inputs:
+            b = step.bindings.get(port.name)
+            if b is None or b.kind == "none":
+                params[port.name] = None
+                continue
+            if b.kind == "step":
+                spec = self.manifests[b.step]["outputs"][b.output]
+                up_key = self.outcomes[b.step].key
+                path = self._materialized(up_key, b.output, spec)
+                inputs[port.name] = JobInput(port.name, path, spec["entries"], spec["is_file"])
+            else:
+                local = str(b.value) if b.kind == "path" else str(Path(str(b.value)).resolve())
+                if "://" in local:
+                    raise SpecError(f"input '{port.name}' of step '{step.name}' is remote ({local})",
+                                    fix="download it first; remote inputs are hashed by "
+                                    "fingerprint but not fetched yet")  # fmt: skip
+                entries, _, is_file = self.keys.data(local)
+                if remote:
+                    entries, is_file = self.store.put_tree(Path(local), self.statcache)
+                inputs[port.name] = JobInput(port.name, Path(local), entries, is_file)
+        return Job(
+            step=step.name, key=parts.key, module=module, params=params,
+            snapshot_dir=snapshot_dir, snapshot_entries=snapshot.entries(), inputs=inputs,
+            outputs=tuple(o.name for o in module.outputs), environment=module.environment,
+            store_url=self.store.url, env_vars=dict(step.env_vars), timeout_s=step.timeout_s,
+            stream_logs=self.stream_logs,
+        )  # fmt: skip
+
+    def _staged(self, snapshot) -> Path:
+        """The snapshot copied once per tree hash under .amlrun/snapshots (read-only use)."""
+        dest = self.ws.dir / "snapshots" / snapshot.tree_hash
+        with self._lock:
+            lock = self._stage_locks.setdefault(snapshot.tree_hash, threading.Lock())
+        with lock:
+            if not (dest / ".amlrun-complete").exists():
+                tmp = dest.with_name(f"{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+                shutil.rmtree(tmp, ignore_errors=True)
+                snapshot.stage(tmp)
+                (tmp / ".amlrun-complete").touch()
+                shutil.rmtree(dest, ignore_errors=True)
+                os.replace(tmp, dest)
+        return dest
+
+    def _materialized(self, key: str, output: str, spec: dict) -> Path:
+        """An upstream output on local disk (.amlrun/out/<key>/<output>), linked from the store."""
+        dest = self.ws.dir / "out" / key / output
+        done = dest.parent / f".{output}.complete"
+        if not done.exists():
+            with self._lock:
+                if not done.exists():
+                    if dest.exists() or dest.is_symlink():
+                        shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
+                    self.store.materialize(spec["entries"], dest, spec["is_file"])
+                    done.touch()
+        return dest
+
+    # ---------------------------------------------------------------- whole runs
+    def _report(self, out: StepOutcome) -> None:
+        if self.reporter is not None:
+            self.reporter.step_done(out)
+
+    def _blocked(self) -> list[str]:
+        problems = []
+        for step in self.pipeline.steps.values():
+            if step.blocked:
+                problems.append(f"{step.name}: {step.blocked}")
+            for k, b in step.bindings.items():
+                if b.kind == "cloud":
+                    problems.append(f"{step.name}: input {k}: {b.value}")
+        return problems
+
+    def run(self) -> RunResult:
+        from amlrun.engine.doit_tasks import run_tasks
+        from amlrun.runs.db import RunDB
+        from amlrun.runs.module_run import new_run_id
+
+        blocked = self._blocked()
+        if blocked:
+            raise SpecError("the pipeline cannot run locally:\n  " + "\n  ".join(blocked),
+                            file=self.pipeline.source,
+                            fix="map cloud assets to local data ([tool.amlrun.datastores]/"
+                            "[tool.amlrun.datasets]) or use local component files")  # fmt: skip
+        self.run_id = new_run_id()
+        self._db = RunDB(self.ws.dir / "runs.sqlite")
+        self._last = self._db.last_components(str(self.pipeline.source))
+        self._db.start_run(self.run_id, self.pipeline.name, str(self.pipeline.source))
+        if self.reporter is not None:
+            self.reporter.start(self)
+        steps = [(n, sorted(s.upstream())) for n, s in self.pipeline.steps.items()]
+        previous = _install_sigint(self.cancel)
+        try:
+            run_tasks(steps, self.uptodate, self.execute, dep_file=self.ws.dir / "doit.sqlite",
+                      jobs=self.jobs, keep_going=self.pipeline.continue_on_step_failure)  # fmt: skip
+        finally:
+            signal.signal(signal.SIGINT, previous) if previous is not None else None
+            self.statcache.save()
+        self._settle()
+        outputs = self._materialize_outputs()
+        result = RunResult(self.run_id, self.pipeline, list(self.outcomes.values()), outputs)
+        for tree, files in getattr(self, "_snapshot_files", {}).items():
+            self._db.record_tree(tree, files)
+        self._db.record_steps(self.run_id, [vars(o) for o in result.steps])
+        self._db.finish_run(self.run_id, "succeeded" if result.ok else "failed")
+        self._db.close()
+        for backend in self._backends.values():
+            backend.close()
+        if self.reporter is not None:
+            self.reporter.finish(result)
+        return result
+
+    def _settle(self) -> None:
+        """Name what never ran: skipped (an upstream failed) or cancelled."""
+        for name, step in self.pipeline.steps.items():
+            out = self.outcomes[name]
+            if out.status in ("pending", "running"):
+                bad = [u for u in step.upstream()
+                       if self.outcomes[u].status in ("failed", "skipped", "cancelled")]  # fmt: skip
+                if bad:
+                    out.status, out.reason = "skipped", f"upstream {bad[0]} did not succeed"
+                else:
+                    out.status = "cancelled"
+                    out.reason = out.reason or (
+                        "run interrupted" if self.cancel.is_set()
+                        else "stopped after a failure (continue_on_step_failure is false)"
+                    )  # fmt: skip
+
+    def _materialize_outputs(self) -> dict[str, Path]:
+        """Pipeline (and node) outputs copied where the user asked, linked from the store."""
+        wanted: dict[str, tuple[str, str, str]] = {}
+        for name, po in self.pipeline.outputs.items():
+            path = self.output_overrides.get(name) or po.path
+            if path:
+                wanted[name] = (po.step, po.output, path)
+        for step in self.pipeline.steps.values():
+            for o, path in step.output_paths.items():
+                wanted.setdefault(f"{step.name}.{o}", (step.name, o, path))
+        unknown = set(self.output_overrides) - set(self.pipeline.outputs)
+        if unknown:
+            raise SpecError(f"the pipeline has no output '{sorted(unknown)[0]}'",
+                            fix="use one of: " + (", ".join(self.pipeline.outputs) or "none"))  # fmt: skip
+        done: dict[str, Path] = {}
+        for name, (step, output, path) in wanted.items():
+            manifest = self.manifests.get(step)
+            if manifest is None:
+                continue
+            spec = manifest["outputs"][output]
+            dest = Path(path).resolve()
+            if dest.is_dir() and not dest.is_symlink():
+                shutil.rmtree(dest)
+            elif dest.exists() or dest.is_symlink():
+                dest.unlink()
+            self.store.materialize(spec["entries"], dest, spec["is_file"])
+            done[name] = dest
+        return done
+
+    # ---------------------------------------------------------------- planning
+    def plan(self) -> list[StepOutcome]:
+        """What a run would do, without running: reused, would run (and why), or unknown."""
+        from amlrun.runs.db import RunDB
+
+        self._db = RunDB(self.ws.dir / "runs.sqlite")
+        self._last = self._db.last_components(str(self.pipeline.source))
+        unknown: set[str] = set()
+        for name, step in self.pipeline.steps.items():
+            out = self.outcomes[name]
+            problem = step.blocked or next(
+                (f"input {k}: {b.value}" for k, b in step.bindings.items() if b.kind == "cloud"),
+                None,
+            )
+            if problem:
+                out.status, out.reason = "blocked", problem
+                unknown.add(name)
+                continue
+            waiting = [u for u in sorted(step.upstream()) if u in unknown]
+            if waiting:
+                out.status = "unknown"
+                out.reason = f"depends on upstream ({waiting[0]} will run)"
+                unknown.add(name)
+                continue
+            try:
+                parts = self._compute_key(step)
+            except AmlrunError as exc:
+                out.status, out.reason = "blocked", str(exc)
+                unknown.add(name)
+                continue
+            forced = self._forced(step)
+            manifest = None if forced else self.store.get_manifest(parts.key)
+            if manifest is not None:
+                self.manifests[name] = manifest
+                out.status, out.reason = "reused", "key found in store"
+            else:
+                out.status = "would-run"
+                out.reason = forced or self._why(step, parts, self._last)
+                unknown.add(name)
+        self.statcache.save()
+        self._db.close()
+        return list(self.outcomes.values())
+
+
+def _entries_is_file(entries: dict) -> bool:
+    return list(entries) == [""]
+
+
+def _install_sigint(cancel: threading.Event):
+    """Ctrl-C cancels running steps (their process groups are killed) instead of crashing."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    return signal.signal(signal.SIGINT, handler)
+
+
+

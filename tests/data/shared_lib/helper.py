@@ -1,0 +1,2 @@
+def describe(argv):
+    return " ".join(argv)

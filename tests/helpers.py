@@ -1,0 +1,35 @@
+"""Running the real ``amlrun`` CLI in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+
+
+def amlrun(*args: str, cwd: Path, env: dict | None = None, check: bool = False,
+           timeout: float = 300) -> subprocess.CompletedProcess:  # fmt: skip
+    full_env = {**os.environ, "AMLRUN_WORKSPACE": str(cwd), **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from amlrun.cli.main import main; main()", *args],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+    if check and proc.returncode != 0:
+        raise AssertionError(f"amlrun {' '.join(args)} failed ({proc.returncode}):\n"
+                             f"{proc.stdout}\n{proc.stderr}")  # fmt: skip
+    return proc
+
+
+def run_json(*args: str, cwd: Path, **kw) -> dict:
+    proc = amlrun("run", *args, "--json", cwd=cwd, **kw)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    assert lines, f"no JSON printed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    return json.loads(lines[-1])
+
+
+def statuses(result: dict) -> dict[str, str]:
+    return {s["name"]: s["status"] for s in result["steps"]}
