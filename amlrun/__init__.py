@@ -53,8 +53,15 @@ def run(
     from amlrun.workspace import Workspace
 
     ws = Workspace.find()
-    engine = Engine(pipeline, workspace=ws, store=open_store(store or ws.config.get("store"), ws.root),
-                    backend=backend, jobs=jobs, force=force, reporter=Reporter(quiet=quiet))  # fmt: skip
+    engine = Engine(
+        pipeline,
+        workspace=ws,
+        store=open_store(store or ws.config.get("store"), ws.root),
+        backend=backend,
+        jobs=jobs,
+        force=force,
+        reporter=Reporter(quiet=quiet),
+    )
     return engine.run()
 
 

@@ -11,16 +11,22 @@ from pathlib import Path
 DATA = Path(__file__).parent / "data"
 
 
-def amlrun(*args: str, cwd: Path, env: dict | None = None, check: bool = False,
-           timeout: float = 300) -> subprocess.CompletedProcess:  # fmt: skip
+def amlrun(
+    *args: str, cwd: Path, env: dict | None = None, check: bool = False, timeout: float = 300
+) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "AMLRUN_WORKSPACE": str(cwd), **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-c", "from amlrun.cli.main import main; main()", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"amlrun {' '.join(args)} failed ({proc.returncode}):\n"
-                             f"{proc.stdout}\n{proc.stderr}")  # fmt: skip
+        raise AssertionError(
+            f"amlrun {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 

@@ -5,14 +5,24 @@ from __future__ import annotations
 import json
 
 import amlrun
-from tests.helpers import DATA, amlrun as cli
+from tests.helpers import DATA
+from tests.helpers import amlrun as cli
 
 
 def test_v1_module_with_nested_optional_args_runs_and_produces_its_output(tmp_path):
     out = tmp_path / "result"
-    proc = cli("module", "run", str(DATA / "v1mod/module_spec.yaml"),
-               "--input", f"Input data={DATA / 'indir'}", "--param", "Top k=7",
-               "--output", f"Result dir={out}", cwd=tmp_path)  # fmt: skip
+    proc = cli(
+        "module",
+        "run",
+        str(DATA / "v1mod/module_spec.yaml"),
+        "--input",
+        f"Input data={DATA / 'indir'}",
+        "--param",
+        "Top k=7",
+        "--output",
+        f"Result dir={out}",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     argv = json.loads((out / "args.json").read_text())["argv"]
     assert argv[argv.index("--top-k") + 1] == "7"
@@ -22,30 +32,62 @@ def test_v1_module_with_nested_optional_args_runs_and_produces_its_output(tmp_pa
 
 def test_selecting_another_enum_option_drops_its_sub_parameter_group(tmp_path):
     out = tmp_path / "result"
-    cli("module", "run", str(DATA / "v1mod/module_spec.yaml"), "-i", f"Input data={DATA / 'indir'}",
-        "-p", "Mode=Slow", "-p", "Label=x y", "-o", f"Result dir={out}", cwd=tmp_path, check=True)
+    cli(
+        "module",
+        "run",
+        str(DATA / "v1mod/module_spec.yaml"),
+        "-i",
+        f"Input data={DATA / 'indir'}",
+        "-p",
+        "Mode=Slow",
+        "-p",
+        "Label=x y",
+        "-o",
+        f"Result dir={out}",
+        cwd=tmp_path,
+        check=True,
+    )
     argv = json.loads((out / "args.json").read_text())["argv"]
     assert "--top-k" not in argv and argv[argv.index("--label") + 1] == "x y"
 
 
 def test_v2_component_runs_and_exits_with_the_command_status(tmp_path):
     out = tmp_path / "rep"
-    proc = cli("module", "run", str(DATA / "v2comp/component.yml"), "-i",
-               f"text file={DATA / 'input.txt'}", "-p", "min_len=2", "-p", "prefix=P",
-               "-o", f"report={out}", cwd=tmp_path)  # fmt: skip
+    proc = cli(
+        "module",
+        "run",
+        str(DATA / "v2comp/component.yml"),
+        "-i",
+        f"text file={DATA / 'input.txt'}",
+        "-p",
+        "min_len=2",
+        "-p",
+        "prefix=P",
+        "-o",
+        f"report={out}",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads((out / "report.json").read_text())
     assert report == {"lines": 2, "prefix": "P", "rest": ["note=none given"]}
-    bad = cli("module", "run", str(DATA / "v2comp/component.yml"), "-i",
-              f"text file={tmp_path / 'missing.txt'}", cwd=tmp_path)  # fmt: skip
+    bad = cli(
+        "module",
+        "run",
+        str(DATA / "v2comp/component.yml"),
+        "-i",
+        f"text file={tmp_path / 'missing.txt'}",
+        cwd=tmp_path,
+    )
     assert bad.returncode == 2 and "does not exist" in bad.stderr
 
 
 def test_the_run_never_writes_into_the_users_sources(tmp_path):
     src = tmp_path / "mod"
     src.mkdir()
-    (src / "c.yml").write_text("type: command\nname: w\noutputs: {o: {type: uri_folder}}\n"
-                               "code: .\ncommand: echo changed > data.txt && cp data.txt ${{outputs.o}}/\n")
+    (src / "c.yml").write_text(
+        "type: command\nname: w\noutputs: {o: {type: uri_folder}}\n"
+        "code: .\ncommand: echo changed > data.txt && cp data.txt ${{outputs.o}}/\n"
+    )
     (src / "data.txt").write_text("original\n")
     cli("module", "run", str(src / "c.yml"), "-o", f"o={tmp_path / 'o'}", cwd=tmp_path, check=True)
     assert (src / "data.txt").read_text() == "original\n"

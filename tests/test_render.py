@@ -10,9 +10,12 @@ from amlrun.spec.params import resolve_params
 from amlrun.spec.render import render
 from tests.conftest import CORPUS
 
-SAR_V1 = CORPUS / "v1_module_spec/recommenders_2020/reco_utils/azureml/azureml_designer_modules/module_specs/sar_score.yaml"
-DENSENET = CORPUS / "v2_azureml_examples/cli/jobs/pipelines-with-components/image_classification_with_densenet/image_cnn_train/entry.spec.yaml"
-SDK20_OPT = CORPUS / "sdk20_component_spec/gallery_tutorial/tutorial/component-spec-topics/samples/inputs-and-outputs/component_spec.yaml"
+_MODULES = "v1_module_spec/recommenders_2020/reco_utils/azureml/azureml_designer_modules/"
+SAR_V1 = CORPUS / _MODULES / "module_specs/sar_score.yaml"
+_V2 = "v2_azureml_examples/cli/jobs/pipelines-with-components/"
+DENSENET = CORPUS / _V2 / "image_classification_with_densenet/image_cnn_train/entry.spec.yaml"
+_SDK20 = "sdk20_component_spec/gallery_tutorial/tutorial/component-spec-topics/samples/"
+SDK20_OPT = CORPUS / _SDK20 / "inputs-and-outputs/component_spec.yaml"
 
 
 def _render(spec, params=None, paths=None):
@@ -71,7 +74,9 @@ def test_sdk20_bracket_groups():
     text = _render(SDK20_OPT, {}, paths).text
     assert "--optional-input-path" not in text and "--optional-int-parameter" not in text
     assert "--string-param 'string value'" in text
-    text = _render(SDK20_OPT, {"optional_int_parameter": 2}, {**paths, "optional_input_path": "/x"}).text
+    text = _render(
+        SDK20_OPT, {"optional_int_parameter": 2}, {**paths, "optional_input_path": "/x"}
+    ).text
     assert "--optional-input-path /x" in text and "--optional-int-parameter 2" in text
 
 
@@ -87,29 +92,37 @@ def test_names_with_spaces_and_values_needing_quotes(tmp_path):
 
 def test_required_input_without_value_is_an_error_before_running(tmp_path):
     spec = tmp_path / "c.yml"
-    spec.write_text("type: command\nname: x\ninputs:\n  n: {type: integer}\n"
-                    "command: echo ${{inputs.n}}\n")
+    spec.write_text(
+        "type: command\nname: x\ninputs:\n  n: {type: integer}\ncommand: echo ${{inputs.n}}\n"
+    )
     with pytest.raises(SpecError, match="required input 'n' has no value"):
         _render(spec)
 
 
-@pytest.mark.parametrize("value,message", [
-    ("abc", "parameter 'n' got 'abc'; allowed: an integer (1 <= value <= 5)"),
-    ("9", "allowed: a value <= 5"),
-    ("1.5", "allowed: an integer"),
-])
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("abc", "parameter 'n' got 'abc'; allowed: an integer (1 <= value <= 5)"),
+        ("9", "allowed: a value <= 5"),
+        ("1.5", "allowed: an integer"),
+    ],
+)
 def test_parameter_values_are_coerced_and_checked(tmp_path, value, message):
     spec = tmp_path / "c.yml"
-    spec.write_text("type: command\nname: x\ninputs:\n  n: {type: integer, min: 1, max: 5}\n"
-                    "  e: {type: string, enum: [a, b], default: a}\ncommand: echo ${{inputs.n}}\n")
+    spec.write_text(
+        "type: command\nname: x\ninputs:\n  n: {type: integer, min: 1, max: 5}\n"
+        "  e: {type: string, enum: [a, b], default: a}\ncommand: echo ${{inputs.n}}\n"
+    )
     with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
         _render(spec, {"n": value})
 
 
 def test_enum_value_must_be_an_option(tmp_path):
     spec = tmp_path / "c.yml"
-    spec.write_text("type: command\nname: x\ninputs:\n  e: {type: string, enum: [a, b]}\n"
-                    "command: echo ${{inputs.e}}\n")
+    spec.write_text(
+        "type: command\nname: x\ninputs:\n  e: {type: string, enum: [a, b]}\n"
+        "command: echo ${{inputs.e}}\n"
+    )
     with pytest.raises(SpecError, match="allowed: one of 'a', 'b'"):
         _render(spec, {"e": "c"})
     assert _render(spec, {"e": "b"}).text == "echo b"

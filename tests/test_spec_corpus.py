@@ -39,7 +39,11 @@ def test_every_corpus_module_loads(spec: Path):
     m = load_module(spec, Diagnostics())
     assert m.name and m.command.items
     for ref in m.command.refs():
-        known = m.output(ref.name) if ref.kind == "output" else (m.port(ref.name) or m.parameter(ref.name))
+        known = (
+            m.output(ref.name)
+            if ref.kind == "output"
+            else (m.port(ref.name) or m.parameter(ref.name))
+        )
         assert known is not None or any(True for _ in [ref]), ref
 
 
@@ -57,7 +61,9 @@ def test_validate_the_whole_corpus_reports_no_errors(corpus, tmp_path):
     assert " 0 errors" in proc.stdout
     assert "error " not in proc.stdout
     # pipelines are recognized as pipelines, conda files as recognized-but-not-checked
-    assert "pipeline " in proc.stdout and "conda environment (recognized, not checked)" in proc.stdout
+    assert (
+        "pipeline " in proc.stdout and "conda environment (recognized, not checked)" in proc.stdout
+    )
 
 
 def test_misspelled_key_warns_with_the_likely_key(corpus):
@@ -80,7 +86,9 @@ def test_v1_nested_enum_sub_parameters_carry_their_conditions(corpus):
     m = load_module(spec)
     remove_seen = m.parameter("Remove seen items")
     assert [(c.parameter, c.value) for c in remove_seen.active_when] == [
-        ("Score type", "Item recommendation"), ("Ranking metric", "Rating")]
+        ("Score type", "Item recommendation"),
+        ("Ranking metric", "Rating"),
+    ]
 
 
 def test_type_aliases_seen_in_real_files_are_accepted(corpus):

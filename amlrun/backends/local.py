@@ -46,8 +46,11 @@ def pip_requirements(env: Environment) -> list[str]:
     if env.conda is None:
         return reqs
     if "missing_file" in env.conda:
-        raise SpecError(f"conda file {env.conda['missing_file']} does not exist",
-                        field="environment", fix="create it or fix the path in the spec")  # fmt: skip
+        raise SpecError(
+            f"conda file {env.conda['missing_file']} does not exist",
+            field="environment",
+            fix="create it or fix the path in the spec",
+        )
     conda_only = []
     for dep in env.conda.get("dependencies") or []:
         if isinstance(dep, dict):
@@ -81,8 +84,11 @@ def ensure_venv(env: Environment) -> Path:
         return venv / "bin"
     tmp = venv.with_name(f"{digest}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(tmp)],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", str(tmp)],
+        check=True,
+        capture_output=True,
+    )
     if reqs:
         proc = subprocess.run(
             [str(tmp / "bin" / "python"), "-m", "pip", "install", "-q", *reqs],
@@ -149,9 +155,14 @@ def run_prepared(
     chunks: list[bytes] = []
     try:
         proc = subprocess.Popen(
-            argv, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            argv,
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     except FileNotFoundError:
         msg = f"command not found: {argv[0]}\n".encode()
         return 127, msg, time.perf_counter() - start
@@ -217,8 +228,9 @@ class LocalBackend(Backend):
         work = prepare_workdir(job, store, root)
         try:
             outputs = {name: work / "outputs" / name for name in job.outputs}
-            inputs = {n: work / "inputs" / n if i.path is None else i.path
-                      for n, i in job.inputs.items()}  # fmt: skip
+            inputs = {
+                n: work / "inputs" / n if i.path is None else i.path for n, i in job.inputs.items()
+            }
             code, log, seconds = run_prepared(job, work / "code", inputs, outputs, cancel)
             produced = {}
             if code == 0:

@@ -41,9 +41,11 @@ def make_backend(name: str, options: dict[str, Any]) -> Backend:
     classes = backend_classes(load_plugins=name != "local")
     if name not in classes:
         known = ", ".join(sorted(backend_classes()))
-        raise SpecError(f"no backend named '{name}'", field="--backend",
-                        fix=f"use one of: {known} (pip install 'amlrun[docker]' or "
-                        "'amlrun[dask]' for more)")  # fmt: skip
+        raise SpecError(
+            f"no backend named '{name}'",
+            field="--backend",
+            fix=f"use one of: {known} (pip install 'amlrun[docker]' or 'amlrun[dask]' for more)",
+        )
     return classes[name](options)
 
 

@@ -42,10 +42,14 @@ def open_pipeline(pipeline: str, sets: tuple[str, ...], store: str | None):
 
 
 pipeline_argument = click.argument("pipeline", type=click.Path(exists=True, dir_okay=False))
-set_option = click.option("--set", "sets", multiple=True, metavar="inputs.NAME=VALUE",
-                          help="Override a pipeline input.")  # fmt: skip
-store_option = click.option("--store", metavar="URL",
-                            help="Cache store: a folder or fsspec URL (s3://, memory://); "
-                            "comma-separate layers.")  # fmt: skip
-backend_option = click.option("--backend", metavar="NAME",
-                              help="Run every step on this backend (local, docker, dask...).")  # fmt: skip
+set_option = click.option(
+    "--set", "sets", multiple=True, metavar="inputs.NAME=VALUE", help="Override a pipeline input."
+)
+store_option = click.option(
+    "--store",
+    metavar="URL",
+    help="Cache store: a folder or fsspec URL (s3://, memory://); comma-separate layers.",
+)
+backend_option = click.option(
+    "--backend", metavar="NAME", help="Run every step on this backend (local, docker, dask...)."
+)

@@ -77,6 +77,8 @@ def parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise SpecError(f"{option} '{pair}' is not NAME=VALUE", fix=f"write {option} 'name=value'")
+            raise SpecError(
+                f"{option} '{pair}' is not NAME=VALUE", fix=f"write {option} 'name=value'"
+            )
         out[name.strip()] = value
     return out

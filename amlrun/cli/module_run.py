@@ -10,8 +10,12 @@ import click
 @click.command()
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False))
 @click.option("--input", "-i", "inputs", multiple=True, metavar="NAME=PATH", help="Bind an input.")
-@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Set a parameter.")
-@click.option("--output", "-o", "outputs", multiple=True, metavar="NAME=PATH", help="Where an output goes.")
+@click.option(
+    "--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Set a parameter."
+)
+@click.option(
+    "--output", "-o", "outputs", multiple=True, metavar="NAME=PATH", help="Where an output goes."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Do not stream the command's output.")
 def run(spec: str, inputs, params, outputs, quiet: bool) -> None:
     """Stage SPEC's snapshot into a run folder and run its command here."""
@@ -34,11 +38,14 @@ def run(spec: str, inputs, params, outputs, quiet: bool) -> None:
             from amlrun.errors import SpecError
 
             ports = ", ".join(repr(p.name) for p in module.inputs) or "none"
-            raise SpecError(f"module has no input port '{name}'", file=spec,
-                            fix=f"use one of: {ports}")  # fmt: skip
+            raise SpecError(
+                f"module has no input port '{name}'", file=spec, fix=f"use one of: {ports}"
+            )
     result = run_module(module, values, stream=not quiet, warn=print_warning)
     status = "succeeded" if result.ok else f"failed with exit code {result.exit_code}"
-    click.echo(f"amlrun: {module.name} {status} in {result.duration_s:.2f} s; log: {result.log}", err=True)
+    click.echo(
+        f"amlrun: {module.name} {status} in {result.duration_s:.2f} s; log: {result.log}", err=True
+    )
     for name, path in result.outputs.items():
         click.echo(f"  output {name}: {path}", err=True)
     sys.exit(result.exit_code)

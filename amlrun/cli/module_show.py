@@ -38,13 +38,19 @@ def show(spec: str) -> None:
         if p.default is not None:
             bits.append(f"default {format_enum(p.default)}")
         if p.min is not None or p.max is not None:
-            bits.append(f"range [{'' if p.min is None else p.min}, {'' if p.max is None else p.max}]")
+            bits.append(
+                f"range [{'' if p.min is None else p.min}, {'' if p.max is None else p.max}]"
+            )
         if p.enum:
             bits.append("one of " + " | ".join(p.enum))
         if p.optional:
             bits.append("optional")
         indent = "  " * (len(p.active_when) + 1)
-        cond = f"  when {p.active_when[-1].parameter} = {p.active_when[-1].value}" if p.active_when else ""
+        cond = (
+            f"  when {p.active_when[-1].parameter} = {p.active_when[-1].value}"
+            if p.active_when
+            else ""
+        )
         click.echo(f"{indent}{p.name}: {', '.join(bits)}{cond}")
     click.echo("outputs:")
     for p in m.outputs:

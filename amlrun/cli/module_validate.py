@@ -16,10 +16,12 @@ def candidate_files(paths: tuple[str, ...]) -> list[Path]:
         p = Path(raw)
         if p.is_dir():
             out.extend(
-                f for f in sorted(p.rglob("*"))
-                if f.is_file() and (f.suffix in YAML_SUFFIXES or f.name in DATA_NAMES)
+                f
+                for f in sorted(p.rglob("*"))
+                if f.is_file()
+                and (f.suffix in YAML_SUFFIXES or f.name in DATA_NAMES)
                 and ".amlrun" not in f.parts
-            )  # fmt: skip
+            )
         else:
             out.append(p)
     return out

@@ -24,8 +24,14 @@ from amlrun.cli.common import (
 @backend_option
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler (with --backend dask).")
 @click.option("--force", multiple=True, metavar="STEP", help="Rerun STEP even if cached.")
-@click.option("--output", "-o", "outputs", multiple=True, metavar="NAME=PATH",
-              help="Materialize a pipeline output at PATH.")  # fmt: skip
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Materialize a pipeline output at PATH.",
+)
 @click.option("--dry-run", is_flag=True, help="Plan only: show what would run and why.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
 @click.option("--stream", is_flag=True, help="Stream each step's output.")
@@ -38,9 +44,18 @@ def run(pipeline, sets, jobs, store, backend, scheduler, force, outputs, dry_run
     ws, p, st = open_pipeline(pipeline, sets, store)
     options = {"dask": {"scheduler": scheduler}} if scheduler else {}
     reporter = None if as_json else Reporter()
-    engine = Engine(p, workspace=ws, store=st, backend=backend, backend_options=options,
-                    jobs=jobs, force=force, reporter=reporter, stream_logs=stream,
-                    output_paths=parse_pairs(outputs, "--output"))  # fmt: skip
+    engine = Engine(
+        p,
+        workspace=ws,
+        store=st,
+        backend=backend,
+        backend_options=options,
+        jobs=jobs,
+        force=force,
+        reporter=reporter,
+        stream_logs=stream,
+        output_paths=parse_pairs(outputs, "--output"),
+    )
     if dry_run:
         from amlrun.cli.status import print_plan
 

@@ -46,11 +46,12 @@ def _run_or_fail(db, run_id: str):
 def show(run_id: str) -> None:
     """Steps of one run with status, key, duration and reason."""
     db = _db()
-    rid, pipeline, started, finished, status, source = _run_or_fail(db, run_id)
+    rid, pipeline, started, _finished, status, source = _run_or_fail(db, run_id)
     click.echo(f"run {rid}: {pipeline} ({source}) {status}, started {_when(started)}")
     for name, st, key, dur, reason, backend, _log in db.steps(rid):
-        click.echo(f"  {st:9} {name}  {(key or '')[:12]}  {dur or 0:.2f}s  "
-                   f"{backend or ''}  {reason or ''}")  # fmt: skip
+        click.echo(
+            f"  {st:9} {name}  {(key or '')[:12]}  {dur or 0:.2f}s  {backend or ''}  {reason or ''}"
+        )
 
 
 @runs.command()
@@ -65,8 +66,10 @@ def logs(run_id: str, step: str) -> None:
     for name, status, _key, _dur, _reason, _backend, log in db.steps(rid):
         if name == step:
             if not log:
-                raise SpecError(f"step '{step}' was {status} and has no log in this run",
-                                fix="look at the run that produced it")  # fmt: skip
+                raise SpecError(
+                    f"step '{step}' was {status} and has no log in this run",
+                    fix="look at the run that produced it",
+                )
             click.echo(Path(log).read_text(errors="replace"), nl=False)
             return
     raise SpecError(f"run {rid} has no step '{step}'", fix=f"see 'amlrun runs show {rid}'")

@@ -6,13 +6,20 @@ import json
 
 import click
 
-from amlrun.cli.common import backend_option, open_pipeline, pipeline_argument, set_option, store_option
+from amlrun.cli.common import (
+    backend_option,
+    open_pipeline,
+    pipeline_argument,
+    set_option,
+    store_option,
+)
 
 
 def print_plan(pipeline, outcomes, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps({"pipeline": pipeline.name,
-                               "steps": [o.as_json() for o in outcomes]}))  # fmt: skip
+        click.echo(
+            json.dumps({"pipeline": pipeline.name, "steps": [o.as_json() for o in outcomes]})
+        )
         return
     width = max((len(o.name) for o in outcomes), default=4)
     for o in outcomes:

@@ -36,8 +36,10 @@ class _Outputs:
         try:
             return self._names[name]
         except KeyError:
-            raise SpecError(f"step '{self._step}' has no output '{name}'",
-                            fix="use one of: " + ", ".join(self._names)) from None  # fmt: skip
+            raise SpecError(
+                f"step '{self._step}' has no output '{name}'",
+                fix="use one of: " + ", ".join(self._names),
+            ) from None
 
     def __getitem__(self, name: str) -> OutputRef:
         return self.__getattr__(name)
@@ -62,7 +64,9 @@ class _Build:
         return f"{self.prefix}{base}" if n == 1 else f"{self.prefix}{base}_{n}"
 
 
-_current: contextvars.ContextVar[_Build | None] = contextvars.ContextVar("amlrun_build", default=None)
+_current: contextvars.ContextVar[_Build | None] = contextvars.ContextVar(
+    "amlrun_build", default=None
+)
 
 
 def _binding(value: Any, module: Module, name: str) -> Binding:
@@ -79,23 +83,36 @@ def _binding(value: Any, module: Module, name: str) -> Binding:
 def call_module(module: Module, bindings: dict[str, Any]) -> Node:
     build = _current.get()
     if build is None:
-        raise SpecError(f"module '{module.name}' was called outside an @amlrun.pipeline function",
-                        fix="call modules inside a pipeline function, or use module.run(...)")  # fmt: skip
+        raise SpecError(
+            f"module '{module.name}' was called outside an @amlrun.pipeline function",
+            fix="call modules inside a pipeline function, or use module.run(...)",
+        )
     frame = inspect.stack()[2]
     base = "".join(c if c.isalnum() or c in "_-" else "_" for c in module.name)
     name = build.unique(base)
     for k in bindings:
         if module.port(k) is None and module.parameter(k) is None:
-            raise SpecError(f"module '{module.name}' has no input '{k}'", file=frame.filename,
-                            line=frame.lineno, fix="use one of: " + ", ".join(module.input_names))  # fmt: skip
-    step = Step(name=name, module=module,
-                bindings={k: _binding(v, module, k) for k, v in bindings.items()},
-                source=Path(frame.filename), line=frame.lineno)  # fmt: skip
+            raise SpecError(
+                f"module '{module.name}' has no input '{k}'",
+                file=frame.filename,
+                line=frame.lineno,
+                fix="use one of: " + ", ".join(module.input_names),
+            )
+    step = Step(
+        name=name,
+        module=module,
+        bindings={k: _binding(v, module, k) for k, v in bindings.items()},
+        source=Path(frame.filename),
+        line=frame.lineno,
+    )
     for port in module.inputs:
         if not port.optional and step.bindings.get(port.name, NONE).kind == "none":
-            raise SpecError(f"required input '{port.name}' of '{module.name}' is not bound",
-                            file=frame.filename, line=frame.lineno,
-                            fix=f"pass {port.name}=<path or node.outputs.x>")  # fmt: skip
+            raise SpecError(
+                f"required input '{port.name}' of '{module.name}' is not bound",
+                file=frame.filename,
+                line=frame.lineno,
+                fix=f"pass {port.name}=<path or node.outputs.x>",
+            )
     build.steps[name] = step
     return Node(name, _Outputs(name, {o.name: OutputRef(name, o.name) for o in module.outputs}))
 
@@ -120,8 +137,11 @@ class PipelineFunction:
         if not isinstance(returned, dict) or not all(
             isinstance(v, OutputRef) for v in returned.values()
         ):
-            raise SpecError(f"pipeline function {self.name} must return a dict of node outputs",
-                            file=self.source, fix="return {'name': node.outputs.x}")  # fmt: skip
+            raise SpecError(
+                f"pipeline function {self.name} must return a dict of node outputs",
+                file=self.source,
+                fix="return {'name': node.outputs.x}",
+            )
         return returned
 
     def __call__(self, *args: Any, **kwargs: Any) -> Pipeline | Node:
@@ -139,13 +159,16 @@ class PipelineFunction:
         sig = inspect.signature(self.fn).bind_partial(*args, **kwargs)
         sig.apply_defaults()
         return Pipeline(
-            name=self.name, source=self.source, steps=order_steps(build.steps, self.source),
+            name=self.name,
+            source=self.source,
+            steps=order_steps(build.steps, self.source),
             outputs={k: PipelineOutput(v.step, v.output) for k, v in returned.items()},
             inputs=dict(sig.arguments),
             force_rerun=bool(self.options.get("force_rerun", False)),
-            continue_on_step_failure=self.options.get("continue_on_step_failure", True) is not False,
+            continue_on_step_failure=self.options.get("continue_on_step_failure", True)
+            is not False,
             default_compute=self.options.get("default_compute"),
-        )  # fmt: skip
+        )
 
 
 def pipeline(name: str | None = None, **options: Any):
@@ -173,14 +196,20 @@ def pipeline_from_file(path: Path, overrides: dict[str, Any]) -> Pipeline:
         sys.path.remove(str(path.parent))
     found = [v for v in vars(mod).values() if isinstance(v, PipelineFunction)]
     if len(found) != 1:
-        raise SpecError(f"expected one @amlrun.pipeline function, found {len(found)}", file=path,
-                        fix="define exactly one pipeline function in the file")  # fmt: skip
+        raise SpecError(
+            f"expected one @amlrun.pipeline function, found {len(found)}",
+            file=path,
+            fix="define exactly one pipeline function in the file",
+        )
     fn = found[0]
     params = inspect.signature(fn.fn).parameters
     unknown = set(overrides) - set(params)
     if unknown:
-        raise SpecError(f"pipeline function {fn.name} has no input '{sorted(unknown)[0]}'",
-                        file=path, fix="use one of: " + ", ".join(params))  # fmt: skip
+        raise SpecError(
+            f"pipeline function {fn.name} has no input '{sorted(unknown)[0]}'",
+            file=path,
+            fix="use one of: " + ", ".join(params),
+        )
     built = fn(**overrides)
     assert isinstance(built, Pipeline)
     return built

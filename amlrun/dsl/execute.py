@@ -29,8 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     m = module_from_func(fn, code=Path.cwd())
     parser = argparse.ArgumentParser(prog=f"{path.name}:{known.name}")
     for p in m.parameters:
-        conv = {"integer": int, "number": float, "string": str,
-                "boolean": lambda s: s.lower() in ("true", "1", "yes")}[p.type]  # fmt: skip
+        conv = {
+            "integer": int,
+            "number": float,
+            "string": str,
+            "boolean": lambda s: s.lower() in ("true", "1", "yes"),
+        }[p.type]
         parser.add_argument(f"--{p.name}", type=conv, default=p.default)
     for port in (*m.inputs, *m.outputs):
         parser.add_argument(f"--{port.name}", default=None)

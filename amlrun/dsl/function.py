@@ -52,13 +52,22 @@ def module_from_func(
     try:
         rel = source.relative_to(root).as_posix()
     except ValueError:
-        raise SpecError(f"{source} is not inside the code folder {root}",
-                        fix="pass code= a folder that contains the function's file") from None
+        raise SpecError(
+            f"{source} is not inside the code folder {root}",
+            fix="pass code= a folder that contains the function's file",
+        ) from None
     ports: list[Port] = []
     outputs: list[Port] = []
     params: list[Parameter] = []
-    items: list = [Text("python"), Text("-m"), Text("amlrun.dsl.execute"), Text("--source"),
-                   Text(rel), Text("--name"), Text(fn.__name__)]  # fmt: skip
+    items: list = [
+        Text("python"),
+        Text("-m"),
+        Text("amlrun.dsl.execute"),
+        Text("--source"),
+        Text(rel),
+        Text("--name"),
+        Text(fn.__name__),
+    ]
     hints = _annotations(fn)
     for pname, p in inspect.signature(fn).parameters.items():
         ann = hints.get(pname, p.annotation)
@@ -73,17 +82,20 @@ def module_from_func(
         else:
             ptype = _PY_TYPES.get(ann) or _NAME_TYPES.get(str(ann))
             if ptype is None:
-                raise SpecError(f"parameter '{pname}' of {fn.__name__} has no supported annotation",
-                                file=source, field=pname,
-                                fix="annotate it with int, float, str, bool, Input() or Output()")  # fmt: skip
+                raise SpecError(
+                    f"parameter '{pname}' of {fn.__name__} has no supported annotation",
+                    file=source,
+                    field=pname,
+                    fix="annotate it with int, float, str, bool, Input() or Output()",
+                )
             default = p.default if has_default else None
             params.append(Parameter(pname, ptype, default, has_default and default is None))
             optional = has_default and default is None
         arg = (Text(f"--{pname}"), Ref("input", pname))
         items += [Group(arg)] if optional else list(arg)
     if isinstance(environment, str):
-        from amlrun.spec.component import environment_v2
         from amlrun.errors import Diagnostics
+        from amlrun.spec.component import environment_v2
 
         environment = environment_v2(environment, root, source, Diagnostics(), None)
     return Module(

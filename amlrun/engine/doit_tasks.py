@@ -66,15 +66,17 @@ def run_tasks(
 
         def load_tasks(self, cmd: Any, pos_args: list) -> list:
             return [
-                dict_to_task({
-                    "name": ids[name],
-                    "actions": [(execute, [name])],
-                    "uptodate": [(uptodate, [name])],
-                    "task_dep": [ids[u] for u in ups],
-                    "doc": name,
-                })
+                dict_to_task(
+                    {
+                        "name": ids[name],
+                        "actions": [(execute, [name])],
+                        "uptodate": [(uptodate, [name])],
+                        "task_dep": [ids[u] for u in ups],
+                        "doc": name,
+                    }
+                )
                 for name, ups in steps
-            ]  # fmt: skip
+            ]
 
     dep_file.parent.mkdir(parents=True, exist_ok=True)
     return DoitMain(Loader()).run(["run"])

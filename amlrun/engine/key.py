@@ -57,7 +57,9 @@ def explain_change(old: dict[str, Any] | None, new: KeyParts, files: tuple[dict,
         changed = sorted(
             {p for p in after if before.get(p) != after[p]} | {p for p in before if p not in after}
         )
-        shown = ", ".join(changed[:5]) + (f" (+{len(changed) - 5} more)" if len(changed) > 5 else "")
+        shown = ", ".join(changed[:5]) + (
+            f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
+        )
         reasons.append(f"snapshot files changed: {shown}" if changed else "snapshot changed")
     if old.get("environment") != new.environment:
         reasons.append("environment changed")

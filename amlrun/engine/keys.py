@@ -48,7 +48,9 @@ class KeyCalculator:
         key = (ident, backend.name)
         h = self._envs.get(key)
         if h is None:
-            h = self._envs[key] = hash_json([ident, backend.environment_identity(module.environment)])
+            h = self._envs[key] = hash_json(
+                [ident, backend.environment_identity(module.environment)]
+            )
         return h
 
     def data(self, path: str) -> tuple[dict, str, bool]:
@@ -61,8 +63,10 @@ class KeyCalculator:
                 from amlrun.snapshot.tree import hash_path
 
                 if not Path(path).exists():
-                    raise SpecError(f"input data {path} does not exist",
-                                    fix="create it, or bind the input to an existing path")  # fmt: skip
+                    raise SpecError(
+                        f"input data {path} does not exist",
+                        fix="create it, or bind the input to an existing path",
+                    )
                 got = hash_path(Path(path), self.statcache)
             self._paths[path] = got
         return got
@@ -74,8 +78,11 @@ class KeyCalculator:
 
         module = step.module
         assert module is not None
-        literals = {k: b.value for k, b in step.bindings.items()
-                    if b.kind == "literal" and module.parameter(k) is not None}  # fmt: skip
+        literals = {
+            k: b.value
+            for k, b in step.bindings.items()
+            if b.kind == "literal" and module.parameter(k) is not None
+        }
         params = resolve_params(module, literals, file=step.source)
         inputs: dict[str, str | None] = {}
         for port in module.inputs:
@@ -106,6 +113,9 @@ def _remote_fingerprint(url: str) -> tuple[dict, str, bool]:
 
     fs, path = fsspec.core.url_to_fs(url)
     info = fs.info(path)
-    keep = {k: str(info.get(k)) for k in ("ETag", "etag", "size", "mtime", "LastModified",
-                                            "version_id", "md5") if info.get(k) is not None}  # fmt: skip
+    keep = {
+        k: str(info.get(k))
+        for k in ("ETag", "etag", "size", "mtime", "LastModified", "version_id", "md5")
+        if info.get(k) is not None
+    }
     return {}, hash_json({"url": url, "fingerprint": keep}), info.get("type") == "file"

@@ -7,8 +7,13 @@ import threading
 import time
 from typing import Any
 
-_STYLE = {"ran": "green", "reused": "cyan", "failed": "red", "skipped": "yellow",
-          "cancelled": "yellow"}  # fmt: skip
+_STYLE = {
+    "ran": "green",
+    "reused": "cyan",
+    "failed": "red",
+    "skipped": "yellow",
+    "cancelled": "yellow",
+}
 
 
 class Reporter:
@@ -31,8 +36,9 @@ class Reporter:
             from rich.live import Live
 
             self._console = Console(stderr=True)
-            self._live = Live(self._status(), console=self._console, refresh_per_second=8,
-                              transient=True)  # fmt: skip
+            self._live = Live(
+                self._status(), console=self._console, refresh_per_second=8, transient=True
+            )
             self._live.start()
 
     def _status(self):

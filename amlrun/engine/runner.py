@@ -40,9 +40,12 @@ class RunResult:
         return all(s.status in ("ran", "reused") for s in self.steps)
 
     def as_json(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "pipeline": self.pipeline.name,
-                "steps": [s.as_json() for s in self.steps],
-                "outputs": {k: str(v) for k, v in self.outputs.items()}}  # fmt: skip
+        return {
+            "run_id": self.run_id,
+            "pipeline": self.pipeline.name,
+            "steps": [s.as_json() for s in self.steps],
+            "outputs": {k: str(v) for k, v in self.outputs.items()},
+        }
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
@@ -73,8 +76,10 @@ class Engine:
         self.force = set(force)
         unknown = self.force - set(pipeline.steps)
         if unknown:
-            raise SpecError(f"--force names unknown step '{sorted(unknown)[0]}'",
-                            fix="use one of: " + ", ".join(pipeline.steps))  # fmt: skip
+            raise SpecError(
+                f"--force names unknown step '{sorted(unknown)[0]}'",
+                fix="use one of: " + ", ".join(pipeline.steps),
+            )
         self.reporter = reporter
         self.stream_logs = stream_logs
         self.backend_override = backend
@@ -106,17 +111,23 @@ class Engine:
                 name = default
             elif not mapping:
                 name = default
-                note = (f"compute '{compute}' runs on the {default} backend "
-                        "(map compute names in [tool.amlrun.compute])")  # fmt: skip
+                note = (
+                    f"compute '{compute}' runs on the {default} backend "
+                    "(map compute names in [tool.amlrun.compute])"
+                )
                 if note not in self.notes:
                     self.notes.append(note)
             elif compute in mapping:
                 name = mapping[compute]
             else:
-                raise SpecError(f"compute '{compute}' of step '{step.name}' is not configured",
-                                file=step.source, line=step.line, field="compute",
-                                fix="map it in [tool.amlrun.compute]; configured: "
-                                + ", ".join(sorted(mapping)))  # fmt: skip
+                raise SpecError(
+                    f"compute '{compute}' of step '{step.name}' is not configured",
+                    file=step.source,
+                    line=step.line,
+                    field="compute",
+                    fix="map it in [tool.amlrun.compute]; configured: "
+                    + ", ".join(sorted(mapping)),
+                )
         with self._lock:
             if name not in self._backends:
                 options = dict((self.ws.config.get("backends") or {}).get(name) or {})
@@ -207,12 +218,20 @@ class Engine:
                 if missing:
                     raise AmlrunError(f"backend returned no output '{missing[0]}'")
                 manifest = {
-                    "v": 1, "key": job.key, "step": name, "module": step.module.name,
-                    "outputs": {o: {"is_file": _entries_is_file(e), "entries": e}
-                                for o, e in result.outputs.items()},
-                    "duration_s": round(result.duration_s, 4), "backend": backend.name,
-                    "exit_code": 0, "log": self.store.put_bytes(result.log), "created": time.time(),
-                }  # fmt: skip
+                    "v": 1,
+                    "key": job.key,
+                    "step": name,
+                    "module": step.module.name,
+                    "outputs": {
+                        o: {"is_file": _entries_is_file(e), "entries": e}
+                        for o, e in result.outputs.items()
+                    },
+                    "duration_s": round(result.duration_s, 4),
+                    "backend": backend.name,
+                    "exit_code": 0,
+                    "log": self.store.put_bytes(result.log),
+                    "created": time.time(),
+                }
                 self.store.put_manifest(job.key, manifest)
                 self.manifests[name] = manifest
                 out.status = "ran"
@@ -236,8 +255,14 @@ class Engine:
             for f in snapshot.files:
                 self.store.put_file(snapshot_dir / f.relpath, f.hash)
         inputs: dict[str, JobInput] = {}
-        params = resolve_params(module, {k: b.value for k, b in step.bindings.items()
-                                         if b.kind == "literal" and module.parameter(k)})  # fmt: skip
+        params = resolve_params(
+            module,
+            {
+                k: b.value
+                for k, b in step.bindings.items()
+                if b.kind == "literal" and module.parameter(k)
+            },
+        )
         for port in module.inputs:
             b = step.bindings.get(port.name)
             if b is None or b.kind == "none":
@@ -251,20 +276,30 @@ class Engine:
             else:
                 local = str(b.value) if b.kind == "path" else str(Path(str(b.value)).resolve())
                 if "://" in local:
-                    raise SpecError(f"input '{port.name}' of step '{step.name}' is remote ({local})",
-                                    fix="download it first; remote inputs are hashed by "
-                                    "fingerprint but not fetched yet")  # fmt: skip
+                    raise SpecError(
+                        f"input '{port.name}' of step '{step.name}' is remote ({local})",
+                        fix="download it first; remote inputs are hashed by "
+                        "fingerprint but not fetched yet",
+                    )
                 entries, _, is_file = self.keys.data(local)
                 if remote:
                     entries, is_file = self.store.put_tree(Path(local), self.statcache)
                 inputs[port.name] = JobInput(port.name, Path(local), entries, is_file)
         return Job(
-            step=step.name, key=parts.key, module=module, params=params,
-            snapshot_dir=snapshot_dir, snapshot_entries=snapshot.entries(), inputs=inputs,
-            outputs=tuple(o.name for o in module.outputs), environment=module.environment,
-            store_url=self.store.url, env_vars=dict(step.env_vars), timeout_s=step.timeout_s,
+            step=step.name,
+            key=parts.key,
+            module=module,
+            params=params,
+            snapshot_dir=snapshot_dir,
+            snapshot_entries=snapshot.entries(),
+            inputs=inputs,
+            outputs=tuple(o.name for o in module.outputs),
+            environment=module.environment,
+            store_url=self.store.url,
+            env_vars=dict(step.env_vars),
+            timeout_s=step.timeout_s,
             stream_logs=self.stream_logs,
-        )  # fmt: skip
+        )
 
     def _staged(self, snapshot) -> Path:
         """The snapshot copied once per tree hash under .amlrun/snapshots (read-only use)."""
@@ -316,10 +351,12 @@ class Engine:
 
         blocked = self._blocked()
         if blocked:
-            raise SpecError("the pipeline cannot run locally:\n  " + "\n  ".join(blocked),
-                            file=self.pipeline.source,
-                            fix="map cloud assets to local data ([tool.amlrun.datastores]/"
-                            "[tool.amlrun.datasets]) or use local component files")  # fmt: skip
+            raise SpecError(
+                "the pipeline cannot run locally:\n  " + "\n  ".join(blocked),
+                file=self.pipeline.source,
+                fix="map cloud assets to local data ([tool.amlrun.datastores]/"
+                "[tool.amlrun.datasets]) or use local component files",
+            )
         self.run_id = new_run_id()
         self._db = RunDB(self.ws.dir / "runs.sqlite")
         self._last = self._db.last_components(str(self.pipeline.source))
@@ -329,8 +366,14 @@ class Engine:
         steps = [(n, sorted(s.upstream())) for n, s in self.pipeline.steps.items()]
         previous = _install_sigint(self.cancel)
         try:
-            run_tasks(steps, self.uptodate, self.execute, dep_file=self.ws.dir / "doit.sqlite",
-                      jobs=self.jobs, keep_going=self.pipeline.continue_on_step_failure)  # fmt: skip
+            run_tasks(
+                steps,
+                self.uptodate,
+                self.execute,
+                dep_file=self.ws.dir / "doit.sqlite",
+                jobs=self.jobs,
+                keep_going=self.pipeline.continue_on_step_failure,
+            )
         finally:
             signal.signal(signal.SIGINT, previous) if previous is not None else None
             self.statcache.save()
@@ -353,16 +396,20 @@ class Engine:
         for name, step in self.pipeline.steps.items():
             out = self.outcomes[name]
             if out.status in ("pending", "running"):
-                bad = [u for u in step.upstream()
-                       if self.outcomes[u].status in ("failed", "skipped", "cancelled")]  # fmt: skip
+                bad = [
+                    u
+                    for u in step.upstream()
+                    if self.outcomes[u].status in ("failed", "skipped", "cancelled")
+                ]
                 if bad:
                     out.status, out.reason = "skipped", f"upstream {bad[0]} did not succeed"
                 else:
                     out.status = "cancelled"
                     out.reason = out.reason or (
-                        "run interrupted" if self.cancel.is_set()
+                        "run interrupted"
+                        if self.cancel.is_set()
                         else "stopped after a failure (continue_on_step_failure is false)"
-                    )  # fmt: skip
+                    )
 
     def _materialize_outputs(self) -> dict[str, Path]:
         """Pipeline (and node) outputs copied where the user asked, linked from the store."""
@@ -376,8 +423,10 @@ class Engine:
                 wanted.setdefault(f"{step.name}.{o}", (step.name, o, path))
         unknown = set(self.output_overrides) - set(self.pipeline.outputs)
         if unknown:
-            raise SpecError(f"the pipeline has no output '{sorted(unknown)[0]}'",
-                            fix="use one of: " + (", ".join(self.pipeline.outputs) or "none"))  # fmt: skip
+            raise SpecError(
+                f"the pipeline has no output '{sorted(unknown)[0]}'",
+                fix="use one of: " + (", ".join(self.pipeline.outputs) or "none"),
+            )
         done: dict[str, Path] = {}
         for name, (step, output, path) in wanted.items():
             manifest = self.manifests.get(step)
@@ -452,6 +501,3 @@ def _install_sigint(cancel: threading.Event):
         cancel.set()
 
     return signal.signal(signal.SIGINT, handler)
-
-
-

@@ -21,16 +21,20 @@ def order_steps(steps: dict[str, Step], source: Path) -> dict[str, Step]:
             if up is None:
                 raise SpecError(
                     f"input '{name}' of step '{step.name}' refers to unknown step '{b.step}'",
-                    file=source, line=b.line or step.line, field=f"jobs.{step.name}.inputs.{name}",
+                    file=source,
+                    line=b.line or step.line,
+                    field=f"jobs.{step.name}.inputs.{name}",
                     fix="use one of: " + ", ".join(sorted(steps)),
-                )  # fmt: skip
+                )
             if up.module is not None and up.module.output(b.output) is None:
                 outs = ", ".join(o.name for o in up.module.outputs) or "none"
                 raise SpecError(
                     f"step '{b.step}' has no output '{b.output}'",
-                    file=source, line=b.line or step.line, field=f"jobs.{step.name}.inputs.{name}",
+                    file=source,
+                    line=b.line or step.line,
+                    field=f"jobs.{step.name}.inputs.{name}",
                     fix=f"use one of its outputs: {outs}",
-                )  # fmt: skip
+                )
             if step.module is not None and up.module is not None:
                 _check_types(step, name, up, b.output, source, b.line)
     ordered: dict[str, Step] = {}
@@ -41,9 +45,13 @@ def order_steps(steps: dict[str, Step], source: Path) -> dict[str, Step]:
             return
         if state.get(name) == 1:
             cycle = " -> ".join([*trail[trail.index(name) :], name])
-            raise SpecError(f"the pipeline has a cycle: {cycle}", file=source,
-                            line=steps[name].line, field=f"jobs.{name}",
-                            fix="remove one of the bindings in the cycle")  # fmt: skip
+            raise SpecError(
+                f"the pipeline has a cycle: {cycle}",
+                file=source,
+                line=steps[name].line,
+                field=f"jobs.{name}",
+                fix="remove one of the bindings in the cycle",
+            )
         state[name] = 1
         for up in sorted(steps[name].upstream()):
             visit(up, [*trail, name])
@@ -76,7 +84,10 @@ def _check_types(step: Step, name: str, up: Step, output: str, source: Path, lin
     if (a in folders and b != "file") or (b in folders and a != "file"):
         return
     raise SpecError(
-        f"type mismatch: {up.name}.{output} is {out.type} but {step.name}.{name} expects {port.type}",
-        file=source, line=line or step.line, field=f"jobs.{step.name}.inputs.{name}",
+        f"type mismatch: {up.name}.{output} is {out.type} "
+        f"but {step.name}.{name} expects {port.type}",
+        file=source,
+        line=line or step.line,
+        field=f"jobs.{step.name}.inputs.{name}",
         fix="bind an output of a matching type, or change the port type",
-    )  # fmt: skip
+    )

@@ -30,17 +30,25 @@ def load_pipeline(
     doc = yamlio.load(path)
     kind = kind_of(doc, path)
     if kind != "pipeline":
-        raise SpecError(f"not a pipeline (looks like: {kind})", file=path,
-                        fix="give a v2 pipeline job (type: pipeline, jobs:) or a v1 pipeline YAML "
-                        "(pipeline: {steps:})")  # fmt: skip
+        raise SpecError(
+            f"not a pipeline (looks like: {kind})",
+            file=path,
+            fix="give a v2 pipeline job (type: pipeline, jobs:) or a v1 pipeline YAML "
+            "(pipeline: {steps:})",
+        )
     if isinstance(doc.get("pipeline"), dict):
         from amlrun.pipeline.v1 import load_v1_pipeline
 
         name, steps, inputs, compute = load_v1_pipeline(
             doc, path, overrides, diags, dict(config.get("datastores") or {})
         )
-        return Pipeline(name=name, source=path, steps=order_steps(steps, path), inputs=inputs,
-                        default_compute=compute)  # fmt: skip
+        return Pipeline(
+            name=name,
+            source=path,
+            steps=order_steps(steps, path),
+            inputs=inputs,
+            default_compute=compute,
+        )
     from amlrun.pipeline.v2 import V2Loader
 
     loader = V2Loader(diags, {})

@@ -15,18 +15,34 @@ from amlrun.spec import yamlio
 from amlrun.spec.common import conda_environment, read_conda
 from amlrun.spec.model import Code, Command, Environment, Module, Parameter, Port, Ref, Text
 
-PIPELINE_KEYS = {"name", "description", "parameters", "data_references", "default_compute",
-                 "steps"}  # fmt: skip
-STEP_KEYS = {"type", "name", "compute", "script_name", "source_directory", "runconfig",
-             "allow_reuse", "arguments", "parameters", "inputs", "outputs", "side_inputs",
-             "parallel_run_config", "hash_paths", "runconfig_parameters"}  # fmt: skip
+PIPELINE_KEYS = {"name", "description", "parameters", "data_references", "default_compute", "steps"}
+STEP_KEYS = {
+    "type",
+    "name",
+    "compute",
+    "script_name",
+    "source_directory",
+    "runconfig",
+    "allow_reuse",
+    "arguments",
+    "parameters",
+    "inputs",
+    "outputs",
+    "side_inputs",
+    "parallel_run_config",
+    "hash_paths",
+    "runconfig_parameters",
+}
 _TYPES = {"string": "string", "int": "integer", "float": "number", "bool": "boolean"}
 
 
 def load_v1_pipeline(
-    doc: dict, path: Path, overrides: dict[str, Any], diags: Diagnostics,
+    doc: dict,
+    path: Path,
+    overrides: dict[str, Any],
+    diags: Diagnostics,
     datastores: dict[str, str],
-) -> tuple[str, dict[str, Step], dict[str, Any], str | None]:  # fmt: skip
+) -> tuple[str, dict[str, Step], dict[str, Any], str | None]:
     body = doc["pipeline"]
     diags.unknown_keys(body, PIPELINE_KEYS, file=path, where="pipeline")
     params: dict[str, tuple[str, Any]] = {}
@@ -37,11 +53,18 @@ def load_v1_pipeline(
         params[name] = (ptype, value)
     refs: dict[str, Binding] = {}
     for name, spec in (body.get("data_references") or {}).items():
-        refs[name] = _data_reference(spec or {}, path, datastores, line_of(body["data_references"], name))
+        refs[name] = _data_reference(
+            spec or {}, path, datastores, line_of(body["data_references"], name)
+        )
     steps_doc = body.get("steps")
     if not isinstance(steps_doc, dict) or not steps_doc:
-        raise SpecError("the pipeline has no steps", file=path, line=line_of(body),
-                        field="pipeline.steps", fix="add steps: {Name: {type: PythonScriptStep, ...}}")  # fmt: skip
+        raise SpecError(
+            "the pipeline has no steps",
+            file=path,
+            line=line_of(body),
+            field="pipeline.steps",
+            fix="add steps: {Name: {type: PythonScriptStep, ...}}",
+        )
     producers: dict[str, tuple[str, str]] = {}  # destination name -> (step, output)
     for key, step in steps_doc.items():
         for oname, ospec in (step.get("outputs") or {}).items():
@@ -49,16 +72,21 @@ def load_v1_pipeline(
             producers[str(dest)] = (str(key), str(oname))
     steps: dict[str, Step] = {}
     for key, step in steps_doc.items():
-        steps[str(key)] = _step(str(key), step, path, params, refs, producers, diags,
-                                body.get("default_compute"))  # fmt: skip
+        steps[str(key)] = _step(
+            str(key), step, path, params, refs, producers, diags, body.get("default_compute")
+        )
     name = str(body.get("name") or body.get("description") or path.stem)
     return name, steps, {k: v for k, (_, v) in params.items()}, body.get("default_compute")
 
 
 def _data_reference(spec: dict, path: Path, datastores: dict[str, str], line) -> Binding:
     if "dataset_name" in spec:
-        return Binding("cloud", f"dataset '{spec['dataset_name']}' is an Azure ML dataset; "
-                       "map it with [tool.amlrun.datasets] to a local path", line=line)  # fmt: skip
+        return Binding(
+            "cloud",
+            f"dataset '{spec['dataset_name']}' is an Azure ML dataset; "
+            "map it with [tool.amlrun.datasets] to a local path",
+            line=line,
+        )
     store = spec.get("datastore")
     rel = spec.get("path_on_datastore", "")
     if store in datastores:
@@ -66,11 +94,17 @@ def _data_reference(spec: dict, path: Path, datastores: dict[str, str], line) ->
         if "://" in base:
             return Binding("path", f"{base.rstrip('/')}/{rel}", line=line)
         return Binding("path", str((Path(base) / rel).resolve()), line=line)
-    return Binding("cloud", f"datastore '{store}' is not mapped to a local folder; set "
-                   f"[tool.amlrun.datastores] {store} = \"path/or/url\"", line=line)  # fmt: skip
+    return Binding(
+        "cloud",
+        f"datastore '{store}' is not mapped to a local folder; set "
+        f'[tool.amlrun.datastores] {store} = "path/or/url"',
+        line=line,
+    )
 
 
-def _step(key: str, step: dict, path: Path, params, refs, producers, diags, default_compute) -> Step:
+def _step(
+    key: str, step: dict, path: Path, params, refs, producers, diags, default_compute
+) -> Step:
     line = getattr(step, "line", None)
     diags.unknown_keys(step, STEP_KEYS, file=path, where=f"steps.{key}")
     stype = str(step.get("type", "PythonScriptStep"))
@@ -88,17 +122,24 @@ def _step(key: str, step: dict, path: Path, params, refs, producers, diags, defa
             bindings[str(iname)] = refs[src]
         else:  # not in this file: only a workspace dataset or an earlier run could provide it
             bindings[str(iname)] = Binding(
-                "cloud", f"source '{src}' is neither a data reference nor a step output in this "
-                "file (on Azure ML it must be a registered dataset)", line=iline)  # fmt: skip
+                "cloud",
+                f"source '{src}' is neither a data reference nor a step output in this "
+                "file (on Azure ML it must be a registered dataset)",
+                line=iline,
+            )
     outputs = [Port(str(o), "uri_folder") for o in (step.get("outputs") or {})]
     parameters: list[Parameter] = []
     for pname, pspec in (step.get("parameters") or {}).items():
         if isinstance(pspec, dict) and "source" in pspec:
             src = pspec["source"]
             if src not in params:
-                raise SpecError(f"parameter source '{src}' is not a pipeline parameter", file=path,
-                                line=line_of(step["parameters"], pname), field=f"{where}.parameters",
-                                fix="declare it under pipeline.parameters")  # fmt: skip
+                raise SpecError(
+                    f"parameter source '{src}' is not a pipeline parameter",
+                    file=path,
+                    line=line_of(step["parameters"], pname),
+                    field=f"{where}.parameters",
+                    fix="declare it under pipeline.parameters",
+                )
             ptype, value = params[src]
         else:
             ptype, value = "string", pspec
@@ -113,9 +154,13 @@ def _step(key: str, step: dict, path: Path, params, refs, producers, diags, defa
                 {p.name for p in parameters} if kind == "parameter" else set()
             )
             if ref not in known:
-                raise SpecError(f"argument '{text}' names no declared {kind}", file=path,
-                                line=line_of(step["arguments"], i) or line, field=f"{where}.arguments",
-                                fix=f"declare '{ref}' under the step's {kind}s")  # fmt: skip
+                raise SpecError(
+                    f"argument '{text}' names no declared {kind}",
+                    file=path,
+                    line=line_of(step["arguments"], i) or line,
+                    field=f"{where}.arguments",
+                    fix=f"declare '{ref}' under the step's {kind}s",
+                )
             items.append(Ref("output" if kind == "output" else "input", ref))
         else:
             items.append(Text(text))
@@ -125,8 +170,13 @@ def _step(key: str, step: dict, path: Path, params, refs, producers, diags, defa
     env = Environment()
     if stype == "PythonScriptStep":
         if not script:
-            raise SpecError("a PythonScriptStep needs script_name", file=path, line=line,
-                            field=f"{where}.script_name", fix="add script_name: train.py")  # fmt: skip
+            raise SpecError(
+                "a PythonScriptStep needs script_name",
+                file=path,
+                line=line,
+                field=f"{where}.script_name",
+                fix="add script_name: train.py",
+            )
         command = Command("argv", (Text("python"), Text(str(script)), *items))
         if step.get("runconfig"):
             env = _runconfig_env(path.parent / str(step["runconfig"]))
@@ -144,17 +194,29 @@ def _step(key: str, step: dict, path: Path, params, refs, producers, diags, defa
         blocked = f"{stype} runs only on Azure ML"
     root = (path.parent / str(src_dir)).resolve() if src_dir else path.parent
     module = Module(
-        name=str(step.get("name") or key), version=None, command=command, environment=env,
+        name=str(step.get("name") or key),
+        version=None,
+        command=command,
+        environment=env,
         code=Code(root=root, missing=None if root.is_dir() else str(src_dir)),
-        inputs=tuple(ports), outputs=tuple(outputs), parameters=tuple(parameters),
-        source=path, format="v1-pipeline", kind="parallel" if stype == "ParallelRunStep" else "command",
-    )  # fmt: skip
+        inputs=tuple(ports),
+        outputs=tuple(outputs),
+        parameters=tuple(parameters),
+        source=path,
+        format="v1-pipeline",
+        kind="parallel" if stype == "ParallelRunStep" else "command",
+    )
     allow_reuse = step.get("allow_reuse", True)
     return Step(
-        name=key, module=module, bindings=bindings, source=path, line=line,
+        name=key,
+        module=module,
+        bindings=bindings,
+        source=path,
+        line=line,
         compute=str(step.get("compute") or default_compute or "") or None,
-        force_rerun=allow_reuse is False or str(allow_reuse).lower() == "false", blocked=blocked,
-    )  # fmt: skip
+        force_rerun=allow_reuse is False or str(allow_reuse).lower() == "false",
+        blocked=blocked,
+    )
 
 
 def _runconfig_env(path: Path) -> Environment:

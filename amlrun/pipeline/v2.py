@@ -19,21 +19,72 @@ _CLOUD = ("azureml:", "azureml://", "wasbs://", "wasb://", "abfss://", "adl://")
 _REMOTE = ("s3://", "gs://", "gcs://", "abfs://", "az://", "http://", "https://", "memory://")
 
 PIPELINE_KEYS = {
-    "$schema", "type", "name", "display_name", "description", "tags", "experiment_name",
-    "settings", "inputs", "outputs", "jobs", "compute", "version", "is_deterministic",
-    "identity", "properties",
-}  # fmt: skip
+    "$schema",
+    "type",
+    "name",
+    "display_name",
+    "description",
+    "tags",
+    "experiment_name",
+    "settings",
+    "inputs",
+    "outputs",
+    "jobs",
+    "compute",
+    "version",
+    "is_deterministic",
+    "identity",
+    "properties",
+}
 NODE_KEYS = {
-    "type", "component", "inputs", "outputs", "compute", "resources", "distribution", "limits",
-    "services", "environment_variables", "code", "command", "environment", "name",
-    "display_name", "description", "tags", "is_deterministic", "settings", "identity",
-    "input_data", "mini_batch_size", "task", "retry_settings", "logging_level",
-    "max_concurrency_per_instance", "mini_batch_error_threshold", "error_threshold",
-    "partition_keys", "properties", "queue_settings", "experiment_name", "$schema",
-    "additional_includes", "trial", "search_space", "objective", "sampling_algorithm",
-}  # fmt: skip
-SETTINGS_KEYS = {"default_compute", "default_datastore", "continue_on_step_failure",
-                 "force_rerun", "datastore", "on_init", "on_finalize"}  # fmt: skip
+    "type",
+    "component",
+    "inputs",
+    "outputs",
+    "compute",
+    "resources",
+    "distribution",
+    "limits",
+    "services",
+    "environment_variables",
+    "code",
+    "command",
+    "environment",
+    "name",
+    "display_name",
+    "description",
+    "tags",
+    "is_deterministic",
+    "settings",
+    "identity",
+    "input_data",
+    "mini_batch_size",
+    "task",
+    "retry_settings",
+    "logging_level",
+    "max_concurrency_per_instance",
+    "mini_batch_error_threshold",
+    "error_threshold",
+    "partition_keys",
+    "properties",
+    "queue_settings",
+    "experiment_name",
+    "$schema",
+    "additional_includes",
+    "trial",
+    "search_space",
+    "objective",
+    "sampling_algorithm",
+}
+SETTINGS_KEYS = {
+    "default_compute",
+    "default_datastore",
+    "continue_on_step_failure",
+    "force_rerun",
+    "datastore",
+    "on_init",
+    "on_finalize",
+}
 
 
 class V2Loader:
@@ -48,9 +99,13 @@ class V2Loader:
 
     # ------------------------------------------------------------------ pipeline level
     def load(
-        self, doc: dict, path: Path, overrides: dict[str, Any], prefix: str = "",
+        self,
+        doc: dict,
+        path: Path,
+        overrides: dict[str, Any],
+        prefix: str = "",
         parent: dict[str, Binding] | None = None,
-    ) -> tuple[dict[str, Any], dict[str, tuple[str, str]], dict[str, dict], dict]:  # fmt: skip
+    ) -> tuple[dict[str, Any], dict[str, tuple[str, str]], dict[str, dict], dict]:
         """Returns (effective inputs, promoted outputs, pipeline output specs, settings)."""
         self.diags.unknown_keys(doc, PIPELINE_KEYS, file=path)
         settings = doc.get("settings") or {}
@@ -69,23 +124,38 @@ class V2Loader:
         if parent is None:
             for name in overrides:
                 if name not in declared:
-                    raise SpecError(f"the pipeline has no input '{name}'", file=path,
-                                    field="inputs", fix="declare it, or use one of: "
-                                    + (", ".join(declared) or "none"))  # fmt: skip
+                    raise SpecError(
+                        f"the pipeline has no input '{name}'",
+                        file=path,
+                        field="inputs",
+                        fix="declare it, or use one of: " + (", ".join(declared) or "none"),
+                    )
         jobs = doc.get("jobs")
         if not isinstance(jobs, dict) or not jobs:
-            raise SpecError("the pipeline has no jobs", file=path, line=line_of(doc),
-                            field="jobs", fix="add jobs: {name: {component: ./x.yml, ...}}")  # fmt: skip
+            raise SpecError(
+                "the pipeline has no jobs",
+                file=path,
+                line=line_of(doc),
+                field="jobs",
+                fix="add jobs: {name: {component: ./x.yml, ...}}",
+            )
         promoted: dict[str, tuple[str, str]] = {}
         default_compute = settings.get("default_compute") or doc.get("compute")
         for name, node in jobs.items():
             if not isinstance(node, dict):
-                raise SpecError("a job must be a mapping", file=path, line=line_of(jobs, name),
-                                field=f"jobs.{name}", fix="give it component/command and inputs")  # fmt: skip
+                raise SpecError(
+                    "a job must be a mapping",
+                    file=path,
+                    line=line_of(jobs, name),
+                    field=f"jobs.{name}",
+                    fix="give it component/command and inputs",
+                )
             self._node(str(name), node, path, prefix, inputs, promoted, default_compute)
         outputs_spec = {k: (v or {}) for k, v in (doc.get("outputs") or {}).items()}
-        effective = {k: (b.value if b.kind in ("literal", "path", "cloud") else None)
-                     for k, b in inputs.items()}  # fmt: skip
+        effective = {
+            k: (b.value if b.kind in ("literal", "path", "cloud") else None)
+            for k, b in inputs.items()
+        }
         return effective, promoted, outputs_spec, settings
 
     def _declared_default(self, raw: Any, path: Path, line: int | None) -> Binding:
@@ -103,9 +173,11 @@ class V2Loader:
 
     def _override(self, raw: Any, value: Any, path: Path, line: int | None) -> Binding:
         is_data = isinstance(raw, dict) and (
-            "dataset" in raw or "path" in raw
-            or str(raw.get("type", "")).lower() not in ("", "string", "number", "integer", "boolean")
-        )  # fmt: skip
+            "dataset" in raw
+            or "path" in raw
+            or str(raw.get("type", "")).lower()
+            not in ("", "string", "number", "integer", "boolean")
+        )
         if is_data:
             return self._data(str(value), Path.cwd() / "x", line)
         return Binding("literal", value, line=line)
@@ -119,9 +191,15 @@ class V2Loader:
 
     # ------------------------------------------------------------------ nodes
     def _node(
-        self, name: str, node: dict, path: Path, prefix: str, parent_inputs: dict[str, Binding],
-        promoted: dict[str, tuple[str, str]], default_compute: str | None,
-    ) -> None:  # fmt: skip
+        self,
+        name: str,
+        node: dict,
+        path: Path,
+        prefix: str,
+        parent_inputs: dict[str, Binding],
+        promoted: dict[str, tuple[str, str]],
+        default_compute: str | None,
+    ) -> None:
         qname = f"{prefix}{name}"
         line = getattr(node, "line", None)
         self.diags.unknown_keys(node, NODE_KEYS, file=path, where=f"jobs.{name}")
@@ -150,13 +228,19 @@ class V2Loader:
         limits = node.get("limits") or {}
         compute = node.get("compute") or default_compute
         self.steps[qname] = Step(
-            name=qname, module=module, bindings=bindings, source=path, line=line,
+            name=qname,
+            module=module,
+            bindings=bindings,
+            source=path,
+            line=line,
             compute=None if compute is None else str(compute),
             output_paths=output_paths,
-            timeout_s=float(limits["timeout"]) if isinstance(limits, dict) and limits.get("timeout") else None,
+            timeout_s=float(limits["timeout"])
+            if isinstance(limits, dict) and limits.get("timeout")
+            else None,
             env_vars={str(k): str(v) for k, v in (node.get("environment_variables") or {}).items()},
             blocked=blocked,
-        )  # fmt: skip
+        )
         self._promote(node, qname, path, promoted, sub=False)
 
     def _promote(self, node: dict, qname: str, path: Path, promoted: dict, sub: bool) -> None:
@@ -165,37 +249,56 @@ class V2Loader:
                 m = _EXPR.fullmatch(ospec.strip())
                 po = _PARENT_OUTPUT.match(m.group(1)) if m else None
                 if po is None:
-                    raise SpecError(f"cannot bind output to '{ospec}'", file=path,
-                                    line=line_of(node.get("outputs"), oname),
-                                    field=f"jobs.{qname}.outputs.{oname}",
-                                    fix="use ${{parent.outputs.<name>}}")  # fmt: skip
+                    raise SpecError(
+                        f"cannot bind output to '{ospec}'",
+                        file=path,
+                        line=line_of(node.get("outputs"), oname),
+                        field=f"jobs.{qname}.outputs.{oname}",
+                        fix="use ${{parent.outputs.<name>}}",
+                    )
                 target = self.aliases[qname][oname] if sub else (qname, oname)
                 promoted[po.group(1)] = target
 
-    def _binding(self, raw: Any, path: Path, prefix: str, parent_inputs: dict[str, Binding],
-                 line: int | None) -> Binding:  # fmt: skip
+    def _binding(
+        self, raw: Any, path: Path, prefix: str, parent_inputs: dict[str, Binding], line: int | None
+    ) -> Binding:
         if isinstance(raw, str):
             m = _EXPR.fullmatch(raw.strip())
             if m:
                 expr = m.group(1)
                 if pi := _PARENT_INPUT.match(expr):
                     if pi.group(1) not in parent_inputs:
-                        raise SpecError(f"'{raw}' refers to an undeclared pipeline input", file=path,
-                                        line=line, fix="declare it under the pipeline's inputs: "
-                                        + (", ".join(parent_inputs) or "none declared"))  # fmt: skip
+                        raise SpecError(
+                            f"'{raw}' refers to an undeclared pipeline input",
+                            file=path,
+                            line=line,
+                            fix="declare it under the pipeline's inputs: "
+                            + (", ".join(parent_inputs) or "none declared"),
+                        )
                     b = parent_inputs[pi.group(1)]
                     return Binding(b.kind, b.value, b.step, b.output, line)
                 if jo := _JOB_OUTPUT.match(expr):
-                    return Binding("step", step=f"{prefix}{jo.group(1)}", output=jo.group(2), line=line)
-                raise SpecError(f"cannot resolve '{raw}' locally", file=path, line=line,
-                                fix="use ${{parent.inputs.x}} or ${{parent.jobs.a.outputs.b}}")  # fmt: skip
+                    return Binding(
+                        "step", step=f"{prefix}{jo.group(1)}", output=jo.group(2), line=line
+                    )
+                raise SpecError(
+                    f"cannot resolve '{raw}' locally",
+                    file=path,
+                    line=line,
+                    fix="use ${{parent.inputs.x}} or ${{parent.jobs.a.outputs.b}}",
+                )
             if _EXPR.search(raw):  # an expression inside a longer literal
+
                 def sub(mm: re.Match) -> str:
                     pi = _PARENT_INPUT.match(mm.group(1))
                     b = parent_inputs.get(pi.group(1)) if pi else None
                     if b is None or b.kind != "literal":
-                        raise SpecError(f"cannot resolve '{mm.group(0)}' inside '{raw}'", file=path,
-                                        line=line, fix="bind the whole value to one expression")  # fmt: skip
+                        raise SpecError(
+                            f"cannot resolve '{mm.group(0)}' inside '{raw}'",
+                            file=path,
+                            line=line,
+                            fix="bind the whole value to one expression",
+                        )
                     return str(b.value)
 
                 return Binding("literal", _EXPR.sub(sub, raw), line=line)
@@ -219,9 +322,13 @@ class V2Loader:
                 from amlrun.spec.load import load_module
 
                 if not spec.is_file():
-                    raise SpecError(f"component file {ref} does not exist", file=path,
-                                    line=line_of(node, "component"), field=f"jobs.{name}.component",
-                                    fix="fix the path (relative to the pipeline file)")  # fmt: skip
+                    raise SpecError(
+                        f"component file {ref} does not exist",
+                        file=path,
+                        line=line_of(node, "component"),
+                        field=f"jobs.{name}.component",
+                        fix="fix the path (relative to the pipeline file)",
+                    )
                 self.modules[spec] = load_module(spec, self.diags)
             return self.modules[spec], None
         if isinstance(comp, dict):
@@ -231,45 +338,75 @@ class V2Loader:
         if str(node.get("type") or "").lower() == "parallel":
             from amlrun.spec.component import load_component
 
-            return load_component({**node, "inputs": _declare(node, bindings)[0],
-                                   "outputs": _declare(node, bindings)[1]}, path, Diagnostics(),
-                                  base=path.parent), None  # fmt: skip
+            return load_component(
+                {
+                    **node,
+                    "inputs": _declare(node, bindings)[0],
+                    "outputs": _declare(node, bindings)[1],
+                },
+                path,
+                Diagnostics(),
+                base=path.parent,
+            ), None
         if "command" in node:
             return _inline_module(node, path, bindings, name, self.diags), None
-        raise SpecError("the job has neither component nor command", file=path, line=line,
-                        field=f"jobs.{name}", fix="add component: ./x.yml or command: ...")  # fmt: skip
+        raise SpecError(
+            "the job has neither component nor command",
+            file=path,
+            line=line,
+            field=f"jobs.{name}",
+            fix="add component: ./x.yml or command: ...",
+        )
 
-    def _subpipeline(self, qname: str, node: dict, path: Path, bindings: dict[str, Binding],
-                     line) -> None:  # fmt: skip
+    def _subpipeline(
+        self, qname: str, node: dict, path: Path, bindings: dict[str, Binding], line
+    ) -> None:
         comp = node.get("component")
         if isinstance(comp, str):
             ref = comp[5:] if comp.startswith("file:") else comp
             if ref.startswith(_CLOUD):
-                raise SpecError(f"pipeline component {ref} is an Azure ML asset", file=path,
-                                line=line, fix="reference the pipeline component file instead")  # fmt: skip
+                raise SpecError(
+                    f"pipeline component {ref} is an Azure ML asset",
+                    file=path,
+                    line=line,
+                    fix="reference the pipeline component file instead",
+                )
             sub_path = (path.parent / ref).resolve()
             sub_doc = yamlio.load(sub_path)
         elif isinstance(comp, dict):
             sub_path, sub_doc = path, comp
         else:
-            raise SpecError("a pipeline job needs component: ./pipeline_component.yml", file=path,
-                            line=line, field=f"jobs.{qname}")  # fmt: skip
+            raise SpecError(
+                "a pipeline job needs component: ./pipeline_component.yml",
+                file=path,
+                line=line,
+                field=f"jobs.{qname}",
+            )
         _, promoted, _, _ = self.load(sub_doc, sub_path, {}, prefix=f"{qname}/", parent=bindings)
         self.aliases[qname] = promoted
 
-    def _check_bindings(self, module: Module, bindings: dict[str, Binding], path: Path,
-                        name: str, line) -> None:  # fmt: skip
+    def _check_bindings(
+        self, module: Module, bindings: dict[str, Binding], path: Path, name: str, line
+    ) -> None:
         for k, b in bindings.items():
             if module.port(k) is None and module.parameter(k) is None:
                 names = ", ".join(module.input_names) or "none"
-                raise SpecError(f"component '{module.name}' has no input '{k}'", file=path,
-                                line=b.line or line, field=f"jobs.{name}.inputs.{k}",
-                                fix=f"use one of: {names}")  # fmt: skip
+                raise SpecError(
+                    f"component '{module.name}' has no input '{k}'",
+                    file=path,
+                    line=b.line or line,
+                    field=f"jobs.{name}.inputs.{k}",
+                    fix=f"use one of: {names}",
+                )
         for port in module.inputs:
             if not port.optional and bindings.get(port.name, NONE).kind == "none":
-                raise SpecError(f"required input '{port.name}' of step '{name}' is not bound",
-                                file=path, line=line, field=f"jobs.{name}.inputs",
-                                fix=f"bind {port.name}: to data or an upstream output")  # fmt: skip
+                raise SpecError(
+                    f"required input '{port.name}' of step '{name}' is not bound",
+                    file=path,
+                    line=line,
+                    field=f"jobs.{name}.inputs",
+                    fix=f"bind {port.name}: to data or an upstream output",
+                )
 
     def resolve_aliases(self) -> None:
         """Rewrite references to a nested pipeline's outputs to the inner step producing them."""
@@ -280,9 +417,12 @@ class V2Loader:
                 if b.kind == "step" and b.step in self.aliases:
                     inner = self.aliases[b.step].get(b.output)
                     if inner is None:
-                        raise SpecError(f"pipeline job '{b.step}' has no output '{b.output}'",
-                                        file=step.source, line=b.line,
-                                        fix="promote it with ${{parent.outputs.x}} in the component")  # fmt: skip
+                        raise SpecError(
+                            f"pipeline job '{b.step}' has no output '{b.output}'",
+                            file=step.source,
+                            line=b.line,
+                            fix="promote it with ${{parent.outputs.x}} in the component",
+                        )
                     new[k] = Binding("step", step=inner[0], output=inner[1], line=b.line)
                     changed = True
             if changed:
@@ -299,8 +439,15 @@ def _declare(node: dict, bindings: dict[str, Binding]) -> tuple[dict, dict]:
             inputs[k] = {"type": "uri_folder"}
         else:
             v = b.value
-            t = ("boolean" if isinstance(v, bool) else "integer" if isinstance(v, int)
-                 else "number" if isinstance(v, float) else "string")  # fmt: skip
+            t = (
+                "boolean"
+                if isinstance(v, bool)
+                else "integer"
+                if isinstance(v, int)
+                else "number"
+                if isinstance(v, float)
+                else "string"
+            )
             inputs[k] = {"type": t, "optional": b.kind == "none"}
     outputs = {}
     for k, spec in (node.get("outputs") or {}).items():
@@ -309,17 +456,23 @@ def _declare(node: dict, bindings: dict[str, Binding]) -> tuple[dict, dict]:
     return inputs, outputs
 
 
-def _inline_module(node: dict, path: Path, bindings: dict[str, Binding], name: str,
-                   diags: Diagnostics) -> Module:  # fmt: skip
+def _inline_module(
+    node: dict, path: Path, bindings: dict[str, Binding], name: str, diags: Diagnostics
+) -> Module:
     """A command written directly on a pipeline node (no component)."""
     from amlrun.spec.component import load_component
 
     inputs, outputs = _declare(node, bindings)
     doc = {
-        "type": "command", "name": name, "command": node["command"], "inputs": inputs,
-        "outputs": outputs, "code": node.get("code"), "environment": node.get("environment"),
+        "type": "command",
+        "name": name,
+        "command": node["command"],
+        "inputs": inputs,
+        "outputs": outputs,
+        "code": node.get("code"),
+        "environment": node.get("environment"),
         "is_deterministic": node.get("is_deterministic", True),
-    }  # fmt: skip
+    }
     doc = {k: v for k, v in doc.items() if v is not None}
     m = load_component(doc, path, diags, base=path.parent)
     if "code" not in node:  # no code: the command runs in an empty folder, as on Azure ML

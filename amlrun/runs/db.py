@@ -35,28 +35,43 @@ class RunDB:
 
     def start_run(self, run_id: str, pipeline: str, source: str) -> None:
         with self.conn:
-            self.conn.execute("INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running')",
-                              (run_id, pipeline, source, time.time()))  # fmt: skip
+            self.conn.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running')",
+                (run_id, pipeline, source, time.time()),
+            )
 
     def finish_run(self, run_id: str, status: str) -> None:
         with self.conn:
-            self.conn.execute("UPDATE runs SET finished = ?, status = ? WHERE id = ?",
-                              (time.time(), status, run_id))  # fmt: skip
+            self.conn.execute(
+                "UPDATE runs SET finished = ?, status = ? WHERE id = ?",
+                (time.time(), status, run_id),
+            )
 
     def record_steps(self, run_id: str, rows: list[dict[str, Any]]) -> None:
         with self.conn:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, r["name"], r["status"], r.get("key"), r.get("duration_s"),
-                  r.get("reason"), r.get("backend"), r.get("log"),
-                  json.dumps(r.get("components")) if r.get("components") else None)
-                 for r in rows],
-            )  # fmt: skip
+                [
+                    (
+                        run_id,
+                        r["name"],
+                        r["status"],
+                        r.get("key"),
+                        r.get("duration_s"),
+                        r.get("reason"),
+                        r.get("backend"),
+                        r.get("log"),
+                        json.dumps(r.get("components")) if r.get("components") else None,
+                    )
+                    for r in rows
+                ],
+            )
 
     def record_tree(self, tree_hash: str, files: dict[str, str]) -> None:
         with self.conn:
-            self.conn.execute("INSERT OR IGNORE INTO trees VALUES (?, ?)",
-                              (tree_hash, json.dumps(files)))  # fmt: skip
+            self.conn.execute(
+                "INSERT OR IGNORE INTO trees VALUES (?, ?)", (tree_hash, json.dumps(files))
+            )
 
     def tree_files(self, tree_hash: str) -> dict[str, str]:
         row = self.conn.execute("SELECT files FROM trees WHERE hash = ?", (tree_hash,)).fetchone()
@@ -73,21 +88,25 @@ class RunDB:
 
     def runs(self, limit: int = 20) -> list[tuple]:
         return self.conn.execute(
-            "SELECT id, pipeline, started, finished, status FROM runs ORDER BY started DESC LIMIT ?",
+            "SELECT id, pipeline, started, finished, status FROM runs "
+            "ORDER BY started DESC LIMIT ?",
             (limit,),
         ).fetchall()
 
     def run(self, run_id: str) -> tuple | None:
         return self.conn.execute(
-            "SELECT id, pipeline, started, finished, status, source FROM runs WHERE id = ? OR id LIKE ?",
+            "SELECT id, pipeline, started, finished, status, source FROM runs "
+            "WHERE id = ? OR id LIKE ?",
             (run_id, f"{run_id}%"),
         ).fetchone()
 
     def steps(self, run_id: str) -> list[tuple]:
         return self.conn.execute(
-            "SELECT name, status, key, duration_s, reason, backend, log FROM steps WHERE run_id = ? "
-            "ORDER BY rowid", (run_id,),
-        ).fetchall()  # fmt: skip
+            "SELECT name, status, key, duration_s, reason, backend, log FROM steps "
+            "WHERE run_id = ? "
+            "ORDER BY rowid",
+            (run_id,),
+        ).fetchall()
 
     def close(self) -> None:
         self.conn.close()

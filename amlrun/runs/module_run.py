@@ -87,9 +87,12 @@ def run_module(
     from amlrun.snapshot.tree import take_snapshot
 
     if module.kind == "parallel":
-        raise SpecError("parallel components load and validate, but cannot run yet",
-                        file=module.source, field="type",
-                        fix="run the entry script as a command component for now")  # fmt: skip
+        raise SpecError(
+            "parallel components load and validate, but cannot run yet",
+            file=module.source,
+            field="type",
+            fix="run the entry script as a command component for now",
+        )
     ws = workspace or Workspace.find()
     given_inputs, given_params, given_outputs = split_values(module, values)
     params = resolve_params(module, given_params)

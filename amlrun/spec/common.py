@@ -17,10 +17,27 @@ from amlrun.spec.model import (
 
 PRIMITIVE_V2 = {"string", "number", "integer", "boolean"}
 INPUT_KEYS = {
-    "type", "description", "default", "optional", "min", "max", "enum", "mode", "path",
-    "display_name", "label", "options", "name", "port", "argumentName", "columnPickerFor",
-    "singleColumnSelection", "is_resource", "datastore_mode", "is_control",
-}  # fmt: skip
+    "type",
+    "description",
+    "default",
+    "optional",
+    "min",
+    "max",
+    "enum",
+    "mode",
+    "path",
+    "display_name",
+    "label",
+    "options",
+    "name",
+    "port",
+    "argumentName",
+    "columnPickerFor",
+    "singleColumnSelection",
+    "is_resource",
+    "datastore_mode",
+    "is_control",
+}
 
 
 def param_type(type_: Any) -> str | None:
@@ -127,8 +144,12 @@ def check_refs(
             declared = ", ".join(sorted(known)) or "none"
             msg = f"placeholder refers to undeclared {it.kind} '{it.name}'"
             if in_group:
-                diags.warn(msg + "; its optional group is always dropped", file=file, line=line,
-                           field="command")  # fmt: skip
+                diags.warn(
+                    msg + "; its optional group is always dropped",
+                    file=file,
+                    line=line,
+                    field="command",
+                )
             else:
                 raise SpecError(
                     msg,

@@ -22,22 +22,79 @@ from amlrun.spec.model import Code, Command, Environment, Module, Parallel, Para
 from amlrun.spec.template import parse_shell
 
 V2_KEYS = {
-    "$schema", "type", "name", "version", "display_name", "description", "tags",
-    "is_deterministic", "inputs", "outputs", "command", "code", "environment",
-    "additional_includes", "distribution", "resources", "limits", "services", "compute",
-    "environment_variables", "task", "input_data", "mini_batch_size", "partition_keys",
-    "mini_batch_error_threshold", "logging_level", "max_concurrency_per_instance",
-    "retry_settings", "error_threshold", "id", "creation_context", "queue_settings",
-}  # fmt: skip
+    "$schema",
+    "type",
+    "name",
+    "version",
+    "display_name",
+    "description",
+    "tags",
+    "is_deterministic",
+    "inputs",
+    "outputs",
+    "command",
+    "code",
+    "environment",
+    "additional_includes",
+    "distribution",
+    "resources",
+    "limits",
+    "services",
+    "compute",
+    "environment_variables",
+    "task",
+    "input_data",
+    "mini_batch_size",
+    "partition_keys",
+    "mini_batch_error_threshold",
+    "logging_level",
+    "max_concurrency_per_instance",
+    "retry_settings",
+    "error_threshold",
+    "id",
+    "creation_context",
+    "queue_settings",
+}
 SDK20_KEYS = {
-    "$schema", "name", "version", "display_name", "type", "description", "tags", "inputs",
-    "outputs", "command", "environment", "code", "is_deterministic", "successful_return_code",
-    "meta", "parallel", "hdinsight", "distribution", "launcher",
-}  # fmt: skip
-SDK20_TYPES = {"commandcomponent", "parallelcomponent", "distributedcomponent",
-               "pipelinecomponent", "hdinsightcomponent"}  # fmt: skip
-ENV_V2_KEYS = {"image", "conda_file", "build", "name", "version", "description", "tags",
-               "os_type", "inference_config", "$schema"}  # fmt: skip
+    "$schema",
+    "name",
+    "version",
+    "display_name",
+    "type",
+    "description",
+    "tags",
+    "inputs",
+    "outputs",
+    "command",
+    "environment",
+    "code",
+    "is_deterministic",
+    "successful_return_code",
+    "meta",
+    "parallel",
+    "hdinsight",
+    "distribution",
+    "launcher",
+}
+SDK20_TYPES = {
+    "commandcomponent",
+    "parallelcomponent",
+    "distributedcomponent",
+    "pipelinecomponent",
+    "hdinsightcomponent",
+}
+ENV_V2_KEYS = {
+    "image",
+    "conda_file",
+    "build",
+    "name",
+    "version",
+    "description",
+    "tags",
+    "os_type",
+    "inference_config",
+    "$schema",
+}
 ENV_SDK20_KEYS = {"docker", "conda", "os", "name", "version"}
 
 
@@ -47,7 +104,9 @@ def is_sdk20(doc: dict) -> bool:
     )
 
 
-def load_component(doc: dict, path: Path, diags: Diagnostics, *, base: Path | None = None) -> Module:
+def load_component(
+    doc: dict, path: Path, diags: Diagnostics, *, base: Path | None = None
+) -> Module:
     """Load a component; ``base`` is the folder relative paths start from (inline components)."""
     sdk20 = is_sdk20(doc)
     style = "sdk20" if sdk20 else "v2"
@@ -55,25 +114,46 @@ def load_component(doc: dict, path: Path, diags: Diagnostics, *, base: Path | No
     kind_raw = str(doc.get("type") or "command").lower()
     diags.unknown_keys(doc, SDK20_KEYS if sdk20 else V2_KEYS, file=path)
     if kind_raw in ("pipelinecomponent", "pipeline"):
-        raise SpecError("this is a pipeline, not a module", file=path, line=line_of(doc, "type"),
-                        field="type", fix="run it with 'amlrun run'")  # fmt: skip
+        raise SpecError(
+            "this is a pipeline, not a module",
+            file=path,
+            line=line_of(doc, "type"),
+            field="type",
+            fix="run it with 'amlrun run'",
+        )
     parallel_kind = kind_raw in ("parallel", "parallelcomponent")
-    if kind_raw not in ("command", "component", "commandcomponent", "parallel",
-                        "parallelcomponent", "distributedcomponent"):  # fmt: skip
-        raise SpecError(f"component type '{doc.get('type')}' cannot run locally", file=path,
-                        line=line_of(doc, "type"), field="type",
-                        fix="use a command component")  # fmt: skip
+    if kind_raw not in (
+        "command",
+        "component",
+        "commandcomponent",
+        "parallel",
+        "parallelcomponent",
+        "distributedcomponent",
+    ):
+        raise SpecError(
+            f"component type '{doc.get('type')}' cannot run locally",
+            file=path,
+            line=line_of(doc, "type"),
+            field="type",
+            fix="use a command component",
+        )
 
     ports, params = _interface(doc.get("inputs"), path, diags, "inputs")
     outputs: list[Port] = []
     outs = doc.get("outputs") or {}
     if not isinstance(outs, dict):
-        raise SpecError("'outputs' must be a mapping", file=path, line=line_of(doc, "outputs"),
-                        field="outputs", fix="write outputs as 'name: {type: uri_folder}'")  # fmt: skip
+        raise SpecError(
+            "'outputs' must be a mapping",
+            file=path,
+            line=line_of(doc, "outputs"),
+            field="outputs",
+            fix="write outputs as 'name: {type: uri_folder}'",
+        )
     for name, spec in outs.items():
         spec = spec if isinstance(spec, dict) else {"type": spec}
-        outputs.append(Port(str(name), port_type(spec.get("type")), False,
-                            str(spec.get("description") or "")))  # fmt: skip
+        outputs.append(
+            Port(str(name), port_type(spec.get("type")), False, str(spec.get("description") or ""))
+        )
 
     task = doc.get("task") if parallel_kind and isinstance(doc.get("task"), dict) else None
     holder = task or doc
@@ -83,9 +163,13 @@ def load_component(doc: dict, path: Path, diags: Diagnostics, *, base: Path | No
     root = (base / str(code_raw)).resolve() if code_raw else base
     missing = None
     if code_raw and str(code_raw).startswith(("azureml:", "azureml://", "http")):
-        raise SpecError(f"code '{code_raw}' is a cloud asset", file=path,
-                        line=line_of(holder, "code"), field="code",
-                        fix="point code at a local folder")  # fmt: skip
+        raise SpecError(
+            f"code '{code_raw}' is a cloud asset",
+            file=path,
+            line=line_of(holder, "code"),
+            field="code",
+            fix="point code at a local folder",
+        )
     if code_raw and not root.is_dir():
         missing = str(code_raw)
 
@@ -94,9 +178,15 @@ def load_component(doc: dict, path: Path, diags: Diagnostics, *, base: Path | No
     optional = {p.name for p in ports if p.optional} | {
         p.name for p in params if p.optional and p.default is None
     }
-    check_refs(command, names, {o.name for o in outputs}, file=path,
-               line=line_of(holder, "command" if not task else "program_arguments"),
-               diags=diags, optional=optional)  # fmt: skip
+    check_refs(
+        command,
+        names,
+        {o.name for o in outputs},
+        file=path,
+        line=line_of(holder, "command" if not task else "program_arguments"),
+        diags=diags,
+        optional=optional,
+    )
 
     env_raw = holder.get("environment")
     if sdk20:
@@ -111,17 +201,22 @@ def load_component(doc: dict, path: Path, diags: Diagnostics, *, base: Path | No
         data = doc.get("input_data")
         parallel = Parallel(
             input_data=(str(data),) if data else (),
-            output_data=str(task.get("append_row_to")) if task and task.get("append_row_to") else None,
+            output_data=str(task.get("append_row_to"))
+            if task and task.get("append_row_to")
+            else None,
             entry_script=str(task.get("entry_script")) if task else None,
-            mini_batch_size=None if doc.get("mini_batch_size") is None else str(doc["mini_batch_size"]),
-        )  # fmt: skip
+            mini_batch_size=None
+            if doc.get("mini_batch_size") is None
+            else str(doc["mini_batch_size"]),
+        )
     return Module(
         name=str(doc.get("name") or path.stem),
         version=None if doc.get("version") is None else str(doc.get("version")),
         display_name=doc.get("display_name"),
         description=str(doc.get("description") or ""),
         tags=tuple((str(k), str(v or "")) for k, v in (doc.get("tags") or {}).items())
-        if isinstance(doc.get("tags"), dict) else (),
+        if isinstance(doc.get("tags"), dict)
+        else (),
         is_deterministic=doc.get("is_deterministic", True) is not False,
         kind="parallel" if parallel_kind else "command",
         job_type="parallel" if parallel_kind else "basic",
@@ -134,7 +229,7 @@ def load_component(doc: dict, path: Path, diags: Diagnostics, *, base: Path | No
         code=Code(root=root, includes=includes, missing=missing),
         source=path,
         format=style,
-    )  # fmt: skip
+    )
 
 
 def _interface(raw: Any, path: Path, diags: Diagnostics, where: str) -> tuple[list, list]:
@@ -143,45 +238,68 @@ def _interface(raw: Any, path: Path, diags: Diagnostics, where: str) -> tuple[li
     if raw is None:
         return ports, params
     if not isinstance(raw, dict):
-        raise SpecError(f"'{where}' must be a mapping", file=path, field=where,
-                        fix=f"write {where} as 'name: {{type: ...}}'")  # fmt: skip
+        raise SpecError(
+            f"'{where}' must be a mapping",
+            file=path,
+            field=where,
+            fix=f"write {where} as 'name: {{type: ...}}'",
+        )
     for name, spec in raw.items():
         item = make_input(str(name), spec, file=path, diags=diags, where=f"{where}.{name}")
         (params if isinstance(item, Parameter) else ports).append(item)
     return ports, params
 
 
-def _command(doc: dict, task: dict | None, path: Path, diags: Diagnostics, style: str,
-             parallel_kind: bool) -> Command:  # fmt: skip
+def _command(
+    doc: dict, task: dict | None, path: Path, diags: Diagnostics, style: str, parallel_kind: bool
+) -> Command:
     if parallel_kind:
         entry = (task or {}).get("entry_script") or (doc.get("parallel") or {}).get("entry")
         args = str((task or {}).get("program_arguments") or "")
-        cmd = parse_shell(args, style, file=path, line=line_of(task or doc), diags=diags,
-                          field="task.program_arguments")  # fmt: skip
+        cmd = parse_shell(
+            args,
+            style,
+            file=path,
+            line=line_of(task or doc),
+            diags=diags,
+            field="task.program_arguments",
+        )
         return Command("shell", (Text(f"python {entry or 'entry.py'} "), *cmd.items))
     text = doc.get("command")
     if not text or not isinstance(text, str):
-        raise SpecError("the component has no command", file=path, line=line_of(doc),
-                        field="command", fix="add command: python your_script.py ...")  # fmt: skip
+        raise SpecError(
+            "the component has no command",
+            file=path,
+            line=line_of(doc),
+            field="command",
+            fix="add command: python your_script.py ...",
+        )
     return parse_shell(text, style, file=path, line=line_of(doc, "command"), diags=diags)
 
 
-def environment_v2(raw: Any, base: Path, path: Path, diags: Diagnostics,
-                   line: int | None) -> Environment:  # fmt: skip
+def environment_v2(
+    raw: Any, base: Path, path: Path, diags: Diagnostics, line: int | None
+) -> Environment:
     """A v2 ``environment``: a reference string, or inline image / conda_file / build."""
     if raw is None:
         return Environment()
     if isinstance(raw, str):
         return Environment(kind="reference", reference=raw)
     if not isinstance(raw, dict):
-        raise SpecError("environment must be a string or a mapping", file=path, line=line,
-                        field="environment", fix="write environment: {image: ...}")  # fmt: skip
+        raise SpecError(
+            "environment must be a string or a mapping",
+            file=path,
+            line=line,
+            field="environment",
+            fix="write environment: {image: ...}",
+        )
     diags.unknown_keys(raw, ENV_V2_KEYS, file=path, where="environment")
     build = raw.get("build")
     if isinstance(build, dict) and build.get("path"):
         ctx = (base / str(build["path"])).resolve()
-        return Environment(kind="build", build_context=str(ctx),
-                           dockerfile=build.get("dockerfile_path"))  # fmt: skip
+        return Environment(
+            kind="build", build_context=str(ctx), dockerfile=build.get("dockerfile_path")
+        )
     conda_raw = raw.get("conda_file")
     conda, conda_file, missing = None, None, None
     if isinstance(conda_raw, dict):
@@ -204,16 +322,21 @@ def _sdk20_environment(raw: Any, root: Path, path: Path, diags: Diagnostics) -> 
     pip: tuple[str, ...] = ()
     if conda is None and conda_spec.get("conda_dependencies_file"):
         conda_file = str(conda_spec["conda_dependencies_file"])
-        conda = read_conda(root / conda_file, file=path, line=line_of(raw, "conda"),
-                           field="environment.conda.conda_dependencies_file")  # fmt: skip
+        conda = read_conda(
+            root / conda_file,
+            file=path,
+            line=line_of(raw, "conda"),
+            field="environment.conda.conda_dependencies_file",
+        )
         missing = None if conda is not None else root / conda_file
     if conda_spec.get("pip_requirements_file"):
         req = root / str(conda_spec["pip_requirements_file"])
         if req.is_file():
             pip = tuple(
-                ln.strip() for ln in req.read_text().splitlines()
+                ln.strip()
+                for ln in req.read_text().splitlines()
                 if ln.strip() and not ln.startswith("#")
-            )  # fmt: skip
+            )
     env = conda_environment(_plain(conda) if conda else None, conda_file, image, missing)
     if pip and env.kind == "current":
         return Environment(kind="pip", pip=pip)

@@ -36,15 +36,20 @@ def kind_of(doc: object, path: Path) -> str:
         return "pipeline"
     if "schedule" in schema or ("trigger" in doc and "create_job" in doc):
         return "schedule"
-    if "pipelinejob" in schema or "pipelinecomponent" in schema or typ in ("pipeline",
-                                                                             "pipelinecomponent"):
+    if (
+        "pipelinejob" in schema
+        or "pipelinecomponent" in schema
+        or typ in ("pipeline", "pipelinecomponent")
+    ):
         return "pipeline"
     if "jobs" in doc and isinstance(doc["jobs"], dict):
         return "pipeline"
     if is_v1_module(doc) or is_sdk20(doc):
         return "module"
-    if "component" in schema or typ in ("command", "parallel", "component") or (
-        "command" in doc and ("inputs" in doc or "outputs" in doc or "code" in doc)
+    if (
+        "component" in schema
+        or typ in ("command", "parallel", "component")
+        or ("command" in doc and ("inputs" in doc or "outputs" in doc or "code" in doc))
     ):
         return "module"
     if "parallel_run_config" in doc:

@@ -25,8 +25,9 @@ def load_module(path: str | Path, diags: Diagnostics | None = None) -> Module:
     doc = yamlio.load(path)
     kind = kind_of(doc, path)
     if kind == "pipeline":
-        raise SpecError("this is a pipeline, not a module", file=path,
-                        fix=f"run it with 'amlrun run {path}'")  # fmt: skip
+        raise SpecError(
+            "this is a pipeline, not a module", file=path, fix=f"run it with 'amlrun run {path}'"
+        )
     if kind != "module":
         raise SpecError(
             f"not a module spec (looks like: {kind})",

@@ -38,9 +38,7 @@ def format_value(value: Any) -> str:
 
 def render(module: Module, values: Mapping[str, Any]) -> Rendered:
     cmd = module.command
-    missing = [
-        r for r in _required_refs(cmd.items) if values.get(r.name) is None
-    ]
+    missing = [r for r in _required_refs(cmd.items) if values.get(r.name) is None]
     if missing:
         r = missing[0]
         what = "output" if r.kind == "output" else "input"

@@ -31,20 +31,56 @@ from amlrun.spec.model import (
 from amlrun.spec.template import parse_v1_args
 
 TOP_KEYS = {
-    "amlModuleIdentifier", "moduleIdentifier", "name", "id", "version", "category",
-    "description", "jobType", "metadata", "isDeterministic", "inputs", "outputs",
-    "implementation", "$schema",
-}  # fmt: skip
+    "amlModuleIdentifier",
+    "moduleIdentifier",
+    "name",
+    "id",
+    "version",
+    "category",
+    "description",
+    "jobType",
+    "metadata",
+    "isDeterministic",
+    "inputs",
+    "outputs",
+    "implementation",
+    "$schema",
+}
 IDENT_KEYS = {"namespace", "moduleName", "moduleVersion", "description"}
 ITEM_KEYS = {
-    "name", "type", "optional", "default", "description", "min", "max", "options", "port",
-    "argumentName", "label", "columnPickerFor", "singleColumnSelection",
-}  # fmt: skip
-CONTAINER_KEYS = {
-    "amlEnvironment", "image", "conda", "command", "args", "additionalIncludes", "entry",
+    "name",
+    "type",
+    "optional",
+    "default",
+    "description",
+    "min",
+    "max",
+    "options",
+    "port",
+    "argumentName",
+    "label",
+    "columnPickerFor",
+    "singleColumnSelection",
 }
-PARALLEL_KEYS = {"amlEnvironment", "image", "conda", "inputData", "outputData", "entry", "args",
-                 "additionalIncludes"}  # fmt: skip
+CONTAINER_KEYS = {
+    "amlEnvironment",
+    "image",
+    "conda",
+    "command",
+    "args",
+    "additionalIncludes",
+    "entry",
+}
+PARALLEL_KEYS = {
+    "amlEnvironment",
+    "image",
+    "conda",
+    "inputData",
+    "outputData",
+    "entry",
+    "args",
+    "additionalIncludes",
+}
 
 
 def is_v1_module(doc: dict) -> bool:
@@ -59,9 +95,13 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
     ident = doc.get("amlModuleIdentifier") or doc.get("moduleIdentifier")
     if ident is not None:
         if not isinstance(ident, dict):
-            raise SpecError("must be a mapping", file=path, line=line_of(doc, "amlModuleIdentifier"),
-                            field="amlModuleIdentifier",
-                            fix="give namespace, moduleName and moduleVersion")  # fmt: skip
+            raise SpecError(
+                "must be a mapping",
+                file=path,
+                line=line_of(doc, "amlModuleIdentifier"),
+                field="amlModuleIdentifier",
+                fix="give namespace, moduleName and moduleVersion",
+            )
         diags.unknown_keys(ident, IDENT_KEYS, file=path, where="amlModuleIdentifier")
         name, version = ident.get("moduleName"), ident.get("moduleVersion")
         namespace = ident.get("namespace")
@@ -70,9 +110,13 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
         name, version, namespace = doc.get("name"), doc.get("version"), doc.get("category")
         description = doc.get("description") or ""
     if not name:
-        raise SpecError("the module has no name", file=path, line=line_of(ident or doc),
-                        field="amlModuleIdentifier.moduleName",
-                        fix="add moduleName under amlModuleIdentifier")  # fmt: skip
+        raise SpecError(
+            "the module has no name",
+            file=path,
+            line=line_of(ident or doc),
+            field="amlModuleIdentifier.moduleName",
+            fix="add moduleName under amlModuleIdentifier",
+        )
 
     ports: list[Port] = []
     params: list[Parameter] = []
@@ -85,17 +129,32 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
     _expect_list(outs, path, doc, "outputs")
     for i, item in enumerate(outs):
         if not isinstance(item, dict) or "name" not in item:
-            raise SpecError("an output needs a name", file=path, line=line_of(outs, i),
-                            field=f"outputs[{i}]", fix="write '- name: <output>'")  # fmt: skip
+            raise SpecError(
+                "an output needs a name",
+                file=path,
+                line=line_of(outs, i),
+                field=f"outputs[{i}]",
+                fix="write '- name: <output>'",
+            )
         diags.unknown_keys(item, ITEM_KEYS, file=path, where=f"outputs[{i}]")
-        outputs.append(Port(str(item["name"]).strip(), port_type(item.get("type")),
-                            bool(item.get("optional", False)), str(item.get("description") or "")))  # fmt: skip
+        outputs.append(
+            Port(
+                str(item["name"]).strip(),
+                port_type(item.get("type")),
+                bool(item.get("optional", False)),
+                str(item.get("description") or ""),
+            )
+        )
 
     impl = doc.get("implementation")
     if not isinstance(impl, dict):
-        raise SpecError("the module has no implementation", file=path, line=line_of(doc),
-                        field="implementation",
-                        fix="add implementation.container with command and args")  # fmt: skip
+        raise SpecError(
+            "the module has no implementation",
+            file=path,
+            line=line_of(doc),
+            field="implementation",
+            fix="add implementation.container with command and args",
+        )
     job_type = str(doc.get("jobType") or "basic").lower()
     parallel = None
     if "container" in impl:
@@ -109,29 +168,49 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
         args = parse_v1_args(body.get("args") or [], file=path, diags=diags, field=f"{where}.args")
         command = Command("argv", (Text("python"), Text(str(entry)), *args))
         data = body.get("inputData") or []
-        parallel = Parallel(input_data=tuple([data] if isinstance(data, str) else data),
-                            output_data=body.get("outputData"), entry_script=entry)  # fmt: skip
+        parallel = Parallel(
+            input_data=tuple([data] if isinstance(data, str) else data),
+            output_data=body.get("outputData"),
+            entry_script=entry,
+        )
         job_type = "parallel"
     elif "hdinsight" in impl:
-        raise SpecError("hdinsight (Spark) modules cannot run locally", file=path,
-                        line=line_of(impl, "hdinsight"), field="implementation.hdinsight",
-                        fix="run it on Azure ML, or port it to a container implementation")  # fmt: skip
+        raise SpecError(
+            "hdinsight (Spark) modules cannot run locally",
+            file=path,
+            line=line_of(impl, "hdinsight"),
+            field="implementation.hdinsight",
+            fix="run it on Azure ML, or port it to a container implementation",
+        )
     else:
-        raise SpecError("implementation needs one of container, parallel, hdinsight", file=path,
-                        line=line_of(impl), field="implementation",
-                        fix="add implementation.container with command and args")  # fmt: skip
+        raise SpecError(
+            "implementation needs one of container, parallel, hdinsight",
+            file=path,
+            line=line_of(impl),
+            field="implementation",
+            fix="add implementation.container with command and args",
+        )
 
     names = {p.name for p in ports} | {p.name for p in params}
     optional = {p.name for p in ports if p.optional} | {
         p.name for p in params if p.optional and p.default is None
     }
-    check_refs(command, names, {o.name for o in outputs}, file=path, line=line_of(body),
-               diags=diags, optional=optional)  # fmt: skip
+    check_refs(
+        command,
+        names,
+        {o.name for o in outputs},
+        file=path,
+        line=line_of(body),
+        diags=diags,
+        optional=optional,
+    )
 
     root = path.parent
-    raw_includes = list(doc.get("additionalIncludes") or []) + list(
-        body.get("additionalIncludes") or []
-    ) + sidecar_includes(path)
+    raw_includes = (
+        list(doc.get("additionalIncludes") or [])
+        + list(body.get("additionalIncludes") or [])
+        + sidecar_includes(path)
+    )
     includes = tuple((root / str(r), include_name(str(r))) for r in raw_includes)
     return Module(
         name=str(name).strip(),
@@ -157,8 +236,13 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
 
 def _expect_list(value: Any, path: Path, doc: dict, field: str) -> None:
     if not isinstance(value, list):
-        raise SpecError(f"'{field}' must be a list", file=path, line=line_of(doc, field),
-                        field=field, fix=f"write {field} as '- name: ...' items")  # fmt: skip
+        raise SpecError(
+            f"'{field}' must be a list",
+            file=path,
+            line=line_of(doc, field),
+            field=field,
+            fix=f"write {field} as '- name: ...' items",
+        )
 
 
 def _bool(v: Any) -> bool:
@@ -193,8 +277,12 @@ def _interface_item(
     desc = str(item.get("description") or "")
     if ptype is None:
         if conditions:
-            diags.warn("a data port cannot be conditional; it is treated as always present",
-                       file=path, line=line, field=where)  # fmt: skip
+            diags.warn(
+                "a data port cannot be conditional; it is treated as always present",
+                file=path,
+                line=line,
+                field=where,
+            )
         ports.append(Port(name, port_type(item.get("type")), optional, desc))
         return
     options = item.get("options") or []
@@ -225,8 +313,16 @@ def _interface_item(
     for value, children in sub:
         cond = (*conditions, Condition(name, value))
         for j, child in enumerate(children):
-            _interface_item(child, path, diags, f"{where}.options.{value}[{j}]", cond, ports,
-                            params, line_of(children, j) or line)  # fmt: skip
+            _interface_item(
+                child,
+                path,
+                diags,
+                f"{where}.options.{value}[{j}]",
+                cond,
+                ports,
+                params,
+                line_of(children, j) or line,
+            )
 
 
 def _container_command(body: dict, path: Path, diags: Diagnostics, where: str) -> Command:
@@ -234,9 +330,13 @@ def _container_command(body: dict, path: Path, diags: Diagnostics, where: str) -
     if cmd is None and body.get("entry"):  # G0: entry script
         cmd = ["python", body["entry"]]
     if cmd is None:
-        raise SpecError("the container has no command", file=path, line=line_of(body),
-                        field=f"{where}.command",
-                        fix="add command: [python, your_script.py]")  # fmt: skip
+        raise SpecError(
+            "the container has no command",
+            file=path,
+            line=line_of(body),
+            field=f"{where}.command",
+            fix="add command: [python, your_script.py]",
+        )
     if isinstance(cmd, str):
         import shlex
 
@@ -244,9 +344,16 @@ def _container_command(body: dict, path: Path, diags: Diagnostics, where: str) -
     head = parse_v1_args(cmd, file=path, diags=diags, field=f"{where}.command")
     args = body.get("args") or []
     if not isinstance(args, list):
-        raise SpecError("'args' must be a list", file=path, line=line_of(body, "args"),
-                        field=f"{where}.args", fix="write args as a YAML list")  # fmt: skip
-    return Command("argv", head + parse_v1_args(args, file=path, diags=diags, field=f"{where}.args"))
+        raise SpecError(
+            "'args' must be a list",
+            file=path,
+            line=line_of(body, "args"),
+            field=f"{where}.args",
+            fix="write args as a YAML list",
+        )
+    return Command(
+        "argv", head + parse_v1_args(args, file=path, diags=diags, field=f"{where}.args")
+    )
 
 
 def _environment(body: dict, root: Path, path: Path, where: str) -> Environment:

@@ -6,7 +6,7 @@ import shlex
 
 import yaml
 
-from amlrun.spec.model import Command, Group, Item, Module, Ref, Text
+from amlrun.spec.model import Command, Item, Module, Ref, Text
 
 
 def _command_text(cmd: Command) -> str:
@@ -60,7 +60,10 @@ def to_v2_yaml(module: Module) -> str:
     if env.kind == "reference":
         doc["environment"] = env.reference
     elif env.image:
-        doc["environment"] = {"image": env.image, **({"conda_file": env.conda} if env.conda else {})}
+        doc["environment"] = {
+            "image": env.image,
+            **({"conda_file": env.conda} if env.conda else {}),
+        }
     if not module.is_deterministic:
         doc["is_deterministic"] = False
     doc["command"] = _command_text(module.command)

@@ -1,0 +1,32 @@
+"""amlrun's own development tasks: doit test, doit lint, doit bench, doit examples."""
+
+from __future__ import annotations
+
+DOIT_CONFIG = {"default_tasks": ["lint", "test"], "backend": "sqlite3", "verbosity": 2}
+
+
+def task_lint():
+    """ruff check and format check."""
+    return {"actions": ["ruff check .", "ruff format --check ."]}
+
+
+def task_test():
+    """The whole test suite (real servers start in fixtures; they skip with a reason)."""
+    return {"actions": ["python -m pytest -q"]}
+
+
+def task_bench():
+    """Print the benchmark figures the issues ask for."""
+    return {
+        "actions": [
+            "python bench/hashing.py",
+            "python bench/pipelines.py --quick",
+            "python bench/backends.py",
+        ]
+    }
+
+
+def task_examples():
+    """Run the example pipeline twice: the second run reuses every step."""
+    run = "amlrun run examples/sklearn-pipeline/pipeline.yml"
+    return {"actions": [run, run]}
