@@ -59,13 +59,35 @@ check_cgroups() {
     die "no cgroup filesystem is mounted (see /proc/mounts): dockerd cannot run containers here"
 }
 
+# Wait until the engine answers; fail with the end of its log if it dies or hangs.
+wait_ready() {
+  local pid=$1 waited=0
+  until answers "$ENGINE"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      say "dockerd exited during startup; the end of $LOG:"
+      tail -n 20 "$LOG" >&2
+      exit 1
+    fi
+    if ((waited >= START_TIMEOUT_S)); then
+      say "dockerd (pid $pid) did not answer on $ENGINE within ${START_TIMEOUT_S}s; the end of $LOG:"
+      tail -n 20 "$LOG" >&2
+      say "stop it with '$0 stop'"
+      exit 1
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
 cmd_start() {
+  local pid
   install_docker
   mkdir -p "$ROOT"
   exec 9>"$ROOT/.lock"
   flock 9  # two sessions starting at once share one engine
-  if running_pid >/dev/null && answers "$ENGINE"; then
-    say "already running (pid $(running_pid))"
+  if pid=$(running_pid); then
+    wait_ready "$pid"
+    say "already running (pid $pid)"
     echo "DOCKER_HOST=$ENGINE"
     return
   fi
@@ -82,22 +104,8 @@ cmd_start() {
     --pidfile "$PIDFILE" \
     --bridge=none --iptables=false --ip6tables=false \
     >"$LOG" 2>&1 </dev/null 9>&- &
-  local pid=$! waited=0
-  until answers "$ENGINE"; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      say "dockerd exited during startup; the end of $LOG:"
-      tail -n 20 "$LOG" >&2
-      exit 1
-    fi
-    if ((waited >= START_TIMEOUT_S)); then
-      kill "$pid" 2>/dev/null || true
-      say "dockerd did not answer on $ENGINE within ${START_TIMEOUT_S}s; the end of $LOG:"
-      tail -n 20 "$LOG" >&2
-      exit 1
-    fi
-    sleep 1
-    waited=$((waited + 1))
-  done
+  pid=$!
+  wait_ready "$pid"
   say "started dockerd $(docker -H "$ENGINE" version --format '{{.Server.Version}}') (pid $pid)"
   echo "DOCKER_HOST=$ENGINE"
 }
