@@ -57,7 +57,7 @@ def run_tasks(
             return {
                 "dep_file": str(dep_file),
                 "backend": "sqlite3",
-                "verbosity": 0,
+                "verbosity": 2,  # doit must not capture output: amlrun reports itself
                 "reporter": _QuietReporter,
                 "num_process": max(1, jobs),
                 "par_type": "thread",

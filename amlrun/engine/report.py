@@ -29,8 +29,7 @@ class Reporter:
     def start(self, engine: Any) -> None:
         self.total = len(engine.pipeline.steps)
         self.started = time.perf_counter()
-        for note in engine.notes:
-            self._print(f"note: {note}")
+        self.notes = engine.notes  # filled while steps resolve their backends
         if self.tty and not self.quiet:
             from rich.console import Console
             from rich.live import Live
@@ -71,12 +70,11 @@ class Reporter:
         if self._live is not None:
             self._live.stop()
         for out in result.steps:
-            if out.status in ("skipped", "cancelled") and out.name not in self._seen(result):
+            if out.status in ("skipped", "cancelled"):  # never reached doit's actions
                 self._print(f"{out.status:9} {out.name} ({out.reason})", _STYLE.get(out.status))
         elapsed = time.perf_counter() - self.started
+        for note in self.notes:
+            self._print(f"note: {note}")
         self._print(f"run {result.run_id}: {result.summary()} in {elapsed:.2f}s")
         for name, path in result.outputs.items():
             self._print(f"  output {name}: {path}")
-
-    def _seen(self, result: Any) -> set[str]:
-        return set()

@@ -1,0 +1,219 @@
+"""The incremental contract: exactly the steps whose key changed rerun, and status says why."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from tests.helpers import amlrun, run_json, statuses
+from tests.pipeline_ws import make_workspace
+
+ALL = {"prep", "train", "report", "side"}
+
+
+@pytest.fixture
+def ws(tmp_path):
+    pipeline = make_workspace(tmp_path)
+    first = run_json(str(pipeline), cwd=tmp_path)
+    assert set(statuses(first).values()) == {"ran"}, first
+    return tmp_path
+
+
+def ran(result: dict) -> set[str]:
+    return {n for n, s in statuses(result).items() if s == "ran"}
+
+
+def rerun(ws, *args) -> dict:
+    return run_json(str(ws / "pipeline.yml"), *args, cwd=ws)
+
+
+def test_second_run_reuses_every_step(ws):
+    result = rerun(ws)
+    assert set(statuses(result).values()) == {"reused"}
+    assert all(s["key"] for s in result["steps"])
+
+
+def test_editing_a_script_reruns_that_step_and_dependants_whose_inputs_changed(ws):
+    src = ws / "prep/src/prep.py"
+    src.write_text(src.read_text().replace("int(v) * factor", "int(v) * factor + 1"))
+    status = amlrun("status", str(ws / "pipeline.yml"), cwd=ws, check=True).stdout
+    assert "would-run  prep" in status and "snapshot files changed: prep.py" in status
+    assert "depends on upstream (prep will run)" in status
+    assert ran(rerun(ws)) == {"prep", "train", "report"}
+
+
+def test_output_identical_after_rerun_keeps_dependants_reused(ws):
+    src = ws / "train/src/train.py"
+    src.write_text(src.read_text() + "\n# a comment changes the snapshot, not the output\n")
+    assert ran(rerun(ws)) == {"train"}  # report is reused: early cutoff
+
+
+def test_a_file_ignored_by_amlignore_reruns_nothing(ws):
+    (ws / "prep/src/notes.txt").write_text("edited\n")
+    assert ran(rerun(ws)) == set()
+
+
+def test_changing_a_parameter_reruns_from_that_step(ws):
+    assert ran(rerun(ws, "--set", "inputs.epochs=3")) == {"train", "report"}
+    status = amlrun("status", str(ws / "pipeline.yml"), "--set", "inputs.epochs=5", cwd=ws).stdout
+    assert "parameter epochs: 3 -> 5" in status
+
+
+def test_changing_input_data_reruns_its_consumers(ws):
+    (ws / "data/rows.csv").write_text("a,1\nb,2\nc,4\n")
+    assert ran(rerun(ws)) == {"prep", "train", "report"}
+
+
+def test_changing_the_environment_reruns_the_step(ws):
+    spec = ws / "prep/prep.yml"
+    spec.write_text(spec.read_text().replace("AzureML-sklearn-1.0:1", "AzureML-sklearn-1.0:2"))
+    status = amlrun("status", str(ws / "pipeline.yml"), cwd=ws).stdout
+    assert "environment changed" in status
+    assert "prep" in ran(rerun(ws))
+
+
+def test_changing_the_command_template_reruns_the_step(ws):
+    spec = ws / "side/side.yml"
+    spec.write_text(
+        spec.read_text().replace("side.py ${{inputs.word}}", "side.py  ${{inputs.word}}x")
+    )
+    assert ran(rerun(ws)) == {"side"}
+
+
+def test_renaming_redescribing_or_bumping_a_module_version_reruns_nothing(ws):
+    spec = ws / "prep/prep.yml"
+    text = spec.read_text().replace("name: prep", "name: prep_renamed")
+    text = text.replace("version: 1", "version: 7").replace("doubles the numbers", "new words")
+    spec.write_text(text)
+    assert ran(rerun(ws)) == set()
+
+
+def test_force_and_non_deterministic_steps_rerun(ws):
+    assert ran(rerun(ws, "--force", "side")) == {"side"}
+    spec = ws / "side/side.yml"
+    spec.write_text(spec.read_text() + "is_deterministic: false\n")
+    assert ran(rerun(ws)) == {"side"}
+    assert ran(rerun(ws)) == {"side"}
+
+
+def test_settings_force_rerun_reruns_everything(ws):
+    p = ws / "pipeline.yml"
+    p.write_text(p.read_text().replace("settings:\n", "settings:\n  force_rerun: true\n"))
+    assert ran(rerun(ws)) == ALL
+
+
+def test_a_failed_step_stores_nothing_skips_dependants_and_independent_branches_go_on(tmp_path):
+    pipeline = make_workspace(tmp_path)
+    src = tmp_path / "train/src/train.py"
+    src.write_text("raise SystemExit(3)\n")
+    proc = amlrun("run", str(pipeline), "--json", cwd=tmp_path)
+    assert proc.returncode == 1
+    import json
+
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    st = statuses(result)
+    assert st == {"prep": "ran", "train": "failed", "report": "skipped", "side": "ran"}
+    assert "exit code 3" in next(s["reason"] for s in result["steps"] if s["name"] == "train")
+    again = run_json(str(pipeline), cwd=tmp_path)
+    assert statuses(again)["train"] == "failed" and statuses(again)["prep"] == "reused"
+
+
+def test_pipeline_outputs_are_materialized_as_links_to_the_store(ws):
+    out = ws / "final_out"
+    rerun(ws, "--output", f"final={out}")
+    assert (out / "report.md").read_text() == "# report\nsum=12\n"
+    blob = next((ws / ".amlrun/cache/cas").rglob("*"), None)
+    assert blob is not None
+    assert (out / "report.md").stat().st_nlink >= 2  # hardlinked, not copied
+    (out / "report.md").unlink()  # deleting the materialized copy loses nothing
+    rerun(ws, "--output", f"final={out}")
+    assert (out / "report.md").read_text() == "# report\nsum=12\n"
+
+
+def test_parallel_run_gives_the_same_result(tmp_path):
+    pipeline = make_workspace(tmp_path)
+    result = run_json(str(pipeline), "-j", "2", cwd=tmp_path)
+    assert set(statuses(result).values()) == {"ran"}
+    again = run_json(str(pipeline), "-j", "2", cwd=tmp_path)
+    assert set(statuses(again).values()) == {"reused"}
+
+
+def test_a_run_killed_mid_step_loses_nothing_finished(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    pipeline = make_workspace(tmp_path)
+    src = tmp_path / "report/src/report.py"
+    src.write_text("import time; time.sleep(30)\n" + src.read_text())
+    env = {**os.environ, "AMLRUN_WORKSPACE": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from amlrun.cli.main import main; main()", "run", str(pipeline)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.time() + 60
+    while (
+        time.time() < deadline and len(list((tmp_path / ".amlrun/cache/steps").glob("*.json"))) < 3
+    ):
+        time.sleep(0.1)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    src.write_text(src.read_text().replace("import time; time.sleep(30)\n", ""))
+    result = run_json(str(pipeline), cwd=tmp_path)
+    st = statuses(result)
+    assert st["prep"] == "reused" and st["train"] == "reused" and st["report"] == "ran"
+    verify = amlrun("cache", "verify", cwd=tmp_path)
+    assert verify.returncode == 0, verify.stdout
+
+
+def test_two_concurrent_runs_on_one_store_both_succeed_and_the_store_verifies(tmp_path):
+    import subprocess
+    import sys
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    store = tmp_path / "shared-store"
+    procs = []
+    for ws in (a, b):
+        ws.mkdir()
+        pipeline = make_workspace(ws)
+        env = {**os.environ, "AMLRUN_WORKSPACE": str(ws)}
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "from amlrun.cli.main import main; main()",
+                    "run",
+                    str(pipeline),
+                    "--store",
+                    str(store),
+                    "-j",
+                    "2",
+                ],
+                cwd=ws,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    verify = amlrun("cache", "verify", "--store", str(store), cwd=a)
+    assert verify.returncode == 0, verify.stdout
+    result = run_json(str(a / "pipeline.yml"), "--store", str(store), cwd=a)
+    assert set(statuses(result).values()) == {"reused"}
+
+
+def test_memory_store_url_works(tmp_path):
+    pipeline = make_workspace(tmp_path)
+    result = run_json(str(pipeline), "--store", "memory://amlrun-test", cwd=tmp_path)
+    assert set(statuses(result).values()) == {"ran"}
