@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from amlrun.engine.runner import RunResult
-    from amlrun.pipeline.model import Pipeline
+    from amlrun.pipelines.model import Pipeline
     from amlrun.spec.model import Module
 
 __all__ = ["Input", "Output", "load_module", "load_pipeline", "module", "pipeline", "run"]
@@ -31,7 +31,7 @@ def load_module(path: Any) -> Module:
 
 
 def load_pipeline(path: Any, **inputs: Any) -> Pipeline:
-    from amlrun.pipeline.load import load_pipeline as _load
+    from amlrun.pipelines.load import load_pipeline as _load
     from amlrun.workspace import Workspace
 
     return _load(path, inputs, config=Workspace.find().config)

@@ -40,13 +40,17 @@ FILES = {
         outputs:
           model: {type: uri_folder}
         code: ./src
-        command: python train.py --data ${{inputs.data}} --epochs ${{inputs.epochs}} --model ${{outputs.model}}
+        command: >-
+          python train.py --data ${{inputs.data}} --epochs ${{inputs.epochs}}
+          --model ${{outputs.model}}
     """,
     "train/src/train.py": """
         import argparse, pathlib
-        p = argparse.ArgumentParser(); p.add_argument("--data"); p.add_argument("--epochs", type=int)
-        p.add_argument("--model"); a = p.parse_args()
-        total = sum(int(l.split(",")[1]) for l in pathlib.Path(a.data, "clean.csv").read_text().split())
+        p = argparse.ArgumentParser()
+        p.add_argument("--data"); p.add_argument("--epochs", type=int); p.add_argument("--model")
+        a = p.parse_args()
+        rows = pathlib.Path(a.data, "clean.csv").read_text().split()
+        total = sum(int(l.split(",")[1]) for l in rows)
         pathlib.Path(a.model, "model.txt").write_text(f"sum={total * a.epochs}\\n")
     """,
     "report/report.yml": """

@@ -205,7 +205,7 @@ def test_two_concurrent_runs_on_one_store_both_succeed_and_the_store_verifies(tm
             )
         )
     for p in procs:
-        out, err = p.communicate(timeout=120)
+        _out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
     verify = amlrun("cache", "verify", "--store", str(store), cwd=a)
     assert verify.returncode == 0, verify.stdout

@@ -29,7 +29,7 @@ def set_options(sets: tuple[str, ...]) -> dict[str, Any]:
 def open_pipeline(pipeline: str, sets: tuple[str, ...], store: str | None):
     from amlrun.cache.store import open_store
     from amlrun.errors import Diagnostics
-    from amlrun.pipeline.load import load_pipeline
+    from amlrun.pipelines.load import load_pipeline
     from amlrun.workspace import Workspace
 
     ws = Workspace.find()

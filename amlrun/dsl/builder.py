@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.errors import SpecError
-from amlrun.pipeline.model import NONE, Binding, Pipeline, PipelineOutput, Step
+from amlrun.pipelines.model import NONE, Binding, Pipeline, PipelineOutput, Step
 from amlrun.spec.model import Module
 
 
@@ -152,7 +152,7 @@ class PipelineFunction:
             returned = self._collect(inner, args, kwargs)
             outer.steps.update(inner.steps)
             return Node(prefix[:-1], _Outputs(prefix[:-1], returned))
-        from amlrun.pipeline.graph import order_steps
+        from amlrun.pipelines.graph import order_steps
 
         build = _Build("", self.source)
         returned = self._collect(build, args, kwargs)

@@ -12,7 +12,7 @@ from typing import Any
 from amlrun.engine.key import KeyParts
 from amlrun.errors import SpecError
 from amlrun.hashing import StatCache, hash_json, tree_hash
-from amlrun.pipeline.model import Binding, Step
+from amlrun.pipelines.model import Binding, Step
 from amlrun.spec.model import Code, Module
 
 

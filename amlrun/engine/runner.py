@@ -24,7 +24,7 @@ from amlrun.engine.keys import KeyCalculator
 from amlrun.engine.state import StepOutcome
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.hashing import StatCache
-from amlrun.pipeline.model import Pipeline, Step
+from amlrun.pipelines.model import Pipeline, Step
 from amlrun.workspace import Workspace
 
 

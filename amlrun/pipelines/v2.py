@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.errors import Diagnostics, SpecError, line_of
-from amlrun.pipeline.model import NONE, Binding, Step
+from amlrun.pipelines.model import NONE, Binding, Step
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from amlrun.errors import SpecError
-from amlrun.pipeline.model import Step
+from amlrun.pipelines.model import Step
 
 _FOLDERISH = {"uri_folder", "anydirectory", "mltable", "mlflow_model", "custom_model", "path"}
 _FILEISH = {"uri_file", "anyfile"}

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.errors import Diagnostics, SpecError
-from amlrun.pipeline.graph import order_steps
-from amlrun.pipeline.model import Pipeline, PipelineOutput
+from amlrun.pipelines.graph import order_steps
+from amlrun.pipelines.model import Pipeline, PipelineOutput
 from amlrun.spec import yamlio
 from amlrun.spec.detect import kind_of
 
@@ -37,7 +37,7 @@ def load_pipeline(
             "(pipeline: {steps:})",
         )
     if isinstance(doc.get("pipeline"), dict):
-        from amlrun.pipeline.v1 import load_v1_pipeline
+        from amlrun.pipelines.v1 import load_v1_pipeline
 
         name, steps, inputs, compute = load_v1_pipeline(
             doc, path, overrides, diags, dict(config.get("datastores") or {})
@@ -49,7 +49,7 @@ def load_pipeline(
             inputs=inputs,
             default_compute=compute,
         )
-    from amlrun.pipeline.v2 import V2Loader
+    from amlrun.pipelines.v2 import V2Loader
 
     loader = V2Loader(diags, {})
     inputs, promoted, outputs_spec, settings = loader.load(doc, path, overrides)

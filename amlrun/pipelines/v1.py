@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.errors import Diagnostics, SpecError, line_of
-from amlrun.pipeline.model import NONE, Binding, Step
+from amlrun.pipelines.model import NONE, Binding, Step
 from amlrun.spec import yamlio
 from amlrun.spec.common import conda_environment, read_conda
 from amlrun.spec.model import Code, Command, Environment, Module, Parameter, Port, Ref, Text

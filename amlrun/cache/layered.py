@@ -1,0 +1,132 @@
+"""Stores stacked in order, typically ``[local, shared remote]``.
+
+Reads try each layer in turn, and a hit in a later layer is copied into the earlier writable
+ones (read-through), blobs before the manifest, so the local layer keeps its guarantee and
+the next run finds everything locally. Writes go to every writable layer (write-back). A
+read-only layer (an untrusted CI job reading the team's cache) is never written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from amlrun.cache.base import MissingBlob, Placement, Store, referenced_blobs
+from amlrun.errors import AmlrunError
+
+
+class LayeredStore(Store):
+    def __init__(self, layers: list[Store]) -> None:
+        if not layers:
+            raise AmlrunError("a layered store needs at least one layer")
+        self.layers = list(layers)
+        self.url = ",".join(layer.url for layer in self.layers)  # each says "?ro" if so
+        self.writable = [layer for layer in self.layers if not layer.read_only]
+        self.read_only = not self.writable
+        self.is_local = self.layers[0].is_local
+        #: the first writable local layer: blobs are pulled into it to be linked from there
+        self._cache = next((s for s in self.writable if s.is_local), None)
+
+    def _writable_before(self, index: int) -> list[Store]:
+        return [layer for layer in self.layers[:index] if not layer.read_only]
+
+    def _source(self, h: str, skip: Store | None = None) -> Store:
+        for layer in self.layers:
+            if layer is not skip and layer.has_blob(h):
+                return layer
+        raise MissingBlob(f"blob {h} is in no layer of store {self.url}", (h,))
+
+    def _pull(self, target: Store, hashes: list[str] | tuple[str, ...]) -> None:
+        """Copy the blobs ``target`` lacks into it from whichever layer has them."""
+        for h in dict.fromkeys(hashes):
+            if not target.has_blob(h):
+                target._import_blob(h, self._source(h, skip=target))
+
+    # ------------------------------------------------------------ manifests
+    def has_manifest(self, key: str) -> bool:
+        return any(layer.has_manifest(key) for layer in self.layers)
+
+    def get_manifest(self, key: str) -> dict | None:
+        for index, layer in enumerate(self.layers):
+            manifest = layer.get_manifest(key)
+            if manifest is None:
+                continue
+            try:
+                for earlier in self._writable_before(index):
+                    self._pull(earlier, list(referenced_blobs(manifest)))
+                    earlier.put_manifest(key, manifest)
+            except AmlrunError:
+                continue  # a malformed entry, or one that lost data: not a usable hit
+            return manifest
+        return None
+
+    def put_manifest(self, key: str, manifest: dict) -> None:
+        """Every writable layer first gets the blobs only another layer has."""
+        self._check_writable()
+        known = [h for h in referenced_blobs(manifest) if self.has_blob(h)]
+        for layer in self.writable:
+            self._pull(layer, known)
+        super().put_manifest(key, manifest)  # refuses blobs no layer has; then writes each
+
+    def _write_manifest(self, key: str, data: bytes) -> None:
+        for layer in self.writable:
+            layer._write_manifest(key, data)
+
+    # ------------------------------------------------------------ blobs
+    def has_blob(self, h: str) -> bool:
+        return any(layer.has_blob(h) for layer in self.layers)
+
+    def put_file(self, path: Path, h: str | None = None) -> str:
+        self._check_writable()
+        for layer in self.writable:
+            h = layer.put_file(path, h)
+        assert h is not None
+        return h
+
+    def put_bytes(self, data: bytes) -> str:
+        self._check_writable()
+        for layer in self.writable:
+            h = layer.put_bytes(data)
+        return h
+
+    def get_bytes(self, h: str) -> bytes:
+        for index, layer in enumerate(self.layers):
+            try:
+                data = layer.get_bytes(h)
+            except MissingBlob:
+                continue
+            for earlier in self._writable_before(index):
+                earlier.put_bytes(data)
+            return data
+        raise MissingBlob(f"blob {h} is in no layer of store {self.url}", (h,))
+
+    def local_blob_path(self, h: str) -> Path | None:
+        for layer in self.layers:
+            path = layer.local_blob_path(h) if layer.is_local else None
+            if path is not None:
+                return path
+        if self._cache is None or not self.has_blob(h):
+            return None
+        self._pull(self._cache, (h,))
+        return self._cache.local_blob_path(h)
+
+    def _place(self, items: list[Placement]) -> None:
+        """Through the local writable layer when there is one (pulling in what it lacks)."""
+        if self._cache is not None:
+            self._pull(self._cache, [h for h, _, _ in items])
+            self._cache._place(items)
+            return
+        groups: dict[int, list[Placement]] = {}
+        for item in items:
+            groups.setdefault(self.layers.index(self._source(item[0])), []).append(item)
+        for index, group in groups.items():
+            self.layers[index]._place(group)
+
+    # ------------------------------------------------------------ maintenance
+    def verify(self) -> list[str]:
+        return [f"{layer.url}: {p}" for layer in self.layers for p in layer.verify()]
+
+    def gc(self, older_than_s: float) -> tuple[int, int]:
+        """Trims the writable layers; read-only ones belong to someone else."""
+        self._check_writable()
+        counts = [layer.gc(older_than_s) for layer in self.writable]
+        return sum(m for m, _ in counts), sum(b for _, b in counts)

@@ -1,0 +1,228 @@
+"""A store at any fsspec URL (s3://, gs://, abfs://, memory://, ...).
+
+Object stores make a single put atomic (the object appears whole or not at all), so blobs and
+manifests are written in one request; other filesystems get a temporary name and a move.
+Downloaded blobs are re-hashed: a shared store is not trusted to hand back the bytes asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from amlrun.cache.base import (
+    MissingBlob,
+    Placement,
+    Store,
+    blob_rel,
+    is_blob_name,
+    manifest_problems,
+    manifest_rel,
+    parse_manifest,
+    referenced_blobs,
+)
+from amlrun.errors import AmlrunError
+from amlrun.hashing import hash_bytes, hash_file
+
+#: protocols whose single put is atomic
+_OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "memory"})
+_S3 = frozenset({"s3", "s3a"})
+_CHUNK = 8 * 1024 * 1024
+
+
+def storage_options(url: str) -> dict[str, Any]:
+    """Options fsspec needs for ``url`` beyond its own config (``FSSPEC_<PROTOCOL>_*``).
+
+    For S3: the endpoint from ``FSSPEC_S3_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3`` or
+    ``AWS_ENDPOINT_URL`` (MinIO, moto, ...), and no listings cache, whose stale listings make
+    ``exists`` miss what another process wrote.
+    """
+    if url.split("://", 1)[0].lower() not in _S3:
+        return {}
+    opts: dict[str, Any] = {"use_listings_cache": False}
+    for var in ("FSSPEC_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"):
+        if os.environ.get(var):
+            opts["client_kwargs"] = {"endpoint_url": os.environ[var]}
+            break
+    return opts
+
+
+class FsspecStore(Store):
+    is_local = False
+
+    def __init__(self, url: str, read_only: bool = False) -> None:
+        from fsspec.core import url_to_fs  # lazy: only remote stores pay for fsspec
+
+        self.read_only = read_only
+        self.url = url + ("?ro" if read_only else "")
+        self.fs, root = url_to_fs(url, **storage_options(url))
+        self.root = root.rstrip("/")
+        protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
+        self._atomic_put = not _OBJECT_STORES.isdisjoint(protocols)
+
+    def _path(self, rel: str) -> str:
+        return f"{self.root}/{rel}"
+
+    # ------------------------------------------------------------ manifests
+    def has_manifest(self, key: str) -> bool:
+        return self.fs.exists(self._path(manifest_rel(key)))
+
+    def get_manifest(self, key: str) -> dict | None:
+        """Absent or corrupt reads as None; an unreachable store raises (rerunning won't help)."""
+        try:
+            data = self.fs.cat_file(self._path(manifest_rel(key)))
+        except FileNotFoundError:
+            return None
+        return parse_manifest(data)
+
+    def _write_manifest(self, key: str, data: bytes) -> None:
+        self._pipe(self._path(manifest_rel(key)), data)
+
+    # ------------------------------------------------------------ blobs
+    def has_blob(self, h: str) -> bool:
+        return self.fs.exists(self._path(blob_rel(h)))
+
+    def local_blob_path(self, h: str) -> Path | None:
+        return None
+
+    def put_file(self, path: Path, h: str | None = None) -> str:
+        self._check_writable()
+        h = h or hash_file(path)
+        blob = self._path(blob_rel(h))
+        if not self.fs.exists(blob):
+            if self._atomic_put:
+                self.fs.put_file(os.fspath(path), blob)
+            else:
+                tmp = f"{blob}.{uuid.uuid4().hex}.tmp"
+                self.fs.put_file(os.fspath(path), tmp)
+                self.fs.mv(tmp, blob)
+        return h
+
+    def put_bytes(self, data: bytes) -> str:
+        self._check_writable()
+        h = hash_bytes(data)
+        blob = self._path(blob_rel(h))
+        if not self.fs.exists(blob):
+            self._pipe(blob, data)
+        return h
+
+    def get_bytes(self, h: str) -> bytes:
+        try:
+            data = self.fs.cat_file(self._path(blob_rel(h)))
+        except FileNotFoundError:
+            raise MissingBlob(f"blob {h} is not in store {self.url}", (h,)) from None
+        if hash_bytes(data) != h:
+            raise AmlrunError(f"store {self.url} returned corrupt bytes for blob {h}")
+        return data
+
+    def _place(self, items: list[Placement]) -> None:
+        """Download in one batch (async filesystems fetch concurrently), then check each file."""
+        if not items:
+            return
+        try:
+            self.fs.get(
+                [self._path(blob_rel(h)) for h, _, _ in items], [os.fspath(p) for _, p, _ in items]
+            )
+        except FileNotFoundError as exc:
+            missing = tuple(h for h, _, _ in items if not self.has_blob(h))
+            if not missing:
+                raise
+            raise MissingBlob(f"blob {missing[0]} is not in store {self.url}", missing) from exc
+        for h, dest, mode in items:
+            if hash_file(dest) != h:
+                raise AmlrunError(f"store {self.url} returned corrupt bytes for blob {h}")
+            os.chmod(dest, mode)
+
+    def _pipe(self, path: str, data: bytes) -> None:
+        if self._atomic_put:
+            self.fs.pipe_file(path, data)
+        else:
+            tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+            self.fs.pipe_file(tmp, data)
+            self.fs.mv(tmp, path)
+
+    # ------------------------------------------------------------ maintenance
+    def _find(self, rel: str) -> dict[str, dict]:
+        try:
+            return self.fs.find(self._path(rel), detail=True)
+        except FileNotFoundError:
+            return {}
+
+    def verify(self) -> list[str]:
+        problems: list[str] = []
+        blobs: set[str] = set()
+        for path in self._find("cas"):
+            rel = path[len(self.root) + 1 :] if path.startswith(self.root) else path
+            name = path.rsplit("/", 1)[-1]
+            if name.endswith(".tmp"):
+                continue
+            if not is_blob_name(name) or blob_rel(name) != rel:
+                problems.append(f"{rel}: not a blob name or in the wrong folder")
+                continue
+            blobs.add(name)
+            actual = self._hash_remote(path)
+            if actual != name:
+                problems.append(f"{rel}: corrupt, its content hashes to {actual}")
+        for path in self._find("steps"):
+            if not path.endswith(".json"):
+                continue
+            rel = "steps/" + path.rsplit("/", 1)[-1]
+            problems += manifest_problems(self, rel, self.fs.cat_file(path), blobs)
+        return problems
+
+    def _hash_remote(self, path: str) -> str:
+        import xxhash
+
+        digest = xxhash.xxh3_128()
+        with self.fs.open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def gc(self, older_than_s: float) -> tuple[int, int]:
+        """Age is the last write: reading a remote manifest does not refresh it."""
+        self._check_writable()
+        cutoff = time.time() - older_than_s
+        keep: set[str] = set()
+        dead: list[str] = []
+        for path, info in self._find("steps").items():
+            if not path.endswith(".json"):
+                continue
+            manifest = parse_manifest(self.fs.cat_file(path))
+            if manifest is None or _mtime(info) < cutoff:
+                dead.append(path)
+                continue
+            try:
+                keep.update(referenced_blobs(manifest))
+            except AmlrunError:
+                dead.append(path)
+        if dead:
+            self.fs.rm(dead)
+        blobs = [
+            path
+            for path, info in self._find("cas").items()
+            if path.rsplit("/", 1)[-1] not in keep and _mtime(info) < cutoff
+        ]
+        if blobs:
+            self.fs.rm(blobs)
+        return len(dead), len(blobs)
+
+
+def _mtime(info: dict) -> float:
+    """Last-modified time from an fsspec info dict (keys differ per filesystem); unknown = now."""
+    for key in ("mtime", "LastModified", "last_modified", "modified", "created"):
+        value = info.get(key)
+        if isinstance(value, datetime):
+            return value.timestamp()
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value).timestamp()
+            except ValueError:
+                continue
+    return time.time()

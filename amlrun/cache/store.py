@@ -1,0 +1,54 @@
+"""Opening a cache store from what a user wrote (``--store``, config ``store:``).
+
+The kinds of store live one per module (local, remote, layered); this is where a spec picks
+one, and the import everything else uses.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from amlrun.cache.base import MissingBlob, Store
+from amlrun.cache.layered import LayeredStore
+from amlrun.cache.local import LocalStore
+from amlrun.cache.remote import FsspecStore
+from amlrun.errors import AmlrunError
+
+__all__ = ["FsspecStore", "LayeredStore", "LocalStore", "MissingBlob", "Store", "open_store"]
+
+READ_ONLY_SUFFIX = "?ro"
+
+
+def open_store(spec: str | list[str] | None, workspace: Path, read_only: bool = False) -> Store:
+    """The store ``spec`` names.
+
+    - None: the workspace's own ``<workspace>/.amlrun/cache``;
+    - a folder (relative to ``workspace``) or ``file://`` URL: a local store;
+    - any other fsspec URL (``s3://bucket/prefix``, ``memory://name``, ...): a remote store;
+    - a list, or layers separated by commas: a :class:`LayeredStore`, first layer first.
+
+    A layer ending in ``?ro`` is read-only. ``read_only=True`` makes a single store
+    read-only, and in a layered store every layer after the first (the shared ones): an
+    untrusted CI job keeps its own cache but cannot poison the team's.
+    """
+    if spec is None:
+        return LocalStore(Path(workspace) / ".amlrun" / "cache", read_only)
+    specs = spec.split(",") if isinstance(spec, str) else list(spec)
+    specs = [s.strip() for s in specs if s and s.strip()]
+    if not specs:
+        raise AmlrunError(f"empty store spec {spec!r}: name a folder or an fsspec URL")
+    if len(specs) == 1:
+        return _open_one(specs[0], workspace, read_only)
+    return LayeredStore([_open_one(s, workspace, read_only and i > 0) for i, s in enumerate(specs)])
+
+
+def _open_one(spec: str, workspace: Path, read_only: bool) -> Store:
+    if spec.endswith(READ_ONLY_SUFFIX):
+        spec, read_only = spec[: -len(READ_ONLY_SUFFIX)], True
+    if spec.startswith("file://"):
+        spec = spec[len("file://") :]
+    elif "://" in spec:
+        return FsspecStore(spec, read_only)
+    path = Path(os.path.expanduser(spec))
+    return LocalStore(path if path.is_absolute() else Path(workspace) / path, read_only)
