@@ -49,7 +49,7 @@ def test_every_corpus_module_loads(spec: Path):
 
 @pytest.mark.parametrize("spec", PIPELINES, ids=lambda p: str(p.relative_to(CORPUS)))
 def test_every_corpus_pipeline_loads(spec: Path):
-    from amlrun.pipeline.load import load_pipeline
+    from amlrun.pipelines.load import load_pipeline
 
     p = load_pipeline(spec, diags=Diagnostics())
     assert p.steps
