@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -235,6 +234,8 @@ class Store(ABC):
 
     def _import_blob(self, h: str, src: Store) -> None:
         """Copy blob ``h`` from ``src`` into this store (read-through and write-back)."""
+        import tempfile
+
         path = src.local_blob_path(h)
         if path is not None:
             self.put_file(path, h)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +95,7 @@ class FsspecStore(Store):
             if self._atomic_put:
                 self.fs.put_file(os.fspath(path), blob)
             else:
-                tmp = f"{blob}.{uuid.uuid4().hex}.tmp"
+                tmp = f"{blob}.{os.urandom(8).hex()}.tmp"
                 self.fs.put_file(os.fspath(path), tmp)
                 self.fs.mv(tmp, blob)
         return h
@@ -141,7 +139,7 @@ class FsspecStore(Store):
         if self._atomic_put:
             self.fs.pipe_file(path, data)
         else:
-            tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+            tmp = f"{path}.{os.urandom(8).hex()}.tmp"
             self.fs.pipe_file(tmp, data)
             self.fs.mv(tmp, path)
 
@@ -214,6 +212,8 @@ class FsspecStore(Store):
 
 def _mtime(info: dict) -> float:
     """Last-modified time from an fsspec info dict (keys differ per filesystem); unknown = now."""
+    from datetime import datetime
+
     for key in ("mtime", "LastModified", "last_modified", "modified", "created"):
         value = info.get(key)
         if isinstance(value, datetime):

@@ -183,7 +183,7 @@ def pipeline(name: str | None = None, **options: Any):
 
 
 def pipeline_from_file(path: Path, overrides: dict[str, Any]) -> Pipeline:
-    """Import a .py file and build its one ``@amlrun.pipeline`` function with ``overrides``."""
+    """Import a .py file and build its (last defined) ``@amlrun.pipeline`` with ``overrides``."""
     import importlib.util
     import sys
 
@@ -195,13 +195,14 @@ def pipeline_from_file(path: Path, overrides: dict[str, Any]) -> Pipeline:
     finally:
         sys.path.remove(str(path.parent))
     found = [v for v in vars(mod).values() if isinstance(v, PipelineFunction)]
-    if len(found) != 1:
+    if not found:
         raise SpecError(
-            f"expected one @amlrun.pipeline function, found {len(found)}",
+            "no @amlrun.pipeline function in this file",
             file=path,
-            fix="define exactly one pipeline function in the file",
+            fix="decorate the pipeline function with @amlrun.pipeline()",
         )
-    fn = found[0]
+    # outer pipelines are defined after the ones they nest: the last one is the pipeline
+    fn = max(found, key=lambda f: f.fn.__code__.co_firstlineno)
     params = inspect.signature(fn.fn).parameters
     unknown = set(overrides) - set(params)
     if unknown:

@@ -11,7 +11,7 @@ from typing import Any
 
 from amlrun.engine.key import KeyParts
 from amlrun.errors import SpecError
-from amlrun.hashing import StatCache, hash_json, tree_hash
+from amlrun.hashing import StatCache, hash_json
 from amlrun.pipelines.model import Binding, Step
 from amlrun.spec.model import Code, Module
 
@@ -34,13 +34,9 @@ class KeyCalculator:
         """The Snapshot of ``code`` (an empty one for inline commands without code)."""
         snap = self._snapshots.get(code)
         if snap is None:
-            from amlrun.snapshot.tree import Snapshot, take_snapshot
+            from amlrun.snapshot.tree import take_snapshot
 
-            if code.root is None:
-                snap = Snapshot(Path("."), (), tree_hash([]))
-            else:
-                snap = take_snapshot(code, self.statcache)
-            self._snapshots[code] = snap
+            snap = self._snapshots[code] = take_snapshot(code, self.statcache)
         return snap
 
     def environment(self, module: Module, backend) -> str:

@@ -96,8 +96,8 @@ class RunDB:
     def run(self, run_id: str) -> tuple | None:
         return self.conn.execute(
             "SELECT id, pipeline, started, finished, status, source FROM runs "
-            "WHERE id = ? OR id LIKE ?",
-            (run_id, f"{run_id}%"),
+            "WHERE id = ? OR id LIKE ? OR id LIKE ? ORDER BY started DESC",
+            (run_id, f"{run_id}%", f"%{run_id}"),  # a prefix, or the random suffix
         ).fetchone()
 
     def steps(self, run_id: str) -> list[tuple]:

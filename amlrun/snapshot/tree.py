@@ -85,6 +85,8 @@ def take_snapshot(code: Code, statcache: StatCache | None = None) -> Snapshot:
             f"code folder {code.missing} does not exist",
             fix="create it, or point `code:` at the folder holding the module's scripts",
         )
+    if code.root is None:  # a v2 command without `code:` runs in an empty folder
+        return Snapshot(Path("."), (), tree_hash([]))
     root = os.path.abspath(code.root)
     if not os.path.isdir(root):
         raise SpecError(

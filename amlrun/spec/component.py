@@ -226,7 +226,8 @@ def load_component(
         parameters=tuple(params),
         command=command,
         environment=env,
-        code=Code(root=root, includes=includes, missing=missing),
+        # v2 without `code:` uploads nothing; sdk-2.0 snapshots the spec's folder
+        code=Code(root=root if code_raw or sdk20 else None, includes=includes, missing=missing),
         source=path,
         format=style,
     )
