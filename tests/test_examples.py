@@ -177,6 +177,7 @@ def test_sklearn_pipeline_incremental(tmp_path: Path) -> None:
     # 1. cold: every step runs; metrics.json is materialized where --output asked
     first = run_pipeline(tmp_path, pipeline, "--output", f"metrics={metrics_out}")
     assert first == statuses(ran=PIPELINE_STEPS)
+    assert len(list((tmp_path / ".amlrun" / "cache" / "steps").glob("*.json"))) == 4
     metrics = json.loads((metrics_out / "metrics.json").read_text())
     assert metrics["n_test"] == 143 and 0.85 < metrics["accuracy"] <= 1.0
     metrics_bytes = (metrics_out / "metrics.json").read_bytes()
@@ -212,8 +213,12 @@ def test_sklearn_pipeline_incremental(tmp_path: Path) -> None:
 @needs_engine
 def test_sklearn_dry_run_runs_nothing(tmp_path: Path) -> None:
     ex = copy_example("sklearn-pipeline", tmp_path)
-    amlrun("run", str(ex / "pipeline.yml"), "--dry-run", cwd=tmp_path)
+    proc = amlrun("run", str(ex / "pipeline.yml"), "--dry-run", "--json", cwd=tmp_path)
+    plan = {s["name"]: s["status"] for s in json.loads(proc.stdout)["steps"]}
+    # prepare's key is known and absent; the others depend on outputs not made yet
+    assert plan == statuses(**{"would-run": ["prepare"], "unknown": PIPELINE_STEPS[1:]})
     assert not list((tmp_path / ".amlrun").glob("cache/steps/*.json"))
+    assert not list(ex.rglob("*.csv")) and not list(ex.rglob("metrics.json"))
 
 
 @needs_dsl
