@@ -12,6 +12,7 @@ import os
 import threading
 import uuid
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amlrun.backends.base import Availability, Backend
@@ -41,6 +42,7 @@ class DaskBackend(Backend):
         self._lock = threading.Lock()  # steps run in parallel threads and share one client
         self._identity_lock = threading.Lock()
         self._client: Client | None = None
+        self._unreachable: str | None = None  # why connecting failed, once per run
         self._identities: dict[str, str] = {}  # repr(env) -> identity, asked once per run
 
     # ------------------------------------------------------------------ options
@@ -82,13 +84,13 @@ class DaskBackend(Backend):
             return self._identities[repr(env)]
 
     def execute(self, job: Job, cancel: Any = None) -> JobResult:
-        _check_store(job.store_url)
+        store_url = self._worker_store_url(job.store_url)
         from distributed import Event
 
         client = self._connect(self.timeout)
         key = f"amlrun-{job.key}-{uuid.uuid4().hex}"
         finished = threading.Event()
-        future = client.submit(run_job, _portable(job), key, key=key, pure=False)
+        future = client.submit(run_job, _portable(job, store_url), key, key=key, pure=False)
         future.add_done_callback(lambda _: finished.set())
         try:
             while not finished.wait(POLL_S):
@@ -120,11 +122,29 @@ class DaskBackend(Backend):
 
     # ------------------------------------------------------------------ helpers
 
+    def _worker_store_url(self, store_url: str) -> str:
+        """The store as a worker must open it; refuses a store only this process can see."""
+        from amlrun.cache.store import open_store
+
+        workspace = Path(self.options.get("workspace") or Path.cwd())
+        url = open_store(store_url, workspace).url  # folders made absolute, layers kept
+        if any(layer.split("://", 1)[0].lower() == "memory" for layer in url.split(",")):
+            raise AmlrunError(
+                f"the dask backend cannot use the store {store_url}: dask workers fetch the "
+                "snapshot and inputs from the store and write outputs back to it, and a "
+                "memory:// store exists only inside this process. Use a store every worker "
+                "can reach: a shared folder mounted at the same path on all machines, or an "
+                "s3:// store."
+            )
+        return url
+
     def _connect(self, timeout: float) -> Client:
-        """One client per backend, opened on first use."""
+        """One client per backend, opened on first use; a run gives up on the first failure."""
         with self._lock:
             if self._client is not None:
                 return self._client
+            if self._unreachable is not None:
+                raise AmlrunError(self._unreachable)
             address = self.scheduler
             if not address:
                 raise AmlrunError(_NO_SCHEDULER)
@@ -133,9 +153,13 @@ class DaskBackend(Backend):
             try:
                 self._client = Client(address, timeout=timeout, set_as_default=False)
             except (OSError, TimeoutError) as exc:
-                raise AmlrunError(
-                    f"cannot reach the dask scheduler at {address} within {timeout:g}s: {exc}"
-                ) from exc
+                message = (
+                    f"cannot reach the dask scheduler at {address}: {exc}. Start one "
+                    f"(dask scheduler) or point the 'scheduler' option or {ENV_SCHEDULER} at it"
+                )
+                if timeout >= self.timeout:  # a short probe failing is no reason to stop trying
+                    self._unreachable = message
+                raise AmlrunError(message) from exc
             return self._client
 
 
@@ -145,28 +169,12 @@ _NO_SCHEDULER = (
 )
 
 
-def _check_store(store_url: str) -> None:
-    """Workers fetch from and write to the store themselves: it must not be per-process."""
-    if store_url.split("://", 1)[0].lower() == "memory":
-        raise AmlrunError(
-            f"the dask backend cannot use the store {store_url}: dask workers fetch the "
-            "snapshot and inputs from the store and write outputs back to it, and a memory:// "
-            "store exists only inside this process. Use a store every worker can reach: a "
-            "shared folder mounted at the same path on all machines, or an s3:// store."
-        )
-
-
-def _portable(job: Job) -> Job:
+def _portable(job: Job, store_url: str) -> Job:
     """The job without this machine's paths, so a worker cannot use them by mistake."""
     return replace(
         job,
         snapshot_dir=None,
         inputs={name: replace(inp, path=None) for name, inp in job.inputs.items()},
-        store_url=_absolute(job.store_url),
+        store_url=store_url,
         stream_logs=False,  # the log comes back with the result; echoing would go to the worker
     )
-
-
-def _absolute(store_url: str) -> str:
-    """A relative folder means "relative to here", which a worker's cwd is not."""
-    return store_url if "://" in store_url else os.path.abspath(store_url)
