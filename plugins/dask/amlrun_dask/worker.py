@@ -30,10 +30,10 @@ def environment_identity(env: Environment) -> str:
 
 def run_job(job: Job, cancel_event: str) -> JobResult:
     """Run ``job`` in a fresh folder; ``cancel_event`` names the client's Ctrl-C event."""
-    from amlrun.cache.store import open_store
     from distributed import get_worker
 
     from amlrun.backends.local import run_prepared
+    from amlrun.cache.store import open_store
 
     worker = get_worker()
     local = Path(worker.local_directory)
