@@ -6,8 +6,10 @@ back from a store folder. After each test no amlrun container may be left on the
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -151,6 +153,21 @@ def test_job_runs_in_the_image_and_its_outputs_land_in_the_store(
     restored = _restore(tmp_path, out)
     assert (restored / "upper.txt").read_bytes() == b"HELLO DOCKER\n"
     assert (restored / "sub" / "debian.txt").read_text().startswith("12.")  # bookworm's
+
+
+@pytest.mark.slow
+def test_logs_stream_to_a_text_only_stdout(
+    backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # doit replaces sys.stdout with a writer that has no binary buffer
+    text = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", text)
+    module = _module(_code(tmp_path), Text("echo 'h\u00e9llo w\u00f6rld'"))
+
+    result = backend.execute(_job(tmp_path, module, stream_logs=True))
+
+    assert result.exit_code == 0, _log(result)
+    assert text.getvalue() == "h\u00e9llo w\u00f6rld\n"
 
 
 @pytest.mark.slow

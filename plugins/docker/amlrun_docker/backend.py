@@ -9,6 +9,7 @@ writes belongs to them. The container is removed whatever happens.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import shutil
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -195,13 +197,13 @@ class DockerBackend(Backend):
             except APIError as exc:  # e.g. the program is not in the image
                 return EXIT_NOT_FOUND, f"amlrun: {exc.explanation}\n".encode(), 0.0
             stopper = _Stopper(container, cancel, job.timeout_s)
+            echo = _echo() if job.stream_logs else None
             try:
                 chunks: list[bytes] = []
                 for chunk in container.logs(stream=True, follow=True):
                     chunks.append(chunk)
-                    if job.stream_logs:
-                        sys.stdout.buffer.write(chunk)
-                        sys.stdout.buffer.flush()
+                    if echo is not None:
+                        echo(chunk)
                 code = int(container.wait()["StatusCode"])
             finally:
                 stopper.done.set()
@@ -212,6 +214,23 @@ class DockerBackend(Backend):
             return code, b"".join(chunks), seconds
         finally:
             container.remove(force=True)
+
+
+def _echo() -> Callable[[bytes], None]:
+    """Writes log bytes to stdout, which may be a text-only stream (doit replaces it)."""
+    out = sys.stdout
+    binary = getattr(out, "buffer", None)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # chunks split characters
+
+    def write(chunk: bytes) -> None:
+        if binary is not None:
+            binary.write(chunk)
+            binary.flush()
+        else:
+            out.write(decoder.decode(chunk))
+            out.flush()
+
+    return write
 
 
 class _Stopper:
