@@ -157,12 +157,33 @@ def test_jobs_run_in_parallel_on_both_workers_with_file_outputs(backend, tmp_pat
         assert store.get_bytes(r.outputs["out"][""][0]) == b"rested"
 
 
+def test_an_s3_store_needs_no_shared_disk(
+    backend, dask_scheduler: str, s3_server, tmp_path: Path
+) -> None:
+    from amlrun.cache.store import open_store
+    from tests.fixtures.dask_cluster import worker_env
+
+    url = f"{s3_server.url}/dask-{time.monotonic_ns()}"
+    job = _job(tmp_path, "make.py", url)
+    aws = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+
+    with pytest.raises(AmlrunError, match=r"could not fetch .* credentials set on the workers"):
+        backend.execute(job)  # the workers have no credentials yet
+    with worker_env(dask_scheduler, aws):
+        result = backend.execute(job)
+
+    assert result.exit_code == 0, result.log.decode(errors="replace")
+    restored = tmp_path / "restored"
+    open_store(url, workspace=tmp_path / "ws").materialize(result.outputs["out"], restored, False)
+    assert (restored / "upper.txt").read_bytes() == b"HELLO DASK\n"
+
+
 def test_unreachable_store_is_explained(backend, tmp_path: Path) -> None:
     store_dir = tmp_path / "store"
     job = _job(tmp_path, "make.py", str(store_dir))
     shutil.rmtree(store_dir / "cas")  # what a worker sees when the folder is not shared
 
-    with pytest.raises(AmlrunError, match=r"could not fetch .* reachable from every worker"):
+    with pytest.raises(AmlrunError, match=r"could not fetch .* every worker must reach it"):
         backend.execute(job)
 
 

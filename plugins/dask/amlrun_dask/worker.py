@@ -32,14 +32,15 @@ def run_job(job: Job, cancel_event: str) -> JobResult:
     """Run ``job`` in a fresh folder; ``cancel_event`` names the client's Ctrl-C event."""
     from distributed import get_worker
 
-    from amlrun.backends.local import run_prepared
+    from amlrun.backends.local import prepare_workdir, run_prepared
     from amlrun.cache.store import open_store
 
     worker = get_worker()
     local = Path(worker.local_directory)
     started = time.perf_counter()
-    store = open_store(job.store_url, workspace=local)
-    work = _prepare(job, store, local / "amlrun")
+    with _explained(job, "fetch the snapshot and inputs from"):
+        store = open_store(job.store_url, workspace=local)
+        work = prepare_workdir(job, store, local / "amlrun")
     try:
         inputs = {name: work / "inputs" / name for name in job.inputs}
         outputs = {name: work / "outputs" / name for name in job.outputs}
@@ -49,8 +50,9 @@ def run_job(job: Job, cancel_event: str) -> JobResult:
         ran = time.perf_counter()
         produced: dict[str, Entries] = {}
         if code == 0:
-            for name, path in outputs.items():
-                produced[name] = store.put_tree(path)[0] if path.exists() else {}
+            with _explained(job, "write its outputs to"):
+                for name, path in outputs.items():
+                    produced[name] = store.put_tree(path)[0] if path.exists() else {}
         return JobResult(
             exit_code=code,
             duration_s=seconds,
@@ -67,18 +69,19 @@ def run_job(job: Job, cancel_event: str) -> JobResult:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _prepare(job: Job, store: object, root: Path) -> Path:
-    """The local backend's work folder, built from the store only; says which store failed."""
-    from amlrun.backends.local import prepare_workdir
-
+@contextmanager
+def _explained(job: Job, doing: str) -> Iterator[None]:
+    """A store failing on a worker is nearly always reach or credentials: say so, and where."""
     try:
-        return prepare_workdir(job, store, root)
-    except OSError as exc:
+        yield
+    except Exception as exc:
+        if isinstance(exc, AmlrunError) and not isinstance(exc, OSError):
+            raise  # already a user-facing message (e.g. a corrupt manifest), not about reach
         raise AmlrunError(
-            f"step {job.step}: a dask worker could not fetch its snapshot or inputs from the "
-            f"store {job.store_url}: {exc}. Workers read them from the store, so it must be "
-            "reachable from every worker (a shared folder mounted at the same path on all "
-            "machines, or an s3:// store)."
+            f"step {job.step}: a dask worker could not {doing} the store {job.store_url} "
+            f"({type(exc).__name__}: {exc}). Workers use the store themselves, so every worker "
+            "must reach it with its own credentials: a shared folder mounted at the same path "
+            "on all machines, or an object store (s3://...) with credentials set on the workers."
         ) from exc
 
 
