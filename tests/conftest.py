@@ -9,7 +9,11 @@ import pytest
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 # fixture modules for real servers; each skips with the reason printed when it cannot start
-pytest_plugins: list[str] = ["tests.fixtures.dask_cluster", "tests.fixtures.docker_engine"]
+pytest_plugins: list[str] = [
+    "tests.fixtures.dask_cluster",
+    "tests.fixtures.docker_engine",
+    "tests.fixtures.s3",
+]
 
 
 @pytest.fixture

@@ -131,7 +131,7 @@ class Store(ABC):
 
     @abstractmethod
     def get_manifest(self, key: str) -> dict | None:
-        """The manifest of ``key``; None if absent, truncated or corrupt (never raises)."""
+        """The manifest of ``key``; None if absent, truncated or corrupt (never an error)."""
 
     @abstractmethod
     def has_blob(self, h: str) -> bool: ...
