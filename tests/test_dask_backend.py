@@ -253,8 +253,8 @@ def test_availability_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_environment_identity_matches_the_local_backend(backend) -> None:
     from amlrun.backends.local import LocalBackend
 
-    env = Environment()
-    assert backend.environment_identity(env) == LocalBackend().environment_identity(env)
+    for env in (Environment(), Environment(kind="pip", pip=("six==1.16.0",))):
+        assert backend.environment_identity(env) == LocalBackend().environment_identity(env)
 
 
 def test_plugin_registers_the_backend() -> None:
