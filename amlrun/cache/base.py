@@ -137,8 +137,12 @@ class Store(ABC):
     def has_blob(self, h: str) -> bool: ...
 
     @abstractmethod
-    def put_file(self, path: Path, h: str | None = None) -> str:
-        """Store one file's bytes under their hash (computed if ``h`` is None)."""
+    def put_file(self, path: Path, h: str | None = None, link: bool = True) -> str:
+        """Store one file's bytes under their hash (computed if ``h`` is None).
+
+        ``link=False`` copies: for files that belong to the user (input data), which a
+        hardlink would make read-only and whose later edits would corrupt the blob.
+        """
 
     @abstractmethod
     def put_bytes(self, data: bytes) -> str: ...
@@ -192,7 +196,9 @@ class Store(ABC):
             )
         self._write_manifest(key, json.dumps(doc, separators=(",", ":")).encode())
 
-    def put_tree(self, path: Path, statcache: StatCache | None = None) -> tuple[Entries, bool]:
+    def put_tree(
+        self, path: Path, statcache: StatCache | None = None, link: bool = True
+    ) -> tuple[Entries, bool]:
         """Store every file under ``path`` (or the file): (entries, is_file).
 
         Entries come from the same walk the step key uses (symlinks followed), so what is
@@ -206,7 +212,7 @@ class Store(ABC):
         for rel, (h, _size, _mode) in entries.items():
             if h not in seen:
                 seen.add(h)
-                self.put_file(Path(path, rel), h)
+                self.put_file(Path(path, rel), h, link)
         return entries, is_file
 
     def materialize(self, entries: Entries, dest: Path, is_file: bool) -> None:

@@ -75,10 +75,10 @@ class LayeredStore(Store):
     def has_blob(self, h: str) -> bool:
         return any(layer.has_blob(h) for layer in self.layers)
 
-    def put_file(self, path: Path, h: str | None = None) -> str:
+    def put_file(self, path: Path, h: str | None = None, link: bool = True) -> str:
         self._check_writable()
         for layer in self.writable:
-            h = layer.put_file(path, h)
+            h = layer.put_file(path, h, link)
         assert h is not None
         return h
 

@@ -88,7 +88,7 @@ class LocalStore(Store):
         _refresh(blob, mtime)
         return True
 
-    def put_file(self, path: Path, h: str | None = None) -> str:
+    def put_file(self, path: Path, h: str | None = None, link: bool = True) -> str:
         """Hardlink the file in (its inode becomes read-only), or copy it.
 
         An executable file is copied: its inode keeps its mode, and blobs are never
@@ -102,7 +102,7 @@ class LocalStore(Store):
         os.makedirs(os.path.dirname(blob), exist_ok=True)
         tmp = _tmp_name(blob)
         try:
-            if os.stat(path).st_mode & 0o111 or not _link(path, tmp):
+            if not link or os.stat(path).st_mode & 0o111 or not _link(path, tmp):
                 shutil.copyfile(path, tmp)
                 os.chmod(tmp, BLOB_MODE)
             os.replace(tmp, blob)

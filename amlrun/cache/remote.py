@@ -87,7 +87,7 @@ class FsspecStore(Store):
     def local_blob_path(self, h: str) -> Path | None:
         return None
 
-    def put_file(self, path: Path, h: str | None = None) -> str:
+    def put_file(self, path: Path, h: str | None = None, link: bool = True) -> str:
         self._check_writable()
         h = h or hash_file(path)
         blob = self._path(blob_rel(h))

@@ -34,7 +34,7 @@ def open_pipeline(pipeline: str, sets: tuple[str, ...], store: str | None):
 
     ws = Workspace.find()
     diags = Diagnostics()
-    p = load_pipeline(pipeline, set_options(sets), diags, ws.config)
+    p = load_pipeline(pipeline, set_options(sets), diags, ws.config, cache_dir=ws.dir / "plans")
     for w in diags.warnings:
         click.echo(f"warning: {w}", err=True)
     store_spec = store or ws.config.get("store")

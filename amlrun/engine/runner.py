@@ -97,6 +97,7 @@ class Engine:
         self.notes: list[str] = []
         self.run_id = ""
         self._db = None
+        self._last: dict[str, dict] | None = None
 
     # ---------------------------------------------------------------- backends
     def backend_for(self, step: Step) -> Backend:
@@ -159,8 +160,10 @@ class Engine:
         self._snapshot_files[snap.tree_hash] = {f.relpath: f.hash for f in snap.files}
         return parts
 
-    def _why(self, step: Step, parts: KeyParts, last: dict[str, dict]) -> str:
-        old = last.get(step.name)
+    def _why(self, step: Step, parts: KeyParts) -> str:
+        if self._last is None:  # read only when some step must run: null runs never pay
+            self._last = self._db.last_components(str(self.pipeline.source))
+        old = self._last.get(step.name)
         before = self._db.tree_files(old["snapshot"]) if old and self._db else {}
         after = self._snapshot_files.get(parts.snapshot, {})
         return explain_change(old, parts, (before, after))
@@ -169,6 +172,8 @@ class Engine:
         """doit's question: is this step's key in the store? (computed when it is ready)"""
         step = self.pipeline.steps[name]
         out = self.outcomes[name]
+        if out.status == "reused":  # decided by the null-run pass
+            return True
         if self.cancel.is_set():
             out.status, out.reason = "cancelled", "run interrupted"
             return False
@@ -183,7 +188,7 @@ class Engine:
                     out.duration_s = 0.0
                     self._report(out)
                     return True
-            out.reason = forced or self._why(step, parts, self._last)
+            out.reason = forced or self._why(step, parts)
         except AmlrunError as exc:
             out.status, out.reason = "failed", str(exc)
         return False
@@ -283,7 +288,7 @@ class Engine:
                     )
                 entries, _, is_file = self.keys.data(local)
                 if remote:
-                    entries, is_file = self.store.put_tree(Path(local), self.statcache)
+                    entries, is_file = self.store.put_tree(Path(local), self.statcache, link=False)
                 inputs[port.name] = JobInput(port.name, Path(local), entries, is_file)
         return Job(
             step=step.name,
@@ -359,21 +364,22 @@ class Engine:
             )
         self.run_id = new_run_id()
         self._db = RunDB(self.ws.dir / "runs.sqlite")
-        self._last = self._db.last_components(str(self.pipeline.source))
+        self._last = None
         self._db.start_run(self.run_id, self.pipeline.name, str(self.pipeline.source))
         if self.reporter is not None:
             self.reporter.start(self)
         steps = [(n, sorted(s.upstream())) for n, s in self.pipeline.steps.items()]
         previous = _install_sigint(self.cancel)
         try:
-            run_tasks(
-                steps,
-                self.uptodate,
-                self.execute,
-                dep_file=self.ws.dir / "doit.sqlite",
-                jobs=self.jobs,
-                keep_going=self.pipeline.continue_on_step_failure,
-            )
+            if not self._all_reusable():
+                run_tasks(
+                    steps,
+                    self.uptodate,
+                    self.execute,
+                    dep_file=self.ws.dir / "doit.sqlite",
+                    jobs=self.jobs,
+                    keep_going=self.pipeline.continue_on_step_failure,
+                )
         finally:
             signal.signal(signal.SIGINT, previous) if previous is not None else None
             self.statcache.save()
@@ -390,6 +396,20 @@ class Engine:
         if self.reporter is not None:
             self.reporter.finish(result)
         return result
+
+    def _all_reusable(self) -> bool:
+        """Answer doit's uptodate question for steps in order until one must run.
+
+        When every key is in the store (a null run) nothing needs scheduling and doit is not
+        even imported; otherwise doit runs everything, reusing the answers given here.
+        """
+        for name in self.pipeline.steps:
+            if not self.uptodate(name):
+                out = self.outcomes[name]
+                if out.status != "failed":
+                    out.status, out.reason = "pending", ""
+                return False
+        return True
 
     def _settle(self) -> None:
         """Name what never ran: skipped (an upstream failed) or cancelled."""
@@ -448,7 +468,7 @@ class Engine:
         from amlrun.runs.db import RunDB
 
         self._db = RunDB(self.ws.dir / "runs.sqlite")
-        self._last = self._db.last_components(str(self.pipeline.source))
+        self._last = None
         unknown: set[str] = set()
         for name, step in self.pipeline.steps.items():
             out = self.outcomes[name]
@@ -479,7 +499,7 @@ class Engine:
                 out.status, out.reason = "reused", "key found in store"
             else:
                 out.status = "would-run"
-                out.reason = forced or self._why(step, parts, self._last)
+                out.reason = forced or self._why(step, parts)
                 unknown.add(name)
         self.statcache.save()
         self._db.close()

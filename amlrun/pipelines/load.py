@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,10 @@ def load_pipeline(
     overrides: dict[str, Any] | None = None,
     diags: Diagnostics | None = None,
     config: dict[str, Any] | None = None,
+    cache_dir: Path | None = None,
 ) -> Pipeline:
-    """``overrides`` are pipeline input values (``--set inputs.x=V``)."""
+    """``overrides`` are pipeline input values (``--set inputs.x=V``); with ``cache_dir``,
+    an unchanged YAML pipeline is not parsed again (see plancache)."""
     path = Path(path).resolve()
     diags = diags if diags is not None else Diagnostics()
     overrides = overrides or {}
@@ -27,6 +30,25 @@ def load_pipeline(
         from amlrun.dsl.builder import pipeline_from_file
 
         return pipeline_from_file(path, overrides)
+    from amlrun.pipelines.plancache import cached
+
+    def build() -> tuple[Pipeline, list]:
+        fresh = Diagnostics()
+        return _load_yaml(path, overrides, fresh, config), fresh.warnings
+
+    key = {
+        "path": str(path),
+        "overrides": overrides,
+        "datastores": config.get("datastores"),
+        "cwd": os.getcwd(),
+    }
+    pipeline, warnings = cached(cache_dir, key, build)
+    for w in warnings:
+        diags.warnings.append(w)
+    return pipeline
+
+
+def _load_yaml(path: Path, overrides: dict, diags: Diagnostics, config: dict) -> Pipeline:
     doc = yamlio.load(path)
     kind = kind_of(doc, path)
     if kind != "pipeline":

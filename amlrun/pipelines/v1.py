@@ -193,6 +193,9 @@ def _step(
         command = Command("argv", tuple(items))
         blocked = f"{stype} runs only on Azure ML"
     root = (path.parent / str(src_dir)).resolve() if src_dir else path.parent
+    from amlrun.pipelines.plancache import record
+
+    record(root)
     module = Module(
         name=str(step.get("name") or key),
         version=None,

@@ -319,8 +319,10 @@ class V2Loader:
                 return None, f"component {ref} is an Azure ML asset; no local copy is registered"
             spec = (path.parent / ref).resolve()
             if spec not in self.modules:
+                from amlrun.pipelines.plancache import record
                 from amlrun.spec.load import load_module
 
+                record(spec)
                 if not spec.is_file():
                     raise SpecError(
                         f"component file {ref} does not exist",

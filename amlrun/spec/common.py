@@ -164,6 +164,9 @@ def check_refs(
 
 def read_conda(path: Path, *, file: Path, line: int | None, field: str) -> dict | None:
     """A conda file's content, or None when the file is absent (reported when it runs)."""
+    from amlrun.pipelines.plancache import record
+
+    record(path)
     if not path.is_file():
         return None
     data = yamlio.load(path)
@@ -204,7 +207,10 @@ def include_name(raw: str) -> str:
 
 def sidecar_includes(spec_path: Path) -> list[str]:
     """``<spec basename>.additional_includes``: one path per line, '#' comments allowed."""
+    from amlrun.pipelines.plancache import record
+
     side = spec_path.with_suffix(".additional_includes")
+    record(side)
     if not side.is_file():
         return []
     lines = side.read_text(encoding="utf-8").splitlines()

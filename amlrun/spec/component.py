@@ -170,8 +170,12 @@ def load_component(
             field="code",
             fix="point code at a local folder",
         )
-    if code_raw and not root.is_dir():
-        missing = str(code_raw)
+    if code_raw:
+        from amlrun.pipelines.plancache import record
+
+        record(root)
+        if not root.is_dir():
+            missing = str(code_raw)
 
     command = _command(doc, task, path, diags, style, parallel_kind)
     names = {p.name for p in ports} | {p.name for p in params}
@@ -332,6 +336,9 @@ def _sdk20_environment(raw: Any, root: Path, path: Path, diags: Diagnostics) -> 
         missing = None if conda is not None else root / conda_file
     if conda_spec.get("pip_requirements_file"):
         req = root / str(conda_spec["pip_requirements_file"])
+        from amlrun.pipelines.plancache import record
+
+        record(req)
         if req.is_file():
             pip = tuple(
                 ln.strip()

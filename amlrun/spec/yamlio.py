@@ -91,7 +91,10 @@ def loads(text: str, file: str | Path = "<string>") -> object:
 
 
 def load(path: str | Path) -> object:
+    from amlrun.pipelines.plancache import record
+
     path = Path(path)
+    record(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
