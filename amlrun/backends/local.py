@@ -174,13 +174,23 @@ def run_prepared(
             log_file.write(chunk)
             log_file.flush()
         if job.stream_logs:
-            sys.stdout.buffer.write(chunk)
-            sys.stdout.buffer.flush()
+            _echo(chunk)
     code = proc.wait()
     stopper.set()
     if code < 0 and job.timeout_s and time.perf_counter() - start >= job.timeout_s:
         chunks.append(f"\namlrun: timed out after {job.timeout_s} s\n".encode())
     return code, b"".join(chunks), time.perf_counter() - start
+
+
+def _echo(chunk: bytes) -> None:
+    """Stream a command's output; doit's stdout replacement may be text-only."""
+    raw = getattr(sys.stdout, "buffer", None)
+    if raw is not None:
+        raw.write(chunk)
+        raw.flush()
+    else:
+        sys.stdout.write(chunk.decode(errors="replace"))
+        sys.stdout.flush()
 
 
 def _watch(proc: subprocess.Popen, cancel: threading.Event | None, timeout: float | None):

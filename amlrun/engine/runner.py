@@ -243,6 +243,13 @@ class Engine:
         except AmlrunError as exc:
             out.status, out.reason = "failed", str(exc)
             out.duration_s = time.perf_counter() - started
+        except Exception as exc:  # a backend bug must fail the step visibly, not vanish
+            import traceback
+
+            out.status = "failed"
+            out.reason = f"backend error: {type(exc).__name__}: {exc}"
+            out.duration_s = time.perf_counter() - started
+            traceback.print_exc()
         self._report(out)
         return out.status == "ran"
 
