@@ -52,6 +52,15 @@ class Job:
         return render(self.module, values).argv
 
 
+def store_outputs(store: Any, exit_code: int, outputs: dict[str, Path]) -> dict[str, Entries]:
+    """Put a finished command's outputs into the store; a failed command stores nothing."""
+    if exit_code != 0:
+        return {}
+    return {
+        name: store.put_tree(path)[0] if path.exists() else {} for name, path in outputs.items()
+    }
+
+
 @dataclass(frozen=True)
 class JobResult:
     exit_code: int

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 from amlrun.backends.base import Availability, Backend
 from amlrun.backends.hookspecs import hookimpl
-from amlrun.backends.job import Job, JobResult
+from amlrun.backends.job import Job, JobResult, store_outputs
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.hashing import hash_json
 from amlrun.spec.model import Environment
@@ -242,10 +242,7 @@ class LocalBackend(Backend):
                 n: work / "inputs" / n if i.path is None else i.path for n, i in job.inputs.items()
             }
             code, log, seconds = run_prepared(job, work / "code", inputs, outputs, cancel)
-            produced = {}
-            if code == 0:
-                for name, path in outputs.items():
-                    produced[name] = store.put_tree(path)[0] if path.exists() else {}
+            produced = store_outputs(store, code, outputs)
             return JobResult(code, seconds, produced, log, backend=self.name)
         finally:
             shutil.rmtree(work, ignore_errors=True)

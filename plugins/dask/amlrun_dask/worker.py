@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from amlrun.backends.job import Entries, Job, JobResult
+from amlrun.backends.job import Job, JobResult, store_outputs
 from amlrun.errors import AmlrunError
 from amlrun.spec.model import Environment
 
@@ -48,11 +48,8 @@ def run_job(job: Job, cancel_event: str) -> JobResult:
         with _cancel_from(cancel_event, worker.client) as cancel:
             code, log, seconds = run_prepared(job, work / "code", inputs, outputs, cancel)
         ran = time.perf_counter()
-        produced: dict[str, Entries] = {}
-        if code == 0:
-            with _explained(job, "write its outputs to"):
-                for name, path in outputs.items():
-                    produced[name] = store.put_tree(path)[0] if path.exists() else {}
+        with _explained(job, "write its outputs to"):
+            produced = store_outputs(store, code, outputs)
         return JobResult(
             exit_code=code,
             duration_s=seconds,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amlrun.backends.base import Availability, Backend
-from amlrun.backends.job import Entries, Job, JobResult
+from amlrun.backends.job import Job, JobResult, store_outputs
 from amlrun.errors import AmlrunError
 from amlrun.spec.model import Environment
 from amlrun_docker.images import resolve_image
@@ -111,10 +111,7 @@ class DockerBackend(Backend):
         try:
             mounts, paths, outputs = _stage(job, store, work)
             code, log, seconds = self._run(job, image, mounts, paths, cancel)
-            produced: dict[str, Entries] = {}
-            if code == 0:
-                for name, path in outputs.items():
-                    produced[name] = store.put_tree(path)[0] if path.exists() else {}
+            produced = store_outputs(store, code, outputs)
             return JobResult(
                 code, seconds, produced, log, backend=self.name, detail={"image_id": image}
             )
