@@ -217,3 +217,68 @@ def test_memory_store_url_works(tmp_path):
     pipeline = make_workspace(tmp_path)
     result = run_json(str(pipeline), "--store", "memory://amlrun-test", cwd=tmp_path)
     assert set(statuses(result).values()) == {"ran"}
+
+
+def test_ctrl_c_cancels_running_steps_cleanly(tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    pipeline = make_workspace(tmp_path)
+    src = tmp_path / "train/src/train.py"
+    src.write_text("import time; time.sleep(60)\n")
+    env = {**os.environ, "AMLRUN_WORKSPACE": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from amlrun.cli.main import main; main()", "run",
+         str(pipeline), "--json"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    while time.time() < deadline and not list((tmp_path / ".amlrun/tmp").glob("train-*")):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    started = time.time()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert time.time() - started < 10  # the 60 s sleep was killed, not waited for
+    assert proc.returncode == 1, err
+    st = statuses(json.loads(out.strip().splitlines()[-1]))
+    assert st["train"] == "cancelled" and st["report"] in ("skipped", "cancelled")
+    assert st["prep"] == "ran"
+    assert amlrun("cache", "verify", cwd=tmp_path).returncode == 0
+
+
+def test_sigkill_during_store_writes_never_leaves_a_broken_entry(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    tree = tmp_path / "tree"
+    for i in range(400):
+        (tree / f"d{i % 7}").mkdir(parents=True, exist_ok=True)
+        (tree / f"d{i % 7}" / f"f{i}.bin").write_bytes(os.urandom(2048) * (1 + i % 5))
+    store = tmp_path / "store"
+    writer = (
+        "import sys, pathlib\n"
+        "from amlrun.cache.store import open_store\n"
+        "s = open_store(sys.argv[1], pathlib.Path(sys.argv[1]))\n"
+        "for i in range(1000):\n"
+        "    entries, is_file = s.put_tree(pathlib.Path(sys.argv[2]), link=False)\n"
+        "    out = {'o': {'is_file': is_file, 'entries': entries}}\n"
+        "    s.put_manifest(f'k{i:04d}', {'outputs': out})\n"
+    )
+    for delay in (0.05, 0.1, 0.2, 0.35, 0.5):
+        proc = subprocess.Popen([sys.executable, "-c", writer, str(store), str(tree)],
+                                start_new_session=True)  # fmt: skip
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    from amlrun.cache.store import open_store
+
+    s = open_store(str(store), tmp_path)
+    assert s.verify() == []
+    written = list((store / "steps").glob("*.json"))
+    assert written, "the writer never got to a manifest: the kills proved nothing"
+    for manifest in written:
+        assert s.get_manifest(manifest.stem) is not None
