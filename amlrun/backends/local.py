@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -40,7 +41,10 @@ def user_cache_dir() -> Path:
     return Path(base) / "amlrun" if base else Path.home() / ".cache" / "amlrun"
 
 
-def pip_requirements(env: Environment) -> list[str]:
+def pip_requirements(
+    env: Environment,
+    fix: str = "move them to the pip: section, or run the step with --backend docker",
+) -> list[str]:
     """The pip packages an environment asks for; conda-only packages are an error."""
     reqs = list(env.pip)
     if env.conda is None:
@@ -55,17 +59,14 @@ def pip_requirements(env: Environment) -> list[str]:
     for dep in env.conda.get("dependencies") or []:
         if isinstance(dep, dict):
             reqs.extend(str(p) for p in dep.get("pip") or [])
-        else:
-            name = str(dep).split("=")[0].split("<")[0].split(">")[0].strip()
-            if name.lower() not in _CONDA_BUILTIN:
-                conda_only.append(str(dep))
+        elif re.split(r"[=<>! ]", str(dep).strip(), maxsplit=1)[0].lower() not in _CONDA_BUILTIN:
+            conda_only.append(str(dep))
     if conda_only:
         raise SpecError(
-            "conda-only packages cannot be installed into a local virtualenv: "
-            + ", ".join(conda_only),
+            "without conda, amlrun cannot install conda-only packages: " + ", ".join(conda_only),
             file=env.conda_file,
             field="dependencies",
-            fix="move them to the pip: section, or run the step with --backend docker",
+            fix=fix,
         )
     return reqs
 
@@ -248,13 +249,8 @@ class LocalBackend(Backend):
             shutil.rmtree(work, ignore_errors=True)
 
 
-def prepare_workdir(job: Job, store: Any, root: Path) -> Path:
-    """A fresh folder with ``code/`` (a copy of the snapshot) and store-only ``inputs/``."""
-    import tempfile
-
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"{job.step.replace('/', '_')[:40]}-", dir=root))
-    code = work / "code"
+def stage_snapshot(job: Job, store: Any, code: Path) -> None:
+    """A private, writable copy of the job's snapshot: from its folder here, else the store."""
     code.mkdir()
     for rel, (digest, _size, mode) in job.snapshot_entries.items():
         dest = code / rel
@@ -265,6 +261,15 @@ def prepare_workdir(job: Job, store: Any, root: Path) -> Path:
         else:
             dest.write_bytes(store.get_bytes(digest))
         os.chmod(dest, mode)
+
+
+def prepare_workdir(job: Job, store: Any, root: Path) -> Path:
+    """A fresh folder with ``code/`` (a copy of the snapshot) and store-only ``inputs/``."""
+    import tempfile
+
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{job.step.replace('/', '_')[:40]}-", dir=root))
+    stage_snapshot(job, store, work / "code")
     for name, inp in job.inputs.items():
         if inp.path is None:
             store.materialize(inp.entries, work / "inputs" / name, inp.is_file)

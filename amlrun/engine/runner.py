@@ -369,6 +369,8 @@ class Engine:
                 fix="map cloud assets to local data ([tool.amlrun.datastores]/"
                 "[tool.amlrun.datasets]) or use local component files",
             )
+        for step in self.pipeline.steps.values():  # config errors exit 2 before anything runs
+            self.backend_for(step).environment_identity(step.module.environment)
         self.run_id = new_run_id()
         self._db = RunDB(self.ws.dir / "runs.sqlite")
         self._last = None

@@ -110,6 +110,32 @@ def default_for(value: Any, ptype: str) -> Any:
     return value
 
 
+def check_interface_refs(
+    command: Command,
+    ports: list[Port],
+    params: list[Parameter],
+    outputs: list[Port],
+    *,
+    file: Path,
+    line: int | None,
+    diags: Diagnostics,
+) -> None:
+    """Check ``command``'s placeholders against a module's declared interface."""
+    optional = {p.name for p in ports if p.optional} | {
+        p.name for p in params if p.optional and p.default is None
+    }
+    names = {p.name for p in ports} | {p.name for p in params}
+    check_refs(
+        command,
+        names,
+        {o.name for o in outputs},
+        file=file,
+        line=line,
+        diags=diags,
+        optional=optional,
+    )
+
+
 def check_refs(
     command: Command,
     names: set[str],

@@ -10,7 +10,7 @@ from typing import Any
 from amlrun.errors import Diagnostics, SpecError, line_of
 from amlrun.spec.common import (
     _plain,
-    check_refs,
+    check_interface_refs,
     conda_environment,
     include_name,
     make_input,
@@ -178,19 +178,8 @@ def load_component(
             missing = str(code_raw)
 
     command = _command(doc, task, path, diags, style, parallel_kind)
-    names = {p.name for p in ports} | {p.name for p in params}
-    optional = {p.name for p in ports if p.optional} | {
-        p.name for p in params if p.optional and p.default is None
-    }
-    check_refs(
-        command,
-        names,
-        {o.name for o in outputs},
-        file=path,
-        line=line_of(holder, "command" if not task else "program_arguments"),
-        diags=diags,
-        optional=optional,
-    )
+    cmd_line = line_of(holder, "program_arguments" if task else "command")
+    check_interface_refs(command, ports, params, outputs, file=path, line=cmd_line, diags=diags)
 
     env_raw = holder.get("environment")
     if sdk20:

@@ -7,7 +7,7 @@ from typing import Any
 
 from amlrun.errors import Diagnostics, SpecError, line_of
 from amlrun.spec.common import (
-    check_refs,
+    check_interface_refs,
     conda_environment,
     default_for,
     include_name,
@@ -191,18 +191,8 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
             fix="add implementation.container with command and args",
         )
 
-    names = {p.name for p in ports} | {p.name for p in params}
-    optional = {p.name for p in ports if p.optional} | {
-        p.name for p in params if p.optional and p.default is None
-    }
-    check_refs(
-        command,
-        names,
-        {o.name for o in outputs},
-        file=path,
-        line=line_of(body),
-        diags=diags,
-        optional=optional,
+    check_interface_refs(
+        command, ports, params, outputs, file=path, line=line_of(body), diags=diags
     )
 
     root = path.parent

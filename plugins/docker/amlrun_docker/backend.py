@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from amlrun.backends.base import Availability, Backend
 from amlrun.backends.job import Job, JobResult, store_outputs
+from amlrun.backends.local import stage_snapshot
 from amlrun.errors import AmlrunError
 from amlrun.spec.model import Environment
 from amlrun_docker.images import resolve_image
@@ -271,16 +272,7 @@ def _stage(job: Job, store: Any, work: Path) -> tuple[list[Any], dict[str, str],
     from docker.types import Mount
 
     code = work / "code"
-    code.mkdir()
-    for rel, (digest, _size, mode) in job.snapshot_entries.items():
-        dest = code / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        src = job.snapshot_dir / rel if job.snapshot_dir is not None else None
-        if src is not None and src.is_file():
-            shutil.copyfile(src, dest)
-        else:
-            dest.write_bytes(store.get_bytes(digest))
-        os.chmod(dest, mode)
+    stage_snapshot(job, store, code)
     mounts = [Mount(CODE, str(code), type="bind")]
     paths: dict[str, str] = {}
     for name, inp in job.inputs.items():

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from amlrun.backends.local import pip_requirements
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.spec.model import Environment
 
@@ -26,7 +27,6 @@ RECIPE_VERSION = 1  # bump when the generated Dockerfile changes, so old builds 
 BUILD_TIMEOUT_S = 3600  # one HTTP request spans the whole build
 BUILD_LOG_TAIL = 30  # lines of a failed build's log quoted in the error
 #: conda packages the image itself must provide (pip installs into its python)
-_CONDA_BUILTIN = {"python", "pip"}
 
 
 def resolve_image(
@@ -52,7 +52,11 @@ def resolve_image(
     base_id = image_id(client, base, engine)
     if env.conda is None and not env.pip and env.kind not in ("conda", "pip"):
         return base_id
-    reqs = pip_requirements(env)
+    reqs = pip_requirements(
+        env,
+        fix="move them to the pip: section (the image's pip installs them), or build an "
+        "image that has them and name it as the environment's image",
+    )
     with tempfile.TemporaryDirectory(prefix="amlrun-env-") as tmp:
         _write_context(Path(tmp), base_id, reqs)
         return _build(client, tmp, None, {"env": env.identity(), "base": base_id}, network)
@@ -69,41 +73,6 @@ def image_id(client: DockerClient, name: str, engine: str) -> str:
             f"'docker pull {name}' (or 'docker build -t {name} <folder>') first; amlrun does "
             "not pull images, so a step's key never depends on what a registry serves today"
         ) from None
-
-
-def pip_requirements(env: Environment) -> list[str]:
-    """The pip packages ``env`` asks for; conda-only packages are an error (no conda here)."""
-    reqs = list(env.pip)
-    if env.conda is None:
-        return reqs
-    if "missing_file" in env.conda:
-        raise SpecError(
-            f"conda file {env.conda['missing_file']} does not exist",
-            field="environment",
-            fix="create it or fix the path in the spec",
-        )
-    conda_only = []
-    for dep in env.conda.get("dependencies") or []:
-        if isinstance(dep, dict):
-            reqs.extend(str(p) for p in dep.get("pip") or [])
-        elif _package_name(str(dep)) not in _CONDA_BUILTIN:
-            conda_only.append(str(dep))
-    if conda_only:
-        raise SpecError(
-            "the docker backend installs a conda file's pip: packages with the image's pip and "
-            "cannot install conda-only packages: " + ", ".join(conda_only),
-            file=env.conda_file,
-            field="dependencies",
-            fix="move them to the pip: section, or build an image that has them and name it "
-            "as the environment's image",
-        )
-    return reqs
-
-
-def _package_name(spec: str) -> str:
-    for sep in "=<>!~ ":
-        spec = spec.split(sep, 1)[0]
-    return spec.strip().lower()
 
 
 def _write_context(folder: Path, base_id: str, reqs: list[str]) -> None:
