@@ -282,3 +282,19 @@ def test_sigkill_during_store_writes_never_leaves_a_broken_entry(tmp_path):
     assert written, "the writer never got to a manifest: the kills proved nothing"
     for manifest in written:
         assert s.get_manifest(manifest.stem) is not None
+
+
+def test_live_progress_on_a_terminal_finishes_and_reports(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("script") is None:
+        pytest.skip("util-linux 'script' (to give the run a terminal) is not installed")
+    pipeline = make_workspace(tmp_path)
+    cmd = f"{sys.executable} -c 'from amlrun.cli.main import main; main()' run {pipeline}"
+    env = {**os.environ, "AMLRUN_WORKSPACE": str(tmp_path), "TERM": "xterm"}
+    proc = subprocess.run(["script", "-qec", cmd, "/dev/null"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout
+    assert "4 ran" in proc.stdout and "[tool.amlrun.compute]" in proc.stdout

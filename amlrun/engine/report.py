@@ -34,9 +34,16 @@ class Reporter:
             from rich.console import Console
             from rich.live import Live
 
-            self._console = Console(stderr=True)
+            # bound to the real stderr, and no redirection: doit wraps sys.stdout itself,
+            # and two wrappers writing through each other never finish
+            self._console = Console(file=sys.__stderr__)
             self._live = Live(
-                self._status(), console=self._console, refresh_per_second=8, transient=True
+                self._status(),
+                console=self._console,
+                refresh_per_second=8,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
             )
             self._live.start()
 
@@ -53,7 +60,7 @@ class Reporter:
         if self.quiet:
             return
         if self._live is not None:
-            self._console.print(line, style=style, highlight=False)
+            self._console.print(line, style=style, highlight=False, markup=False)
         else:
             print(line, file=sys.stderr, flush=True)
 
