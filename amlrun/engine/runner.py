@@ -150,7 +150,14 @@ class Engine:
         return None
 
     def _compute_key(self, step: Step) -> KeyParts:
-        parts = self.keys.parts(step, self.backend_for(step), self.manifests)
+        backend = self.backend_for(step)
+        env = step.module.environment
+        if backend.name == "local" and env.kind in ("reference", "image", "build"):
+            note = f"environment {env.describe().split(' (')[0]} runs on the current interpreter"
+            with self._lock:
+                if note not in self.notes:
+                    self.notes.append(note)
+        parts = self.keys.parts(step, backend, self.manifests)
         out = self.outcomes[step.name]
         out.key = parts.key
         snap = self.keys.snapshot(step.module.code)
@@ -370,7 +377,7 @@ class Engine:
                 "[tool.amlrun.datasets]) or use local component files",
             )
         for step in self.pipeline.steps.values():  # config errors exit 2 before anything runs
-            self.backend_for(step).environment_identity(step.module.environment)
+            self.keys.environment(step.module, self.backend_for(step))  # cached for the keys
         self.run_id = new_run_id()
         self._db = RunDB(self.ws.dir / "runs.sqlite")
         self._last = None
