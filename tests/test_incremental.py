@@ -29,6 +29,16 @@ def rerun(ws, *args) -> dict:
     return run_json(str(ws / "pipeline.yml"), *args, cwd=ws)
 
 
+def test_cloud_environment_and_compute_each_get_one_note(ws):
+    proc = amlrun("run", str(ws / "pipeline.yml"), "--force", "prep", cwd=ws, check=True)
+    notes = [ln for ln in proc.stderr.splitlines() if ln.startswith("note:")]
+    assert notes == [
+        "note: compute 'cpu-cluster' runs on the local backend "
+        "(map compute names in [tool.amlrun.compute])",
+        "note: environment azureml:AzureML-sklearn-1.0:1 runs on the current interpreter",
+    ]
+
+
 def test_second_run_reuses_every_step(ws):
     result = rerun(ws)
     assert set(statuses(result).values()) == {"reused"}
