@@ -61,5 +61,14 @@ class Workspace:
             data = yamlio.load(yml)
             if data is not None and not isinstance(data, dict):
                 raise SpecError("must be a mapping", file=yml, fix="write 'key: value' lines")
-            cfg.update(data or {})
+            _merge(cfg, data or {})
         return cfg
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> None:
+    """Overlay ``over`` onto ``base`` table by table (config.yaml refines pyproject.toml)."""
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value

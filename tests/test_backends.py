@@ -383,3 +383,17 @@ def test_the_docs_show_the_example_plugin_as_it_is() -> None:
     doc = (REPO / "docs" / "backends.md").read_text()
     for rel in ("amlrun_echo_backend/__init__.py", "pyproject.toml"):
         assert (PLUGIN / rel).read_text() in doc, f"docs/backends.md: update the copy of {rel}"
+
+
+def test_config_yaml_refines_pyproject_table_by_table(tmp_path):
+    from amlrun.workspace import Workspace
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.amlrun.backends.dask]\nscheduler = "tcp://127.0.0.1:1"\n'
+    )
+    (tmp_path / ".amlrun").mkdir()
+    (tmp_path / ".amlrun/config.yaml").write_text("backends:\n  docker:\n    default_image: x\n")
+    assert Workspace(tmp_path).config["backends"] == {
+        "dask": {"scheduler": "tcp://127.0.0.1:1"},
+        "docker": {"default_image": "x"},
+    }

@@ -63,5 +63,7 @@ def run(pipeline, sets, jobs, store, backend, scheduler, force, outputs, dry_run
         return
     result = engine.run()
     if as_json:
+        for note in engine.notes:  # the reporter prints them otherwise
+            click.echo(f"note: {note}", err=True)
         click.echo(json.dumps(result.as_json()))
     sys.exit(0 if result.ok else 1)
