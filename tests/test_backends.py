@@ -68,7 +68,8 @@ def _manifests(ws: Path, result: dict) -> dict[str, dict]:
 
 
 def _notes(proc: subprocess.CompletedProcess) -> list[str]:
-    return [ln for ln in proc.stderr.splitlines() if ln.startswith("note:")]
+    """The notes about compute names (the workspace's cloud environment has its own note)."""
+    return [ln for ln in proc.stderr.splitlines() if ln.startswith("note: compute")]
 
 
 def _backends(cwd: Path, env: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
