@@ -98,6 +98,8 @@ class Engine:
         self.run_id = ""
         self._db = None
         self._last: dict[str, dict] | None = None
+        #: snapshot tree hash -> {relpath: file hash}, recorded so status can name changed files
+        self._snapshot_files: dict[str, dict[str, str]] = {}
 
     # ---------------------------------------------------------------- backends
     def backend_for(self, step: Step) -> Backend:
@@ -163,8 +165,8 @@ class Engine:
         snap = self.keys.snapshot(step.module.code)
         out.components = parts.as_dict()
         self.parts[step.name] = parts
-        self._snapshot_files = getattr(self, "_snapshot_files", {})
-        self._snapshot_files[snap.tree_hash] = {f.relpath: f.hash for f in snap.files}
+        if snap.tree_hash not in self._snapshot_files:  # once per tree, not once per step
+            self._snapshot_files[snap.tree_hash] = {f.relpath: f.hash for f in snap.files}
         return parts
 
     def _why(self, step: Step, parts: KeyParts) -> str:
@@ -402,7 +404,7 @@ class Engine:
         self._settle()
         outputs = self._materialize_outputs()
         result = RunResult(self.run_id, self.pipeline, list(self.outcomes.values()), outputs)
-        for tree, files in getattr(self, "_snapshot_files", {}).items():
+        for tree, files in self._snapshot_files.items():
             self._db.record_tree(tree, files)
         self._db.record_steps(self.run_id, [vars(o) for o in result.steps])
         self._db.finish_run(self.run_id, "succeeded" if result.ok else "failed")
