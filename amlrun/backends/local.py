@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -111,14 +112,22 @@ def ensure_venv(env: Environment) -> Path:
 
 
 def _shim_dir() -> Path:
-    """A folder whose ``python``/``python3`` are the interpreter amlrun runs on."""
-    d = user_cache_dir() / "shims" / hash_json(sys.executable)[:12]
-    if not (d / "python").exists():
+    """A folder whose ``python``/``python3`` start exactly the interpreter amlrun runs on.
+
+    The shims are tiny ``exec`` scripts, not symlinks: a symlink outside a virtualenv makes
+    Python look for ``pyvenv.cfg`` beside the link, miss it, and start as the base install
+    without the venv's site-packages. ``exec``-ing ``sys.executable`` by its own path keeps
+    venvs, ``--copies`` venvs, pyenv, conda and system Pythons all what they are.
+    """
+    exe = sys.executable
+    d = user_cache_dir() / "shims" / hash_json(["exec-v2", exe])[:12]
+    if not (d / "python3").exists():
         d.mkdir(parents=True, exist_ok=True)
+        script = f"#!/bin/sh\nexec {shlex.quote(exe)} \"$@\"\n"
         for name in ("python", "python3"):
-            tmp = d / f".{name}.{os.getpid()}"
-            tmp.unlink(missing_ok=True)
-            tmp.symlink_to(sys.executable)
+            tmp = d / f".{name}.{os.getpid()}.{threading.get_ident()}"
+            tmp.write_text(script)
+            tmp.chmod(0o755)
             os.replace(tmp, d / name)
     return d
 
