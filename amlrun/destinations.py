@@ -3,7 +3,7 @@
 The promise is "amlrun never harms the user's files". A destination (``--output NAME=PATH``,
 an output's ``path:``) is replaced only when nothing of the user's can be lost: it is absent,
 an empty folder, or still exactly what amlrun put there last time. What was put there is
-recorded in ``.amlrun/destinations.sqlite`` (each file's size, mtime and inode), not as a
+recorded in ``.amlrun/destinations.sqlite`` (each file's size, mtime, inode and hash), not as a
 marker inside the user's folder, which a copy or ``git add`` would spread. Anything else is
 refused, naming the path and ``--force-output``. A symlink is never followed: it is refused,
 and with ``--force-output`` the link itself is replaced, never its target. No flag lets a
@@ -18,14 +18,16 @@ import shutil
 import sqlite3
 import stat
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from amlrun.errors import SpecError
+from amlrun.errors import AmlrunError, SpecError
+from amlrun.hashing import hash_file
 
-#: relpath ("" for a file destination) -> [size, mtime_ns, inode]; [-1, -1, -1] for a link
-Stats = dict[str, list[int]]
+#: relpath ("" for a file destination) -> [size, mtime_ns, inode] ([-1, -1, -1]: not a
+#: regular file); the table adds each file's content hash as a fourth item
+Stats = dict[str, list]
 _NOT_A_FILE = [-1, -1, -1]
 _RULE = "amlrun replaces only an absent or empty folder, or one it wrote that is unchanged"
 
@@ -83,28 +85,36 @@ class DestinationTable:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=60)
-        db.execute("CREATE TABLE IF NOT EXISTS written (path TEXT PRIMARY KEY, stats TEXT)")
-        return db
-
     def get(self, dest: Path) -> Stats | None:
         if not self.path.exists():
             return None
-        with self._connect() as db:
-            row = db.execute("SELECT stats FROM written WHERE path = ?", (str(dest),)).fetchone()
-        return None if row is None else json.loads(row[0])
+        row = self._execute("SELECT stats FROM written WHERE path = ?", str(dest))
+        try:
+            return None if row is None else dict(json.loads(row[0]))
+        except (TypeError, ValueError):  # a damaged row: as if never written (refused, safe)
+            return None
 
     def put(self, dest: Path, stats: Stats) -> None:
-        db = self._connect()
+        self._execute("INSERT OR REPLACE INTO written VALUES (?, ?)", str(dest), json.dumps(stats))
+
+    def _execute(self, sql: str, *args: str) -> tuple | None:
+        """One statement in its own transaction; a damaged table is the user's to remove."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with db:
-                db.execute(
-                    "INSERT OR REPLACE INTO written VALUES (?, ?)", (str(dest), json.dumps(stats))
-                )
-        finally:
-            db.close()
+            db = sqlite3.connect(self.path, timeout=60)
+            try:
+                with db:
+                    db.execute(
+                        "CREATE TABLE IF NOT EXISTS written (path TEXT PRIMARY KEY, stats TEXT)"
+                    )
+                    return db.execute(sql, args).fetchone()
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as exc:
+            raise AmlrunError(
+                f"the record of output destinations {self.path} is unreadable ({exc}); "
+                "delete it (amlrun then asks for --force-output once per destination)"
+            ) from None
 
 
 class Destinations:
@@ -139,15 +149,20 @@ class Destinations:
             self._check_place(d)
             self._check_occupant(d)
 
-    def write(self, dest: Destination, build: Callable[[Path], None]) -> Path:
+    def write(
+        self, dest: Destination, build: Callable[[Path], None], hashes: Mapping[str, str]
+    ) -> Path:
         """Check ``dest`` again (a step may have run for hours), ``build`` it, record it.
 
         ``build(path)`` must create the data aside and swap it in, as ``store.materialize``
         and :func:`place` do, so an interrupted write never leaves half a folder.
+        ``hashes`` (relpath -> content hash of what is written) let a later check tell a
+        file whose mtime alone moved (a store refreshing a hardlinked blob) from an edit.
         """
         self._check_occupant(dest)
         build(dest.path)
-        self.table.put(dest.path, current_stats(dest.path))
+        stats = current_stats(dest.path)
+        self.table.put(dest.path, {rel: [*st, hashes.get(rel)] for rel, st in stats.items()})
         return dest.path
 
     def _check_place(self, d: Destination) -> None:
@@ -191,11 +206,23 @@ class Destinations:
         recorded = self.table.get(path)
         if recorded is None:
             return "holds files amlrun did not write"
-        changed = sorted(k for k in recorded.keys() | now.keys() if recorded.get(k) != now.get(k))
+        keys = recorded.keys() | now.keys()
+        changed = sorted(k for k in keys if _differs(path, k, recorded.get(k), now.get(k)))
         if not changed:
             return None
         what = changed[0] or path.name
         return f"has changed since amlrun wrote it ({what!r} {_change(recorded, now, changed[0])})"
+
+
+def _differs(path: Path, rel: str, recorded: list | None, now: list[int] | None) -> bool:
+    """Whether the file at ``rel`` is not what amlrun wrote: stats first, else its bytes."""
+    if recorded is None or now is None:
+        return True
+    if recorded[:3] == now:
+        return False
+    if now[0] < 0 or recorded[0] != now[0] or not recorded[3]:
+        return True
+    return hash_file(path / rel if rel else path) != recorded[3]
 
 
 def _change(recorded: Stats, now: Stats, rel: str) -> str:

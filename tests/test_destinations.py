@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -67,10 +68,17 @@ def test_an_output_folder_changed_since_amlrun_wrote_it_is_refused(ws: Path) -> 
     run_json("pipeline.yml", "--output", "final=out", cwd=ws)
     report = ws / "out" / "report.md"
     report.unlink()
-    report.write_text("my edits\n")  # a new file where amlrun's was
+    report.write_text("# report\nsum=99\n")  # a new file, same size, where amlrun's was
     proc = amlrun("run", "pipeline.yml", "--output", "final=out", cwd=ws)
     assert proc.returncode == 2 and "report.md" in proc.stderr and "--force-output" in proc.stderr
-    assert report.read_text() == "my edits\n"
+    assert report.read_text() == "# report\nsum=99\n"
+
+
+def test_a_file_amlrun_wrote_whose_mtime_alone_moved_is_still_replaced(ws: Path) -> None:
+    run_json("pipeline.yml", "--output", "final=out", cwd=ws)
+    os.utime(ws / "out" / "report.md", (1_000_000, 1_000_000))  # e.g. a store's gc refresh
+    assert run_json("pipeline.yml", "--output", "final=out", "--set", "epochs=2", cwd=ws)
+    assert (ws / "out" / "report.md").read_text() == "# report\nsum=24\n"
 
 
 def test_a_symlinked_output_folder_is_never_followed(ws: Path) -> None:

@@ -82,7 +82,8 @@ def materialize_outputs(
         def build(path: Path, spec: dict = spec) -> None:
             store.materialize(spec["entries"], path, spec["is_file"])
 
-        done[name] = destinations.write(w.dest, build)
+        hashes = {rel: h for rel, (h, _size, _mode) in spec["entries"].items()}
+        done[name] = destinations.write(w.dest, build, hashes)
     return done
 
 

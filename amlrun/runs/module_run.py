@@ -91,7 +91,7 @@ def run_module(
     """
     from amlrun.backends.local import run_prepared
     from amlrun.hashing import StatCache
-    from amlrun.snapshot.tree import take_snapshot
+    from amlrun.snapshot.tree import hash_path, take_snapshot
 
     if module.kind == "parallel":
         raise SpecError(
@@ -149,8 +149,10 @@ def run_module(
         )
     if code == 0:
         for name, dest in wanted.items():
-            if os.path.lexists(outputs[name]):  # a file output the command never wrote: none
-                outputs[name] = destinations.write(dest, partial(place, outputs[name]))
+            produced = outputs[name]
+            if os.path.lexists(produced):  # a file output the command never wrote: none
+                hashes = {rel: e[0] for rel, e in hash_path(produced)[0].items()}
+                outputs[name] = destinations.write(dest, partial(place, produced), hashes)
     return ModuleResult(code, outputs, log_path, run_dir, seconds)
 
 
