@@ -17,7 +17,6 @@ import os
 import shutil
 import sqlite3
 import stat
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,7 +245,7 @@ def _inside(path: Path, folder: Path) -> bool:
 def place(src: Path, dest: Path) -> None:
     """Move a finished output to ``dest``: renamed beside it (copied across filesystems) first,
     then swapped in, so ``dest`` is never half written."""
-    tmp = dest.with_name(f".{dest.name}.amlrun-{uuid.uuid4().hex[:8]}")
+    tmp = dest.with_name(f".{dest.name}.amlrun-{os.urandom(4).hex()}")
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         try:
@@ -267,7 +266,7 @@ def swap(tmp: Path, dest: Path) -> None:
     if not os.path.lexists(dest):
         os.rename(tmp, dest)
         return
-    old = dest.with_name(f".{dest.name}.amlrun-old-{uuid.uuid4().hex[:8]}")
+    old = dest.with_name(f".{dest.name}.amlrun-old-{os.urandom(4).hex()}")
     os.rename(dest, old)
     os.rename(tmp, dest)
     remove(old)
