@@ -215,7 +215,7 @@ class Destinations:
 
 def _differs(path: Path, rel: str, recorded: list | None, now: list[int] | None) -> bool:
     """Whether the file at ``rel`` is not what amlrun wrote: stats first, else its bytes."""
-    if recorded is None or now is None:
+    if recorded is None or now is None or len(recorded) != 4:
         return True
     if recorded[:3] == now:
         return False
