@@ -45,8 +45,12 @@ def run(
     backend: str | None = None,
     force: tuple[str, ...] = (),
     quiet: bool = False,
+    force_output: bool = False,
 ) -> RunResult:
-    """Run a pipeline incrementally; returns per-step outcomes (ran/reused/failed/...)."""
+    """Run a pipeline incrementally; returns per-step outcomes (ran/reused/failed/...).
+
+    ``force_output`` replaces ``path:`` destinations holding files amlrun did not write.
+    """
     from amlrun.cache.store import open_store
     from amlrun.engine.report import Reporter
     from amlrun.engine.runner import Engine
@@ -61,6 +65,7 @@ def run(
         jobs=jobs,
         force=force,
         reporter=Reporter(quiet=quiet),
+        force_output=force_output,
     )
     return engine.run()
 

@@ -304,3 +304,21 @@ def _with_plugin_installed(site: Path) -> dict[str, str]:
         (dist / "entry_points.txt").write_text("[amlrun]\ndask = amlrun_dask.plugin\n")
         paths.insert(0, str(site))
     return {"PYTHONPATH": os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")])}
+
+
+def test_a_link_out_of_a_code_folder_never_reaches_the_store_from_dask(
+    dask_scheduler: str, tmp_path: Path
+) -> None:
+    secret = b"token=only-on-this-machine\n"
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "key").write_bytes(secret)
+    pipeline = make_workspace(tmp_path / "ws")
+    ws = pipeline.parent
+    (ws / "prep/src/key").symlink_to(tmp_path / "private" / "key")
+    dask = ["--backend", "dask", "--scheduler", dask_scheduler]
+    result = run_json(str(pipeline), *dask, cwd=ws, env=_with_plugin_installed(tmp_path / "site"))
+
+    assert statuses(result)["prep"] == "failed" and statuses(result)["side"] == "ran"
+    assert "prep/src/key" in next(s["reason"] for s in result["steps"] if s["name"] == "prep")
+    stored = [p for p in (ws / ".amlrun").rglob("*") if p.is_file() and not p.is_symlink()]
+    assert all(p.read_bytes() != secret for p in stored)

@@ -205,15 +205,55 @@ def test_unchanged_file_is_not_reread(
     assert reads == [str(src / "train.py")]
 
 
-def test_symlinked_file_is_hashed_by_its_content_and_broken_links_skipped(
+def test_symlink_inside_the_code_folder_is_hashed_by_its_content(src: Path) -> None:
+    write(src / "data" / "real.txt", "shared")
+    (src / "linked.txt").symlink_to(src / "data" / "real.txt")
+    (src / "alias").symlink_to(src / "data", target_is_directory=True)
+    snap = take_snapshot(Code(src))
+    assert snap.entries()["linked.txt"][0] == hashing.hash_bytes(b"shared")
+    assert snap.entries()["alias/real.txt"][0] == hashing.hash_bytes(b"shared")
+
+
+@pytest.mark.parametrize("where", ["file", "folder", "dangling"])
+def test_symlink_leading_out_of_the_code_folder_is_refused_by_name(
+    src: Path, tmp_path: Path, where: str
+) -> None:
+    target = {
+        "file": write(tmp_path / "outside.txt", "secret"),
+        "folder": write(tmp_path / "outdir" / "x.txt", "secret").parent,
+        "dangling": tmp_path / "nowhere",
+    }[where]
+    (src / "lib" / "link").symlink_to(target)
+    with pytest.raises(SpecError, match=r"symlink .*lib/link.*Fix: .*lib/link"):
+        take_snapshot(Code(src))
+    write(src / ".amlignore", "lib/link\n")  # the fix it names works
+    assert relpaths(Code(src)) == [".amlignore", "lib/util.py", "train.py"]
+
+
+def test_additional_include_that_is_a_link_out_of_its_folder_is_refused(
     src: Path, tmp_path: Path
 ) -> None:
-    target = write(tmp_path / "outside.txt", "shared")
-    (src / "linked.txt").symlink_to(target)
-    (src / "dangling.txt").symlink_to(tmp_path / "nowhere")
-    snap = take_snapshot(Code(src))
-    assert "dangling.txt" not in snap.entries()
-    assert snap.entries()["linked.txt"][0] == hashing.hash_bytes(b"shared")
+    secret = write(tmp_path / "private" / "key.txt", "secret")
+    include = tmp_path / "spec" / "key.txt"
+    include.parent.mkdir()
+    include.symlink_to(secret)
+    with pytest.raises(SpecError, match=r"additional include .*key\.txt is a symlink"):
+        take_snapshot(Code(src, includes=((include, "key.txt"),)))
+    sibling = include.parent / "real.txt"
+    write(sibling, "fine")
+    include.unlink()
+    include.symlink_to(sibling)  # a link within its own folder is followed
+    assert take_snapshot(Code(src, includes=((include, "key.txt"),))).entries()["key.txt"]
+
+
+def test_data_paths_still_follow_links_and_skip_broken_ones(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    target = write(tmp_path / "elsewhere" / "big.csv", "1,2\n")
+    write(data / "a.csv", "a")
+    (data / "big.csv").symlink_to(target)
+    (data / "gone.csv").symlink_to(tmp_path / "nowhere")
+    entries, _, _ = hash_path(data)
+    assert sorted(entries) == ["a.csv", "big.csv"]
 
 
 def test_symlink_loop_does_not_hang(src: Path) -> None:

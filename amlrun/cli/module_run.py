@@ -16,8 +16,13 @@ import click
 @click.option(
     "--output", "-o", "outputs", multiple=True, metavar="NAME=PATH", help="Where an output goes."
 )
+@click.option(
+    "--force-output",
+    is_flag=True,
+    help="Replace output destinations that hold files amlrun did not write (a link: the link).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Do not stream the command's output.")
-def run(spec: str, inputs, params, outputs, quiet: bool) -> None:
+def run(spec: str, inputs, params, outputs, force_output: bool, quiet: bool) -> None:
     """Stage SPEC's snapshot into a run folder and run its command here."""
     from amlrun.cli.main import parse_pairs
     from amlrun.errors import Diagnostics
@@ -41,7 +46,9 @@ def run(spec: str, inputs, params, outputs, quiet: bool) -> None:
             raise SpecError(
                 f"module has no input port '{name}'", file=spec, fix=f"use one of: {ports}"
             )
-    result = run_module(module, values, stream=not quiet, warn=print_warning)
+    result = run_module(
+        module, values, stream=not quiet, warn=print_warning, force_output=force_output
+    )
     status = "succeeded" if result.ok else f"failed with exit code {result.exit_code}"
     click.echo(
         f"amlrun: {module.name} {status} in {result.duration_s:.2f} s; log: {result.log}", err=True

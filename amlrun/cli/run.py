@@ -32,10 +32,28 @@ from amlrun.cli.common import (
     metavar="NAME=PATH",
     help="Materialize a pipeline output at PATH.",
 )
+@click.option(
+    "--force-output",
+    is_flag=True,
+    help="Replace output destinations that hold files amlrun did not write (a link: the link).",
+)
 @click.option("--dry-run", is_flag=True, help="Plan only: show what would run and why.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
 @click.option("--stream", is_flag=True, help="Stream each step's output.")
-def run(pipeline, sets, jobs, store, backend, scheduler, force, outputs, dry_run, as_json, stream):
+def run(
+    pipeline,
+    sets,
+    jobs,
+    store,
+    backend,
+    scheduler,
+    force,
+    outputs,
+    force_output,
+    dry_run,
+    as_json,
+    stream,
+):
     """Run PIPELINE (v2 or v1 YAML, or a Python file with an @amlrun.pipeline)."""
     from amlrun.cli.main import parse_pairs
     from amlrun.engine.report import Reporter
@@ -55,10 +73,12 @@ def run(pipeline, sets, jobs, store, backend, scheduler, force, outputs, dry_run
         reporter=reporter,
         stream_logs=stream,
         output_paths=parse_pairs(outputs, "--output"),
+        force_output=force_output,
     )
     if dry_run:
         from amlrun.cli.status import print_plan
 
+        engine.check_outputs()
         print_plan(p, engine.plan(), as_json)
         return
     result = engine.run()

@@ -19,8 +19,15 @@ from typing import Any
 
 from amlrun.backends.base import Backend
 from amlrun.backends.job import Job, JobInput
+from amlrun.destinations import Destinations
 from amlrun.engine.key import KeyParts, explain_change
 from amlrun.engine.keys import KeyCalculator
+from amlrun.engine.materialize import (
+    WantedOutput,
+    destinations_for,
+    materialize_outputs,
+    wanted_outputs,
+)
 from amlrun.engine.state import StepOutcome
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.hashing import StatCache
@@ -68,6 +75,7 @@ class Engine:
         reporter: Any = None,
         stream_logs: bool = False,
         output_paths: dict[str, str] | None = None,
+        force_output: bool = False,
     ) -> None:
         self.pipeline = pipeline
         self.ws = workspace
@@ -85,6 +93,7 @@ class Engine:
         self.backend_override = backend
         self.backend_options = backend_options or {}
         self.output_overrides = output_paths or {}
+        self.force_output = force_output
         self.statcache = StatCache(workspace.statcache_path)
         self.keys = KeyCalculator(self.statcache)
         self.outcomes = {name: StepOutcome(name) for name in pipeline.steps}
@@ -380,6 +389,7 @@ class Engine:
             )
         for step in self.pipeline.steps.values():  # config errors exit 2 before anything runs
             self.keys.environment(step.module, self.backend_for(step))  # cached for the keys
+        wanted, destinations = self.check_outputs()
         self.run_id = new_run_id()
         self._db = RunDB(self.ws.dir / "runs.sqlite")
         self._last = None
@@ -402,7 +412,7 @@ class Engine:
             signal.signal(signal.SIGINT, previous) if previous is not None else None
             self.statcache.save()
         self._settle()
-        outputs = self._materialize_outputs()
+        outputs = materialize_outputs(wanted, self.manifests, self.store, destinations)
         result = RunResult(self.run_id, self.pipeline, list(self.outcomes.values()), outputs)
         for tree, files in self._snapshot_files.items():
             self._db.record_tree(tree, files)
@@ -414,6 +424,13 @@ class Engine:
         if self.reporter is not None:
             self.reporter.finish(result)
         return result
+
+    def check_outputs(self) -> tuple[dict[str, WantedOutput], Destinations]:
+        """Where outputs go, refused (exit 2) before any step runs if a user's file is there."""
+        wanted = wanted_outputs(self.pipeline, self.output_overrides)
+        destinations = destinations_for(self.pipeline, self.ws, self.store, force=self.force_output)
+        destinations.check_all(w.dest for w in wanted.values())
+        return wanted, destinations
 
     def _all_reusable(self) -> bool:
         """Answer doit's uptodate question for steps in order until one must run.
@@ -448,37 +465,6 @@ class Engine:
                         if self.cancel.is_set()
                         else "stopped after a failure (continue_on_step_failure is false)"
                     )
-
-    def _materialize_outputs(self) -> dict[str, Path]:
-        """Pipeline (and node) outputs copied where the user asked, linked from the store."""
-        wanted: dict[str, tuple[str, str, str]] = {}
-        for name, po in self.pipeline.outputs.items():
-            path = self.output_overrides.get(name) or po.path
-            if path:
-                wanted[name] = (po.step, po.output, path)
-        for step in self.pipeline.steps.values():
-            for o, path in step.output_paths.items():
-                wanted.setdefault(f"{step.name}.{o}", (step.name, o, path))
-        unknown = set(self.output_overrides) - set(self.pipeline.outputs)
-        if unknown:
-            raise SpecError(
-                f"the pipeline has no output '{sorted(unknown)[0]}'",
-                fix="use one of: " + (", ".join(self.pipeline.outputs) or "none"),
-            )
-        done: dict[str, Path] = {}
-        for name, (step, output, path) in wanted.items():
-            manifest = self.manifests.get(step)
-            if manifest is None:
-                continue
-            spec = manifest["outputs"][output]
-            dest = Path(path).resolve()
-            if dest.is_dir() and not dest.is_symlink():
-                shutil.rmtree(dest)
-            elif dest.exists() or dest.is_symlink():
-                dest.unlink()
-            self.store.materialize(spec["entries"], dest, spec["is_file"])
-            done[name] = dest
-        return done
 
     # ---------------------------------------------------------------- planning
     def plan(self) -> list[StepOutcome]:

@@ -82,7 +82,7 @@ def _load_yaml(path: Path, overrides: dict, diags: Diagnostics, config: dict) ->
         p = spec.get("path") if isinstance(spec, dict) else None
         local = None
         if p and "://" not in str(p) and not str(p).startswith("azureml:"):
-            local = str((path.parent / str(p)).resolve())
+            local = os.path.abspath(path.parent / str(p))
         outputs[name] = PipelineOutput(step, output, local)
     return Pipeline(
         name=str(doc.get("name") or doc.get("display_name") or path.parent.name),

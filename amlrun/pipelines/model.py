@@ -54,7 +54,7 @@ class Step:
 class PipelineOutput:
     step: str
     output: str
-    path: str | None = None  # where to materialize it (absolute)
+    path: str | None = None  # where to materialize it (absolute; a final symlink unresolved)
 
 
 @dataclass(frozen=True)

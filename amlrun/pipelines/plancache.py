@@ -16,7 +16,7 @@ from typing import Any
 
 from amlrun.hashing import hash_json
 
-FORMAT = 1
+FORMAT = 2  # 2: output paths keep their last component unresolved
 _reads: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "amlrun_plan_reads", default=None
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -222,7 +223,7 @@ class V2Loader:
             if isinstance(ospec, dict) and ospec.get("path"):
                 p = str(ospec["path"])
                 if not p.startswith(_CLOUD + _REMOTE):
-                    output_paths[oname] = str((path.parent / p).resolve())
+                    output_paths[oname] = os.path.abspath(path.parent / p)
         if module is not None:
             self._check_bindings(module, bindings, path, name, line)
         limits = node.get("limits") or {}

@@ -6,12 +6,14 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from amlrun.backends.job import Job, JobInput
+from amlrun.destinations import Destination, Destinations, place
 from amlrun.errors import SpecError
 from amlrun.spec.model import Module
 from amlrun.spec.params import resolve_params
@@ -80,11 +82,16 @@ def run_module(
     workspace: Workspace | None = None,
     stream: bool = False,
     warn=None,
+    force_output: bool = False,
 ) -> ModuleResult:
-    """Stage the snapshot into a run folder, run the command there, record its log."""
+    """Stage the snapshot into a run folder, run the command there, record its log.
+
+    Outputs are written inside the run folder and, if the command succeeds, moved to the
+    destinations given (checked before the command starts; see :mod:`amlrun.destinations`).
+    """
     from amlrun.backends.local import run_prepared
     from amlrun.hashing import StatCache
-    from amlrun.snapshot.tree import take_snapshot
+    from amlrun.snapshot.tree import hash_path, take_snapshot
 
     if module.kind == "parallel":
         raise SpecError(
@@ -97,6 +104,15 @@ def run_module(
     given_inputs, given_params, given_outputs = split_values(module, values)
     params = resolve_params(module, given_params)
     inputs = check_inputs(module, given_inputs)
+    destinations = Destinations(
+        ws.dir, force=force_output, protected=_read_paths(module, inputs.values())
+    )
+    wanted = {
+        name: Destination.of(f"--output {name}", os.fspath(raw))
+        for name, raw in given_outputs.items()
+        if raw is not None
+    }
+    destinations.check_all(wanted.values())
     if module.environment.kind in ("reference", "image", "build") and warn is not None:
         warn(
             f"environment {module.environment.describe()} is not available to a local run; "
@@ -109,12 +125,7 @@ def run_module(
     run_dir = ws.dir / "runs" / new_run_id()
     code_dir = run_dir / "code"
     snapshot.stage(code_dir)
-    outputs = {
-        o.name: Path(os.fspath(given_outputs[o.name])).resolve()
-        if given_outputs.get(o.name) is not None
-        else run_dir / "outputs" / o.name
-        for o in module.outputs
-    }
+    outputs = {o.name: run_dir / "outputs" / o.name for o in module.outputs}
     job = Job(
         step=module.name,
         key="",
@@ -136,7 +147,23 @@ def run_module(
         code, _, seconds = run_prepared(
             _with_missing(job, missing), code_dir, present, outputs, None, log_file=log
         )
+    if code == 0:
+        for name, dest in wanted.items():
+            produced = outputs[name]
+            if os.path.lexists(produced):  # a file output the command never wrote: none
+                hashes = {rel: e[0] for rel, e in hash_path(produced)[0].items()}
+                outputs[name] = destinations.write(dest, partial(place, produced), hashes)
     return ModuleResult(code, outputs, log_path, run_dir, seconds)
+
+
+def _read_paths(module: Module, inputs: Iterable[Path | None]) -> list[Path]:
+    """The spec, its code and includes, and the inputs: no destination may hold them."""
+    paths = [p for p in inputs if p is not None]
+    if module.source is not None:
+        paths.append(Path(module.source))
+    if module.code.root is not None:
+        paths.append(Path(module.code.root))
+    return paths + [Path(src) for src, _ in module.code.includes]
 
 
 def _with_missing(job: Job, missing: dict[str, None]) -> Job:

@@ -3,7 +3,8 @@
 A snapshot is the code folder plus its additional includes, minus the ignore rules, the way
 AzureML uploads it. Its tree hash goes into the step key, so walking must be cheap: files
 are hashed through the :class:`~amlrun.hashing.StatCache` (one ``stat`` per unchanged file)
-and ignored folders are pruned, never descended into.
+and ignored folders are pruned, never descended into. Symlinks are followed only while they
+stay inside the folder being copied (:mod:`amlrun.snapshot.links`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from amlrun.errors import SpecError
 from amlrun.hashing import StatCache, file_mode, tree_hash
+from amlrun.snapshot.links import check_include, check_link
 
 if TYPE_CHECKING:
     from amlrun.spec.model import Code
@@ -33,7 +35,7 @@ IGNORE_FILES = (".amlignore", ".gitignore")
 @dataclass(frozen=True)
 class SnapshotFile:
     relpath: str  # posix, relative to the snapshot root
-    source: str  # absolute path the bytes are read from (a symlink is followed)
+    source: str  # absolute path the bytes are read from (a link, checked to stay inside)
     mode: int  # hashing.file_mode: 0o755 or 0o644
     size: int
     hash: str
@@ -197,7 +199,11 @@ def _load_rules(roots: list[str]) -> _Rules | None:
 
 
 def _collect(src: str, name: str, cache: StatCache, skip: _Filter) -> Iterator[SnapshotFile]:
-    """The files of one snapshot source: a folder (at ``name``/, or merged) or a file."""
+    """The files of one snapshot source: a folder (at ``name``/, or merged) or a file.
+
+    Links inside a folder are followed only as far as the folder itself (see ``links``).
+    """
+    check_include(src)
     st = os.stat(src)
     if not stat_mod.S_ISDIR(st.st_mode):
         rel = name or os.path.basename(src)
@@ -207,7 +213,7 @@ def _collect(src: str, name: str, cache: StatCache, skip: _Filter) -> Iterator[S
         return
     if name and skip.folder(name):
         return
-    yield from _walk(src, f"{name}/" if name else "", cache, skip)
+    yield from _walk(src, f"{name}/" if name else "", cache, skip, os.path.realpath(src))
 
 
 class _Filter:
@@ -227,10 +233,14 @@ class _Filter:
         return self._rules is not None and self._rules.file(rel)
 
 
-def _walk(top: str, prefix: str, cache: StatCache, skip: _Filter | None) -> list[SnapshotFile]:
-    """Files under ``top`` as ``prefix`` + relpath; symlinks followed, broken ones skipped.
+def _walk(
+    top: str, prefix: str, cache: StatCache, skip: _Filter | None, bound: str | None = None
+) -> list[SnapshotFile]:
+    """Files under ``top`` as ``prefix`` + relpath, symlinks followed.
 
-    ``skip is None`` (a data path) keeps everything.
+    A snapshot source passes its ``bound`` (its real path): a link leading outside it, or
+    nowhere, is an error. A data path (``skip``, ``bound`` None) keeps everything and skips
+    broken links.
     """
     out: list[SnapshotFile] = []
     # (folder, relpath prefix, real paths of the symlinked folders followed to get there)
@@ -245,21 +255,24 @@ def _walk(top: str, prefix: str, cache: StatCache, skip: _Filter | None) -> list
             for e in it:
                 rel = pre + e.name
                 try:
-                    if e.is_dir():
-                        if skip is not None and skip.folder(rel):
-                            continue
-                        if e.is_symlink():
-                            target = os.path.realpath(e.path)
-                            if _is_cycle(target, (os.path.realpath(folder), *followed)):
-                                continue
-                            stack.append((e.path, rel + "/", (*followed, target)))
-                        else:
+                    is_dir = e.is_dir()
+                    if skip is not None and (skip.folder(rel) if is_dir else skip.file(rel)):
+                        continue
+                    link = e.is_symlink()
+                    if link and bound is not None:
+                        check_link(e.path, rel, bound)
+                    if is_dir:
+                        if not link:
                             stack.append((e.path, rel + "/", followed))
+                            continue
+                        target = os.path.realpath(e.path)
+                        if not _is_cycle(target, (os.path.realpath(folder), *followed)):
+                            stack.append((e.path, rel + "/", (*followed, target)))
                         continue
                     st = e.stat()
-                except OSError:  # a broken symlink, or removed while walking
+                except OSError:  # a broken symlink in data, or removed while walking
                     continue
-                if not stat_mod.S_ISREG(st.st_mode) or (skip is not None and skip.file(rel)):
+                if not stat_mod.S_ISREG(st.st_mode):
                     continue
                 mode = file_mode(st.st_mode)
                 digest = cache.hash(e.path, st)
