@@ -8,17 +8,21 @@ be guaranteed are refused when the spec loads, naming the construct.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
 import pytest
 import yaml
 
+from amlrun.cache.store import open_store
 from amlrun.errors import SpecError
 from amlrun.spec.load import load_module
 from amlrun.spec.params import resolve_params
 from amlrun.spec.render import render
 from tests.helpers import amlrun as cli
+from tests.helpers import run_json, statuses
+from tests.pipeline_ws import make_workspace
 
 V = "${{inputs.v}}"
 
@@ -38,6 +42,7 @@ CONTEXTS = {
     "heredoc <<-": (f"cat > out <<-EOF\n\t{V}\n\tEOF", lambda v: v + "\n"),
     "after a heredoc": (f"cat <<'EOF' >/dev/null\n$(touch PWNED)\nEOF\nprintf %s {V} > out", str),
     "${X:-}": (f'printf %s "${{UNSET_X:-{V}}}" > out', lambda v: v),
+    "unquoted ${X:-}": (f"printf %s ${{UNSET_X:-{V}}} > out", lambda v: v),
     "in a comment": (f"printf %s ok > out # {V}", lambda v: "ok"),
     "in a function": (f"f() {{ printf %s {V} > out; }}; f other", lambda v: v),
     "after set --": (f"set -- a b; printf %s {V} > out", lambda v: v),
@@ -133,9 +138,11 @@ def test_the_readable_command_line_quotes_each_value_for_its_context(tmp_path):
     assert text == "echo 'it'\"'\"'s $X' 'it'\\''s $X' \"it's \\$X\""
 
 
-@pytest.mark.parametrize(
-    "context", ["unquoted", "single-quoted", "double-quoted", "backticks", "$( )", "heredoc"]
-)
+CLI_CONTEXTS = ("unquoted", "single-quoted", "double-quoted", "--x=", "assignment", "backticks")
+CLI_CONTEXTS += ("$( )", "heredoc", "heredoc <<-", "in a comment", "in a function")
+
+
+@pytest.mark.parametrize("context", CLI_CONTEXTS)
 def test_module_run_with_a_hostile_parameter_creates_no_file(tmp_path, context):
     command = CONTEXTS[context][0].replace("> out", "> ${{outputs.o}}/out")
     doc = {
@@ -146,7 +153,8 @@ def test_module_run_with_a_hostile_parameter_creates_no_file(tmp_path, context):
         "command": command,
     }
     (tmp_path / "c.yml").write_text(yaml.safe_dump(doc))
-    value = "x'\"; touch PWNED; `touch PWNED` $(touch PWNED)\ntouch PWNED\n"
+    pwned = tmp_path / "PWNED"
+    value = f"x'\"; touch {pwned}; `touch {pwned}` $(touch {pwned})\ntouch {pwned}\n"
     proc = cli("module", "run", "c.yml", "-p", f"v={value}", "-o", "o=./o", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert not list(tmp_path.rglob("PWNED"))
@@ -158,3 +166,26 @@ def test_module_run_refuses_a_quoted_heredoc_placeholder_with_exit_2(tmp_path):
     proc = cli("module", "run", "c.yml", "-p", "v=x", cwd=tmp_path)
     assert proc.returncode == 2
     assert "quoted delimiter" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_hostile_pipeline_input_reaches_its_step_as_one_literal(tmp_path):
+    pipeline = make_workspace(tmp_path)
+    text = pipeline.read_text().replace("  epochs: 1\n", "  epochs: 1\n  word: hi\n")
+    text = text.replace(
+        "component: ./side/side.yml",
+        "component: ./side/side.yml\n    inputs:\n      word: ${{parent.inputs.word}}",
+    )
+    pipeline.write_text(text)
+    side = tmp_path / "side/side.yml"
+    doc = yaml.safe_load(side.read_text())
+    doc["command"] += " # ${{inputs.word}}"
+    side.write_text(yaml.safe_dump(doc))
+    value = f"x\ntouch {tmp_path}/PWNED\n#"  # injected through the comment before
+    result = run_json(str(pipeline), "--set", f"inputs.word={json.dumps(value)}", cwd=tmp_path)
+    assert statuses(result)["side"] == "ran", result
+    assert not list(tmp_path.rglob("PWNED"))
+    store = open_store(str(tmp_path / ".amlrun/cache"), tmp_path)
+    key = next(s["key"] for s in result["steps"] if s["name"] == "side")
+    out = store.get_manifest(key)["outputs"]["o"]
+    store.materialize(out["entries"], tmp_path / "side-out", out["is_file"])
+    assert (tmp_path / "side-out").read_text() == value * 3
