@@ -257,6 +257,7 @@ def test_ctrl_c_cancels_running_steps_cleanly(tmp_path):
     assert st["train"] == "cancelled" and st["report"] in ("skipped", "cancelled")
     assert st["prep"] == "ran"
     assert amlrun("cache", "verify", cwd=tmp_path).returncode == 0
+    assert amlrun("runs", "list", cwd=tmp_path).stdout.split()[3] == "cancelled"
 
 
 #: a store writer that stops (and says where) at one chosen point inside a write, so the

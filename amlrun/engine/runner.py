@@ -421,7 +421,8 @@ class Engine:
         for tree, files in self._snapshot_files.items():
             self._db.record_tree(tree, files)
         self._db.record_steps(self.run_id, [vars(o) for o in result.steps])
-        self._db.finish_run(self.run_id, "succeeded" if result.ok else "failed")
+        status = "succeeded" if result.ok else "failed"
+        self._db.finish_run(self.run_id, "cancelled" if self.cancel.is_set() else status)
         return result
 
     def _schedule(self) -> None:
