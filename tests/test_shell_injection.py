@@ -81,6 +81,7 @@ REFUSED = {
     "double-quoted heredoc delimiter": (f'cat <<"EOF"\n{V}\nEOF', "quoted delimiter"),
     "backslash-quoted heredoc delimiter": (f"cat <<\\EOF\n{V}\nEOF", "quoted delimiter"),
     "$(( ))": (f"echo $(( {V} + 1 ))", "arithmetic"),
+    "(( )) command": (f"if (( {V} > 1 )); then echo big; fi", "arithmetic"),
     "after a backslash": (f"echo \\{V}", "after a backslash"),
     "after a backslash in double quotes": (f'echo "\\{V}"', "after a backslash"),
     "after $": (f'echo "${V}"', "after '$'"),

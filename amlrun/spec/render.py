@@ -23,7 +23,7 @@ from typing import Any
 
 from amlrun.errors import SpecError
 from amlrun.spec.model import Command, Group, Item, Module, Parameter, Ref, Text
-from amlrun.spec.shell import ARITH, DQUOTE, HEREDOC, SQUOTE, ShellScanner, Slot
+from amlrun.spec.shell import ARITH, DQUOTE, FIXES, HEREDOC, SQUOTE, ShellScanner, Slot
 
 SHELL = "/bin/sh"
 _SAFE = re.compile(r"[\w@%+=:,./-]+")
@@ -115,24 +115,13 @@ def check_shell_command(
 
 
 def _refused(ref: Ref, slot: Slot, **where: Any) -> SpecError:
-    fix = _FIXES.get(slot.problem or "", "move the placeholder out of that construct")
+    fix = FIXES.get(slot.problem or "", "move the placeholder out of that construct")
     return SpecError(
         f"placeholder '{ref.kind}s.{ref.name}' (line {slot.line} of the command) sits "
         f"{slot.problem}, where its value cannot be passed as one literal argument",
         fix=fix,
         **where,
     )
-
-
-_FIXES = {
-    "inside $(( )) arithmetic": "declare the parameter as type: integer (integers are allowed "
-    "in arithmetic), or compute outside the shell",
-    "in a heredoc with a quoted delimiter, where nothing expands": "unquote the delimiter "
-    "(<<EOF instead of <<'EOF') so the value expands, or pass it as an argument",
-    "directly after a backslash": "remove the backslash before the placeholder",
-    "directly after '$'": "remove the '$' before the placeholder",
-    "in a heredoc delimiter word": "use a fixed heredoc delimiter such as EOF",
-}
 
 
 def _flat(items: tuple[Item, ...], values: Mapping[str, Any] | None) -> list[Text | Ref]:

@@ -20,6 +20,22 @@ SQUOTE = "squote"
 ARITH = "arith"
 COMMENT = "comment"
 
+#: constructs where a placeholder cannot be one literal, and how to fix the command
+ARITHMETIC = "inside arithmetic, $(( )) or (( ))"
+QUOTED_HEREDOC = "in a heredoc with a quoted delimiter, where nothing expands"
+AFTER_BACKSLASH = "directly after a backslash"
+AFTER_DOLLAR = "directly after '$'"
+IN_DELIMITER = "in a heredoc delimiter word"
+FIXES = {
+    ARITHMETIC: "declare the parameter as type: integer (integers are allowed in "
+    "arithmetic), or compute outside the shell",
+    QUOTED_HEREDOC: "unquote the delimiter (<<EOF instead of <<'EOF') so the value expands, "
+    "or pass it as an argument",
+    AFTER_BACKSLASH: "remove the backslash before the placeholder",
+    AFTER_DOLLAR: "remove the '$' before the placeholder",
+    IN_DELIMITER: "use a fixed heredoc delimiter such as EOF",
+}
+
 _COMMANDS = ("cmd", "(", "$(", "`")  # contexts where the text is parsed as commands
 _WORD_BREAK = frozenset(" \t\n;&|()<>")
 _DELIM_END = frozenset(" \t\n;&|()<>")
@@ -93,15 +109,15 @@ class ShellScanner:
 
     def _problem(self) -> str | None:
         if self.delim is not None or self.carry == "<<":
-            return "in a heredoc delimiter word"
+            return IN_DELIMITER
         if self.stack[-1] == "qheredoc":
-            return "in a heredoc with a quoted delimiter, where nothing expands"
+            return QUOTED_HEREDOC
         if self.escaped:
-            return "directly after a backslash"
+            return AFTER_BACKSLASH
         if self.carry == "$":
-            return "directly after '$'"
+            return AFTER_DOLLAR
         if self.stack[-1] == "$((":
-            return "inside $(( )) arithmetic"
+            return ARITHMETIC
         return None
 
     # ------------------------------------------------------------------ lexing
@@ -161,8 +177,12 @@ class ShellScanner:
     def _command_char(self, text: str, i: int) -> int:
         """Operators of command contexts; returns the index of the last character consumed."""
         ch = text[i]
-        if ch == "#" and (self.prev is None or self.prev in _WORD_BREAK):
+        if ch == "#" and self._at_word_start():
             self.stack.append("comment")
+        elif ch == "(" and text.startswith("((", i) and self._at_word_start():
+            self.stack.append("$((")  # an arithmetic command (bash, ksh): evaluated as $(( ))
+            self.arith_depth.append(0)
+            return i + 1
         elif ch == "(":
             self.stack.append("(")
         elif ch == ")" and self.stack[-1] in ("(", "$("):
@@ -178,6 +198,9 @@ class ShellScanner:
                 self.delim = ["", False, strip, None]
                 return i + 1 + strip
         return i
+
+    def _at_word_start(self) -> bool:
+        return self.prev is None or self.prev in _WORD_BREAK
 
     def _dollar(self, text: str, i: int) -> int:
         if i + 1 >= len(text):
