@@ -164,3 +164,44 @@ def test_a_run_whose_process_was_killed_is_marked_interrupted_by_the_next_run(tm
     src.write_text(original)
     run_json(str(pipeline), cwd=tmp_path)
     assert _run_statuses(tmp_path) == ["succeeded", "interrupted"]  # newest first
+
+
+_BROKEN_BACKEND = """
+from amlrun.backends.base import Availability, Backend
+from amlrun.backends.hookspecs import hookimpl
+
+
+class Broken(Backend):
+    name = "broken"
+    description = "raises where a backend says what it runs"
+
+    def availability(self):
+        return Availability(True, "")
+
+    def environment_identity(self, env):
+        raise RuntimeError("the broken backend cannot say")
+
+    def execute(self, job, cancel=None):
+        raise AssertionError("never reached")
+
+
+@hookimpl
+def amlrun_backends():
+    return [Broken]
+"""
+
+
+def test_a_backend_raising_before_the_run_is_one_error_line_and_no_running_record(tmp_path):
+    pipeline = make_workspace(tmp_path)
+    site = tmp_path / "site"
+    (site / "broken-0.dist-info").mkdir(parents=True)
+    (site / "broken-0.dist-info/METADATA").write_text("Metadata-Version: 2.1\nName: broken\n")
+    (site / "broken-0.dist-info/entry_points.txt").write_text("[amlrun]\nbroken = amlrun_broken\n")
+    (site / "amlrun_broken.py").write_text(_BROKEN_BACKEND)
+    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+
+    proc = amlrun("run", str(pipeline), "--backend", "broken", cwd=tmp_path, env=env)
+
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "backend error: RuntimeError: the broken backend cannot say" in proc.stderr
+    assert "running" not in amlrun("runs", "list", cwd=tmp_path).stdout

@@ -37,5 +37,5 @@ def keep_traceback(log_path: Path, exc: BaseException) -> None:
     """Append ``exc``'s traceback to a step log (created if the step never started)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a", encoding="utf-8") as log:
-        log.write("\namlrun: internal error\n")
+        log.write(f"\namlrun: the step failed on an exception: {describe(exc)}\n")
         log.write("".join(traceback.format_exception(exc)))

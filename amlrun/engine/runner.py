@@ -184,6 +184,8 @@ class Engine:
         out = self.outcomes[name]
         if out.status == "reused":  # decided by the null-run pass
             return True
+        if out.status == "failed":  # so was this (its key could not be computed)
+            return False
         if self.cancel.is_set():
             out.status, out.reason = "cancelled", "run interrupted"
             return False
@@ -383,7 +385,14 @@ class Engine:
                 "[tool.amlrun.datasets]) or use local component files",
             )
         for step in self.pipeline.steps.values():  # config errors exit 2 before anything runs
-            self.keys.environment(step.module, self.backend_for(step))  # cached for the keys
+            try:
+                self.keys.environment(step.module, self.backend_for(step))  # cached for keys
+            except AmlrunError:
+                raise
+            except Exception as exc:  # a backend that cannot even say what it runs
+                from amlrun.engine.failures import describe
+
+                raise AmlrunError(f"step {step.name}: backend error: {describe(exc)}") from exc
         self._check_output_overrides()  # a usage error exits 2 before anything runs
         self.run_id = new_run_id()
         self._db = RunDB(self.ws.dir / "runs.sqlite")
