@@ -10,15 +10,18 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from amlrun.backends.base import Backend
 from amlrun.backends.job import Job, JobInput
+from amlrun.engine.failures import describe, keep_traceback
 from amlrun.engine.key import KeyParts, explain_change
 from amlrun.engine.keys import KeyCalculator
 from amlrun.engine.state import StepOutcome
@@ -260,8 +263,6 @@ class Engine:
 
     def _fail(self, out: StepOutcome, exc: Exception, prefix: str) -> None:
         """``out`` failed because of ``exc``; a bug's traceback goes to the step log."""
-        from amlrun.engine.failures import describe, keep_traceback
-
         out.status, out.reason = "failed", describe(exc)
         if not isinstance(exc, AmlrunError):
             log_path = self.ws.dir / "logs" / self.run_id / f"{out.name.replace('/', '__')}.log"
@@ -390,8 +391,6 @@ class Engine:
             except AmlrunError:
                 raise
             except Exception as exc:  # a backend that cannot even say what it runs
-                from amlrun.engine.failures import describe
-
                 raise AmlrunError(f"step {step.name}: backend error: {describe(exc)}") from exc
         self._check_output_overrides()  # a usage error exits 2 before anything runs
         self.run_id = new_run_id()
@@ -401,9 +400,10 @@ class Engine:
         try:
             result = self._run_started()
         except BaseException as exc:  # the record is finished whatever happens
-            self._db.record_steps(self.run_id, [vars(o) for o in self.outcomes.values()])
             interrupted = isinstance(exc, KeyboardInterrupt) or self.cancel.is_set()
-            self._db.finish_run(self.run_id, "cancelled" if interrupted else "failed")
+            with suppress(sqlite3.Error):  # a broken database must not hide the error itself
+                self._db.record_steps(self.run_id, [vars(o) for o in self.outcomes.values()])
+                self._db.finish_run(self.run_id, "cancelled" if interrupted else "failed")
             raise
         finally:
             self._db.close()
@@ -437,7 +437,6 @@ class Engine:
     def _schedule(self) -> None:
         """Run the steps through doit; what doit reports on its own fails the steps it names."""
         from amlrun.engine.doit_tasks import run_tasks
-        from amlrun.engine.failures import describe
 
         steps = [(n, sorted(s.upstream())) for n, s in self.pipeline.steps.items()]
         dep_file = self.ws.dir / "doit.sqlite"
