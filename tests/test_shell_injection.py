@@ -89,15 +89,18 @@ REFUSED = {
 }
 
 
-def _spec(tmp_path, command: str, vtype: str = "string"):
+def _spec(tmp_path, command: str, vtype: str = "string", style: str = "v2"):
     spec = tmp_path / "c.yml"
     doc = {"type": "command", "name": "x", "inputs": {"v": {"type": vtype}}, "command": command}
+    if style == "sdk20":  # the same command with sdk-2.0 placeholders
+        doc["$schema"] = "http://azureml/sdk-2-0/CommandComponent.json"
+        doc.update(type="CommandComponent", command=command.replace(V, "{inputs.v}"))
     spec.write_text(yaml.safe_dump(doc))
     return spec
 
 
-def _run(tmp_path, command: str, value, vtype: str = "string") -> str:
-    module = load_module(_spec(tmp_path, command, vtype))
+def _run(tmp_path, command: str, value, vtype: str = "string", style: str = "v2") -> str:
+    module = load_module(_spec(tmp_path, command, vtype, style))
     work = tmp_path / "work"
     work.mkdir()
     (work / "decoy").write_text("a glob would expand to this name")
@@ -112,6 +115,13 @@ def _run(tmp_path, command: str, value, vtype: str = "string") -> str:
 def test_a_value_reaches_the_command_as_exactly_its_literal_text(tmp_path, context, value):
     command, expected = CONTEXTS[context]
     assert _run(tmp_path, command, value) == expected(value)
+
+
+@pytest.mark.parametrize("value", VALUES[::3], ids=repr)
+@pytest.mark.parametrize("context", CONTEXTS)
+def test_an_sdk20_value_reaches_the_command_as_exactly_its_literal_text(tmp_path, context, value):
+    command, expected = CONTEXTS[context]
+    assert _run(tmp_path, command, value, style="sdk20") == expected(value)
 
 
 @pytest.mark.parametrize("context", CONTEXTS)
