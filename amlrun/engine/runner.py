@@ -555,6 +555,7 @@ class Engine:
         """What a run would do, without running: reused, would run (and why), or unknown."""
         from amlrun.runs.db import RunDB
 
+        self._check_output_overrides()
         self._db = RunDB(self.ws.dir / "runs.sqlite")
         self._last = None
         unknown: set[str] = set()
