@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import amlrun, run_json, statuses
 from tests.pipeline_ws import make_workspace
 from tests.test_backends import _with_echo_plugin
@@ -74,10 +76,11 @@ def test_a_stop_after_a_failure_names_the_failed_step_and_the_setting(tmp_path):
         )
 
 
-def test_an_unknown_output_is_exit_2_before_anything_runs(tmp_path):
+@pytest.mark.parametrize("dry_run", [(), ("--dry-run",)], ids=["run", "dry-run"])
+def test_an_unknown_output_is_exit_2_before_anything_runs(tmp_path, dry_run):
     pipeline = make_workspace(tmp_path)
 
-    proc = amlrun("run", str(pipeline), "--output", "bogus=./x", cwd=tmp_path)
+    proc = amlrun("run", str(pipeline), *dry_run, "--output", "bogus=./x", cwd=tmp_path)
 
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert (
