@@ -6,7 +6,7 @@ an input it references has no value; a required placeholder without a value is a
 before anything runs.
 
 Shell-style commands never carry values in their text: each value is passed as an argument
-of ``sh -c SCRIPT sh VALUE...`` and the script refers to it through a variable written for
+of ``/bin/sh -c SCRIPT /bin/sh VALUE...`` and the script refers to it through a variable written for
 the quoting context it sits in (amlrun.spec.shell), so every value reaches the command as
 exactly one literal, whatever it contains. ``Rendered.text`` is the same command with the
 values quoted in place, for people (logs, ``module show``).
@@ -115,11 +115,10 @@ def check_shell_command(
 
 
 def _refused(ref: Ref, slot: Slot, **where: Any) -> SpecError:
-    fix = FIXES.get(slot.problem or "", "move the placeholder out of that construct")
     return SpecError(
         f"placeholder '{ref.kind}s.{ref.name}' (line {slot.line} of the command) sits "
         f"{slot.problem}, where its value cannot be passed as one literal argument",
-        fix=fix,
+        fix=FIXES.get(slot.problem or ""),
         **where,
     )
 
