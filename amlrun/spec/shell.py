@@ -22,7 +22,7 @@ COMMENT = "comment"
 
 #: constructs where a placeholder cannot be one literal, and how to fix the command
 ARITHMETIC = "inside arithmetic, $(( )) or (( ))"
-QUOTED_HEREDOC = "in a heredoc with a quoted delimiter, where nothing expands"
+QUOTED_HEREDOC = "in a heredoc with a quoted delimiter (nothing expands there)"
 AFTER_BACKSLASH = "directly after a backslash"
 AFTER_DOLLAR = "directly after '$'"
 IN_DELIMITER = "in a heredoc delimiter word"
