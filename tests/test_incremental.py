@@ -257,41 +257,96 @@ def test_ctrl_c_cancels_running_steps_cleanly(tmp_path):
     assert st["train"] == "cancelled" and st["report"] in ("skipped", "cancelled")
     assert st["prep"] == "ran"
     assert amlrun("cache", "verify", cwd=tmp_path).returncode == 0
+    assert amlrun("runs", "list", cwd=tmp_path).stdout.split()[3] == "cancelled"
 
 
-def test_sigkill_during_store_writes_never_leaves_a_broken_entry(tmp_path):
+#: a store writer that stops (and says where) at one chosen point inside a write, so the
+#: test kills it exactly there; the store code runs unchanged, only os/shutil are wrapped
+_WRITER = """
+import os, pathlib, shutil, sys, time
+from amlrun.cache.store import open_store
+
+point, nth = sys.argv[3], int(sys.argv[4])
+calls = {"n": 0}
+
+def stop(where):
+    print(f"stopped {where}", flush=True)
+    time.sleep(3600)
+
+def hit():
+    calls["n"] += 1
+    return calls["n"] == nth
+
+real_copy, real_replace = shutil.copyfile, os.replace
+
+def copyfile(src, dst, **kw):
+    if point == "mid-blob-copy" and hit():
+        data = pathlib.Path(src).read_bytes()
+        with open(dst, "wb") as f:
+            f.write(data[: len(data) // 2])
+        stop(dst)
+    return real_copy(src, dst, **kw)
+
+def replace(src, dst):
+    is_manifest = str(dst).endswith(".json")
+    if (point == "blob-rename") != is_manifest and point != "mid-blob-copy" and hit():
+        stop(src)
+    return real_replace(src, dst)
+
+shutil.copyfile, os.replace = copyfile, replace
+s = open_store(sys.argv[1], pathlib.Path(sys.argv[1]))
+for i in range(1000):
+    entries, is_file = s.put_tree(pathlib.Path(sys.argv[2]), link=False)
+    s.put_manifest(f"k{i:04d}", {"outputs": {"o": {"is_file": is_file, "entries": entries}}})
+"""
+
+
+def _kill_at(store, tree, point: str, nth: int) -> str:
+    """Run the writer until it stops at ``point`` (its ``nth`` time there), then SIGKILL it."""
+    import select
     import signal
     import subprocess
     import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(store), str(tree), point, str(nth)],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 120)
+        line = proc.stdout.readline() if ready else ""
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert line.startswith("stopped "), f"the writer never reached {point} ({proc.returncode})"
+    return line.removeprefix("stopped ").strip()
+
+
+def test_sigkill_during_store_writes_never_leaves_a_broken_entry(tmp_path):
+    from pathlib import Path
+
+    from amlrun.cache.store import open_store
 
     tree = tmp_path / "tree"
     for i in range(400):
         (tree / f"d{i % 7}").mkdir(parents=True, exist_ok=True)
         (tree / f"d{i % 7}" / f"f{i}.bin").write_bytes(os.urandom(2048) * (1 + i % 5))
     store = tmp_path / "store"
-    writer = (
-        "import sys, pathlib\n"
-        "from amlrun.cache.store import open_store\n"
-        "s = open_store(sys.argv[1], pathlib.Path(sys.argv[1]))\n"
-        "for i in range(1000):\n"
-        "    entries, is_file = s.put_tree(pathlib.Path(sys.argv[2]), link=False)\n"
-        "    out = {'o': {'is_file': is_file, 'entries': entries}}\n"
-        "    s.put_manifest(f'k{i:04d}', {'outputs': out})\n"
-    )
-    for delay in (0.05, 0.1, 0.2, 0.35, 0.5):
-        proc = subprocess.Popen([sys.executable, "-c", writer, str(store), str(tree)],
-                                start_new_session=True)  # fmt: skip
-        time.sleep(delay)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    from amlrun.cache.store import open_store
+    # killed halfway through copying a blob, then before a blob's rename, then before the
+    # third manifest's rename (all blobs and two manifests are complete by then)
+    half_copied = _kill_at(store, tree, "mid-blob-copy", 50)
+    assert Path(half_copied).stat().st_size > 0
+    assert Path(_kill_at(store, tree, "blob-rename", 120)).exists()
+    assert Path(_kill_at(store, tree, "manifest-rename", 3)).exists()
 
     s = open_store(str(store), tmp_path)
     assert s.verify() == []
-    written = list((store / "steps").glob("*.json"))
-    assert written, "the writer never got to a manifest: the kills proved nothing"
-    for manifest in written:
-        assert s.get_manifest(manifest.stem) is not None
+    written = sorted(p.stem for p in (store / "steps").glob("*.json"))
+    assert written == ["k0000", "k0001"]
+    for key in written:
+        assert s.get_manifest(key) is not None
 
 
 def test_live_progress_on_a_terminal_finishes_and_reports(tmp_path):

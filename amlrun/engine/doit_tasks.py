@@ -1,23 +1,35 @@
 """The bridge to doit: one task per step, reuse answered by the store via ``uptodate``.
 
 doit provides ordering, parallel execution (threads: steps mostly wait on subprocesses) and
-``--continue`` semantics; its own dep file (pinned to sqlite3) never decides reuse.
+``--continue`` semantics; its own dep file (pinned to sqlite3) never decides reuse. The
+engine's callbacks record every outcome themselves; what doit reports on its own (a failure
+the callbacks did not see, an error of doit's) is handed back so nothing is swallowed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 
+@dataclass
+class DoitOutcome:
+    """What doit itself reported: failures amlrun's own callbacks did not record."""
+
+    failures: dict[str, str] = field(default_factory=dict)  # step name -> doit's message
+    errors: list[str] = field(default_factory=list)  # doit errors not tied to a task
+
+
 class _QuietReporter:
-    """doit's reporter interface; amlrun reports progress itself."""
+    """doit's reporter interface; amlrun reports progress itself, doit's failures are kept."""
 
     desc = "amlrun"
 
-    def __init__(self, outstream: Any, options: Any) -> None:
-        self.errors: list[str] = []
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names  # doit task id -> step name
+        self.outcome = DoitOutcome()
 
     def initialize(self, tasks: Any, selected_tasks: Any) -> None: ...
     def get_status(self, task: Any) -> None: ...
@@ -26,12 +38,18 @@ class _QuietReporter:
     def skip_uptodate(self, task: Any) -> None: ...
     def skip_ignore(self, task: Any) -> None: ...
     def teardown_task(self, task: Any) -> None: ...
-    def add_failure(self, task: Any, fail: Any) -> None: ...
     def cleanup_error(self, exception: Any) -> None: ...
     def complete_run(self) -> None: ...
 
+    def add_failure(self, task: Any, fail: Any) -> None:
+        from doit.exceptions import UnmetDependency
+
+        if not isinstance(fail, UnmetDependency):  # dependants are settled as skipped
+            first = (fail.message or type(fail).__name__).strip().splitlines()
+            self.outcome.failures[self.names.get(task.name, task.name)] = first[0] if first else ""
+
     def runtime_error(self, msg: str) -> None:
-        self.errors.append(msg)
+        self.outcome.errors.append(" ".join(msg.split()))
 
 
 def run_tasks(
@@ -42,13 +60,14 @@ def run_tasks(
     dep_file: Path,
     jobs: int,
     keep_going: bool,
-) -> int:
-    """Run ``steps`` (name, upstream names) through doit; returns doit's exit code."""
+) -> DoitOutcome:
+    """Run ``steps`` (name, upstream names) through doit; returns what doit reported."""
     from doit.cmd_base import TaskLoader2
-    from doit.doit_cmd import DoitMain
+    from doit.cmd_run import Run
     from doit.task import dict_to_task
 
     ids = {name: f"s{i}" for i, (name, _) in enumerate(steps)}
+    reporter = _QuietReporter({v: k for k, v in ids.items()})
 
     class Loader(TaskLoader2):
         def setup(self, opt_values: dict) -> None: ...
@@ -58,7 +77,7 @@ def run_tasks(
                 "dep_file": str(dep_file),
                 "backend": "sqlite3",
                 "verbosity": 2,  # doit must not capture output: amlrun reports itself
-                "reporter": _QuietReporter,
+                "reporter": reporter,
                 "num_process": max(1, jobs),
                 "par_type": "thread",
                 "continue": keep_going,
@@ -79,4 +98,9 @@ def run_tasks(
             ]
 
     dep_file.parent.mkdir(parents=True, exist_ok=True)
-    return DoitMain(Loader()).run(["run"])
+    # the command itself, not DoitMain, which would print a traceback for doit's own errors:
+    # they propagate to the engine, which fails the unfinished steps with the reason
+    code = Run(task_loader=Loader(), bin_name="amlrun").parse_execute([])
+    if code not in (0, 1) and not reporter.outcome.errors:  # 1: some task failed
+        reporter.outcome.errors.append(f"doit stopped with exit code {code}")
+    return reporter.outcome

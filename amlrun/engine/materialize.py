@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.destinations import Destination, Destinations
-from amlrun.errors import SpecError
+from amlrun.errors import AmlrunError, SpecError
 from amlrun.pipelines.model import Pipeline
 from amlrun.workspace import Workspace
 
@@ -33,6 +33,7 @@ def wanted_outputs(pipeline: Pipeline, overrides: dict[str, str]) -> dict[str, W
     if unknown:
         raise SpecError(
             f"the pipeline has no output '{sorted(unknown)[0]}'",
+            field="--output",
             fix="use one of: " + (", ".join(pipeline.outputs) or "none"),
         )
     wanted: dict[str, WantedOutput] = {}
@@ -83,7 +84,13 @@ def materialize_outputs(
             store.materialize(spec["entries"], path, spec["is_file"])
 
         hashes = {rel: h for rel, (h, _size, _mode) in spec["entries"].items()}
-        done[name] = destinations.write(w.dest, build, hashes)
+        try:
+            done[name] = destinations.write(w.dest, build, hashes)
+        except OSError as exc:  # a full or read-only disk: one line naming the path
+            raise AmlrunError(
+                f"output '{name}' could not be written to {w.dest.path}: "
+                + (f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc))
+            ) from exc
     return done
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 from amlrun.backends.base import Backend
 from amlrun.backends.job import Job, JobInput
 from amlrun.destinations import Destinations
+from amlrun.engine.failures import describe, keep_traceback
 from amlrun.engine.key import KeyParts, explain_change
 from amlrun.engine.keys import KeyCalculator
 from amlrun.engine.materialize import (
@@ -109,6 +112,7 @@ class Engine:
         self._last: dict[str, dict] | None = None
         #: snapshot tree hash -> {relpath: file hash}, recorded so status can name changed files
         self._snapshot_files: dict[str, dict[str, str]] = {}
+        self._engine_error = ""  # why doit stopped, when it failed on its own
 
     # ---------------------------------------------------------------- backends
     def backend_for(self, step: Step) -> Backend:
@@ -192,6 +196,8 @@ class Engine:
         out = self.outcomes[name]
         if out.status == "reused":  # decided by the null-run pass
             return True
+        if out.status == "failed":  # so was this (its key could not be computed)
+            return False
         if self.cancel.is_set():
             out.status, out.reason = "cancelled", "run interrupted"
             return False
@@ -207,8 +213,8 @@ class Engine:
                     self._report(out)
                     return True
             out.reason = forced or self._why(step, parts)
-        except AmlrunError as exc:
-            out.status, out.reason = "failed", str(exc)
+        except Exception as exc:  # e.g. an unreachable remote input: this step fails, visibly
+            self._fail(out, exc, "cannot compute the key: ")
         return False
 
     # ---------------------------------------------------------------- execution
@@ -258,18 +264,20 @@ class Engine:
                 self.store.put_manifest(job.key, manifest)
                 self.manifests[name] = manifest
                 out.status = "ran"
-        except AmlrunError as exc:
-            out.status, out.reason = "failed", str(exc)
-            out.duration_s = time.perf_counter() - started
         except Exception as exc:  # a backend bug must fail the step visibly, not vanish
-            import traceback
-
-            out.status = "failed"
-            out.reason = f"backend error: {type(exc).__name__}: {exc}"
+            self._fail(out, exc, "backend error: ")
             out.duration_s = time.perf_counter() - started
-            traceback.print_exc()
         self._report(out)
         return out.status == "ran"
+
+    def _fail(self, out: StepOutcome, exc: Exception, prefix: str) -> None:
+        """``out`` failed because of ``exc``; a bug's traceback goes to the step log."""
+        out.status, out.reason = "failed", describe(exc)
+        if not isinstance(exc, AmlrunError):
+            log_path = self.ws.dir / "logs" / self.run_id / f"{out.name.replace('/', '__')}.log"
+            keep_traceback(log_path, exc)
+            out.log = str(log_path)
+            out.reason = f"{prefix}{out.reason}; traceback in {log_path}"
 
     def _job(self, step: Step) -> Job:
         from amlrun.spec.params import resolve_params
@@ -375,7 +383,6 @@ class Engine:
         return problems
 
     def run(self) -> RunResult:
-        from amlrun.engine.doit_tasks import run_tasks
         from amlrun.runs.db import RunDB
         from amlrun.runs.module_run import new_run_id
 
@@ -388,26 +395,43 @@ class Engine:
                 "[tool.amlrun.datasets]) or use local component files",
             )
         for step in self.pipeline.steps.values():  # config errors exit 2 before anything runs
-            self.keys.environment(step.module, self.backend_for(step))  # cached for the keys
-        wanted, destinations = self.check_outputs()
+            try:
+                self.keys.environment(step.module, self.backend_for(step))  # cached for keys
+            except AmlrunError:
+                raise
+            except Exception as exc:  # a backend that cannot even say what it runs
+                raise AmlrunError(f"step {step.name}: backend error: {describe(exc)}") from exc
+        wanted, destinations = self.check_outputs()  # usage errors exit 2 before any step
         self.run_id = new_run_id()
         self._db = RunDB(self.ws.dir / "runs.sqlite")
         self._last = None
         self._db.start_run(self.run_id, self.pipeline.name, str(self.pipeline.source))
+        try:
+            result = self._run_started(wanted, destinations)
+        except BaseException as exc:  # the record is finished whatever happens
+            interrupted = isinstance(exc, KeyboardInterrupt) or self.cancel.is_set()
+            with suppress(sqlite3.Error):  # a broken database must not hide the error itself
+                self._db.record_steps(self.run_id, [vars(o) for o in self.outcomes.values()])
+                self._db.finish_run(self.run_id, "cancelled" if interrupted else "failed")
+            raise
+        finally:
+            self._db.close()
+            for backend in self._backends.values():
+                backend.close()
+        if self.reporter is not None:
+            self.reporter.finish(result)
+        return result
+
+    def _run_started(
+        self, wanted: dict[str, WantedOutput], destinations: Destinations
+    ) -> RunResult:
+        """The run after its record exists: schedule, settle, materialize, record."""
         if self.reporter is not None:
             self.reporter.start(self)
-        steps = [(n, sorted(s.upstream())) for n, s in self.pipeline.steps.items()]
         previous = _install_sigint(self.cancel)
         try:
             if not self._all_reusable():
-                run_tasks(
-                    steps,
-                    self.uptodate,
-                    self.execute,
-                    dep_file=self.ws.dir / "doit.sqlite",
-                    jobs=self.jobs,
-                    keep_going=self.pipeline.continue_on_step_failure,
-                )
+                self._schedule()
         finally:
             signal.signal(signal.SIGINT, previous) if previous is not None else None
             self.statcache.save()
@@ -417,12 +441,8 @@ class Engine:
         for tree, files in self._snapshot_files.items():
             self._db.record_tree(tree, files)
         self._db.record_steps(self.run_id, [vars(o) for o in result.steps])
-        self._db.finish_run(self.run_id, "succeeded" if result.ok else "failed")
-        self._db.close()
-        for backend in self._backends.values():
-            backend.close()
-        if self.reporter is not None:
-            self.reporter.finish(result)
+        status = "succeeded" if result.ok else "failed"
+        self._db.finish_run(self.run_id, "cancelled" if self.cancel.is_set() else status)
         return result
 
     def check_outputs(self) -> tuple[dict[str, WantedOutput], Destinations]:
@@ -431,6 +451,32 @@ class Engine:
         destinations = destinations_for(self.pipeline, self.ws, self.store, force=self.force_output)
         destinations.check_all(w.dest for w in wanted.values())
         return wanted, destinations
+
+    def _schedule(self) -> None:
+        """Run the steps through doit; what doit reports on its own fails the steps it names."""
+        from amlrun.engine.doit_tasks import run_tasks
+
+        steps = [(n, sorted(s.upstream())) for n, s in self.pipeline.steps.items()]
+        dep_file = self.ws.dir / "doit.sqlite"
+        try:
+            told = run_tasks(
+                steps,
+                self.uptodate,
+                self.execute,
+                dep_file=dep_file,
+                jobs=self.jobs,
+                keep_going=self.pipeline.continue_on_step_failure,
+            )
+        except Exception as exc:
+            self._engine_error = f"the engine (doit) failed: {describe(exc)} (dep file {dep_file})"
+            return
+        for name, message in told.failures.items():
+            out = self.outcomes.get(name)
+            if out is not None and out.status not in ("failed", "cancelled"):
+                out.status, out.reason = "failed", f"doit: {message}"
+                self._report(out)
+        if told.errors:
+            self._engine_error = "the engine (doit) failed: " + "; ".join(told.errors)
 
     def _all_reusable(self) -> bool:
         """Answer doit's uptodate question for steps in order until one must run.
@@ -447,30 +493,45 @@ class Engine:
         return True
 
     def _settle(self) -> None:
-        """Name what never ran: skipped (an upstream failed) or cancelled."""
-        for name, step in self.pipeline.steps.items():
-            out = self.outcomes[name]
-            if out.status in ("pending", "running"):
-                bad = [
-                    u
-                    for u in step.upstream()
-                    if self.outcomes[u].status in ("failed", "skipped", "cancelled")
-                ]
-                if bad:
-                    out.status, out.reason = "skipped", f"upstream {bad[0]} did not succeed"
-                else:
-                    out.status = "cancelled"
-                    out.reason = out.reason or (
-                        "run interrupted"
-                        if self.cancel.is_set()
-                        else "stopped after a failure (continue_on_step_failure is false)"
-                    )
+        """Name what never ran: skipped (an upstream did not succeed), else why it stopped."""
+        unfinished = [n for n, o in self.outcomes.items() if o.status in ("pending", "running")]
+        while unfinished:  # upstream steps first, whatever order the pipeline lists them in
+            left = set(unfinished)
+            ready = [n for n in unfinished if not set(self.pipeline.steps[n].upstream()) & left]
+            for name in ready or unfinished:
+                self._settle_one(name)
+            unfinished = [n for n in unfinished if n not in (ready or unfinished)]
+
+    def _settle_one(self, name: str) -> None:
+        out = self.outcomes[name]
+        bad = [
+            u
+            for u in sorted(self.pipeline.steps[name].upstream())
+            if self.outcomes[u].status in ("failed", "skipped", "cancelled")
+        ]
+        failed = [n for n, o in self.outcomes.items() if o.status == "failed"]
+        if bad:
+            out.status, out.reason = "skipped", f"upstream {bad[0]} did not succeed"
+        elif self.cancel.is_set():
+            out.status, out.reason = "cancelled", "run interrupted"
+        elif self._engine_error:
+            out.status, out.reason = "failed", self._engine_error
+            self._report(out)
+        elif failed and not self.pipeline.continue_on_step_failure:
+            out.status = "cancelled"
+            out.reason = (
+                f"stopped after step {failed[0]} failed (continue_on_step_failure is false)"
+            )
+        else:  # nothing explains it: say so rather than guess
+            out.status, out.reason = "failed", "the engine stopped before this step started"
+            self._report(out)
 
     # ---------------------------------------------------------------- planning
     def plan(self) -> list[StepOutcome]:
         """What a run would do, without running: reused, would run (and why), or unknown."""
         from amlrun.runs.db import RunDB
 
+        wanted_outputs(self.pipeline, self.output_overrides)  # unknown --output names: exit 2
         self._db = RunDB(self.ws.dir / "runs.sqlite")
         self._last = None
         unknown: set[str] = set()

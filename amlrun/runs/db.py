@@ -1,12 +1,15 @@
 """Run records in SQLite (WAL): every run, every step's status, key, timing and why.
 
 Key components are kept per step so ``status`` can explain changes; snapshot file lists
-are stored once per tree hash.
+are stored once per tree hash. A run records the pid and host of its process, so a later
+run can tell a record left ``running`` by a killed process and mark it ``interrupted``.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -32,13 +35,34 @@ class RunDB:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(runs)")}
+        for column in ("pid INTEGER", "host TEXT"):  # added after the first release
+            if column.split()[0] not in columns:
+                with self.conn:
+                    self.conn.execute(f"ALTER TABLE runs ADD COLUMN {column}")
 
     def start_run(self, run_id: str, pipeline: str, source: str) -> None:
+        self.mark_interrupted()
         with self.conn:
             self.conn.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running')",
-                (run_id, pipeline, source, time.time()),
+                "INSERT INTO runs (id, pipeline, source, started, finished, status, pid, host) "
+                "VALUES (?, ?, ?, ?, NULL, 'running', ?, ?)",
+                (run_id, pipeline, source, time.time(), os.getpid(), socket.gethostname()),
             )
+
+    def mark_interrupted(self) -> list[str]:
+        """Runs left ``running`` by a process of this host that no longer exists."""
+        rows = self.conn.execute(
+            "SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
+            (socket.gethostname(),),
+        ).fetchall()
+        stale = [run_id for run_id, pid in rows if not _alive(pid)]
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'",
+                [(run_id,) for run_id in stale],
+            )
+        return stale
 
     def finish_run(self, run_id: str, status: str) -> None:
         with self.conn:
@@ -110,3 +134,18 @@ class RunDB:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (a reused pid reads as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    try:  # a killed process its parent has not reaped yet is dead too (Linux)
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]

@@ -19,6 +19,7 @@ from amlrun.spec.common import (
     sidecar_includes,
 )
 from amlrun.spec.model import Code, Command, Environment, Module, Parallel, Parameter, Port, Text
+from amlrun.spec.render import check_shell_command
 from amlrun.spec.template import parse_shell
 
 V2_KEYS = {
@@ -180,6 +181,8 @@ def load_component(
     command = _command(doc, task, path, diags, style, parallel_kind)
     cmd_line = line_of(holder, "program_arguments" if task else "command")
     check_interface_refs(command, ports, params, outputs, file=path, line=cmd_line, diags=diags)
+    field = "task.program_arguments" if task else "command"
+    check_shell_command(command, params, file=path, line=cmd_line, field=field)
 
     env_raw = holder.get("environment")
     if sdk20:

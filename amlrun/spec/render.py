@@ -3,7 +3,13 @@
 Placeholders are resolved against one ``values`` mapping (input name -> path or value,
 output name -> path; ``None`` means "no value"). An optional group is dropped exactly when
 an input it references has no value; a required placeholder without a value is an error
-before anything runs. Shell-style values are quoted for the quote context they sit in.
+before anything runs.
+
+Shell-style commands never carry values in their text: each value is passed as an argument
+of ``/bin/sh -c SCRIPT /bin/sh VALUE...`` and the script refers to it through a variable written for
+the quoting context it sits in (amlrun.spec.shell), so every value reaches the command as
+exactly one literal, whatever it contains. ``Rendered.text`` is the same command with the
+values quoted in place, for people (logs, ``module show``).
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from amlrun.errors import SpecError
-from amlrun.spec.model import Command, Group, Item, Module, Ref, Text
+from amlrun.spec.model import Command, Group, Item, Module, Parameter, Ref, Text
+from amlrun.spec.shell import ARITH, DQUOTE, FIXES, HEREDOC, SQUOTE, ShellScanner, Slot
 
 SHELL = "/bin/sh"
 _SAFE = re.compile(r"[\w@%+=:,./-]+")
@@ -49,11 +57,18 @@ def render(module: Module, values: Mapping[str, Any]) -> Rendered:
             fix=f"bind a value to '{r.name}' (e.g. --{'output' if r.kind == 'output' else 'input'} "
             f"'{r.name}=...'), give it a default, or mark it optional inside an optional group",
         )
+    for r in cmd.refs():
+        if "\0" in format_value(values.get(r.name) or ""):
+            raise SpecError(
+                f"the value of '{r.name}' contains a NUL character",
+                file=module.source,
+                field=f"{r.kind}s.{r.name}",
+                fix="remove the NUL character: no command-line argument can carry one",
+            )
     if cmd.style == "argv":
         argv = _render_argv(cmd.items, values)
         return Rendered(argv=argv, text=shlex.join(argv))
-    text = _render_shell(cmd, values).strip()
-    return Rendered(argv=[SHELL, "-c", text], text=text)
+    return _render_shell(module, values)
 
 
 def _required_refs(items: tuple[Item, ...]) -> list[Ref]:
@@ -77,51 +92,92 @@ def _render_argv(items: tuple[Item, ...], values: Mapping[str, Any]) -> list[str
     return out
 
 
-def _render_shell(cmd: Command, values: Mapping[str, Any]) -> str:
-    parts: list[str] = []
-    state = [None]  # current quote context: None, "'" or '"'
-
-    def emit(items: tuple[Item, ...]) -> None:
-        for it in items:
-            if isinstance(it, Text):
-                parts.append(it.text)
-                state[0] = _scan_quotes(it.text, state[0])
-            elif isinstance(it, Ref):
-                parts.append(_quote(format_value(values[it.name]), state[0]))
-            elif _group_active(it, values):
-                emit(it.items)
-            else:
-                # a dropped group must not change the quote context for what follows
-                continue
-
-    emit(cmd.items)
-    return "".join(parts)
-
-
-def _scan_quotes(text: str, state: str | None) -> str | None:
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if state is None:
-            if ch == "\\":
-                i += 1
-            elif ch in "'\"":
-                state = ch
-        elif state == "'":
-            if ch == "'":
-                state = None
-        else:  # double quotes
-            if ch == "\\":
-                i += 1
-            elif ch == '"':
-                state = None
-        i += 1
-    return state
+def check_shell_command(
+    command: Command,
+    params: list[Parameter],
+    *,
+    file: str | Path | None,
+    line: int | None,
+    field: str = "command",
+) -> None:
+    """Refuse at load a placeholder in a construct that cannot take a literal value."""
+    if command.style != "shell":
+        return
+    integers = {p.name for p in params if p.type == "integer"}
+    scanner = ShellScanner()
+    for it in _flat(command.items, None):
+        if isinstance(it, Text):
+            scanner.feed(it.text)
+            continue
+        slot = scanner.placeholder()
+        if slot.problem and not (slot.context == ARITH and it.name in integers):
+            raise _refused(it, slot, file=file, line=line, field=field)
 
 
-def _quote(value: str, state: str | None) -> str:
-    if state is None:
-        return value if _SAFE.fullmatch(value) else shlex.quote(value)
-    if state == "'":
+def _refused(ref: Ref, slot: Slot, **where: Any) -> SpecError:
+    return SpecError(
+        f"placeholder '{ref.kind}s.{ref.name}' (line {slot.line} of the command) sits "
+        f"{slot.problem}, where its value cannot be passed as one literal argument",
+        fix=FIXES.get(slot.problem or ""),
+        **where,
+    )
+
+
+def _flat(items: tuple[Item, ...], values: Mapping[str, Any] | None) -> list[Text | Ref]:
+    """Texts and refs in order; groups kept when active (all of them when ``values`` is None)."""
+    out: list[Text | Ref] = []
+    for it in items:
+        if isinstance(it, Group):
+            if values is None or _group_active(it, values):
+                out.extend(_flat(it.items, values))
+        else:
+            out.append(it)
+    return out
+
+
+def _render_shell(module: Module, values: Mapping[str, Any]) -> Rendered:
+    scanner = ShellScanner()
+    script: list[str] = []
+    text: list[str] = []
+    slots: dict[str, int] = {}  # placeholder name -> argument number
+    for it in _flat(module.command.items, values):
+        if isinstance(it, Text):
+            scanner.feed(it.text)
+            script.append(it.text)
+            text.append(it.text)
+            continue
+        slot = scanner.placeholder()
+        value = format_value(values[it.name])
+        if slot.problem and not (slot.context == ARITH and _is_integer(module, it, value)):
+            raise _refused(it, slot, file=module.source, field="command")
+        n = slots.setdefault(it.name, len(slots) + 1)
+        script.append(_REFERENCE.get(slot.context, '"${{{v}}}"').format(v=f"_amlrun_{n}"))
+        text.append(_display(value, slot.context))
+    body = "".join(script).strip()
+    if slots:
+        names = " ".join(f"_amlrun_{n}=${{{n}}}" for n in slots.values())
+        body = f"{names}; shift {len(slots)}; {body}"
+    args = [format_value(values[name]) for name in slots]
+    return Rendered(argv=[SHELL, "-c", body, SHELL, *args], text="".join(text).strip())
+
+
+def _is_integer(module: Module, ref: Ref, value: str) -> bool:
+    param = module.parameter(ref.name)
+    return param is not None and param.type == "integer" and _INTEGER.fullmatch(value) is not None
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_REFERENCE = {SQUOTE: "'\"${{{v}}}\"'", DQUOTE: "${{{v}}}", HEREDOC: "${{{v}}}", ARITH: "${{{v}}}"}
+
+
+def _display(value: str, context: str) -> str:
+    """``value`` quoted for ``context``, as a person would type it there."""
+    if context == SQUOTE:
         return value.replace("'", "'\\''")
-    return re.sub(r'(["\\$`])', r"\\\1", value)
+    if context == DQUOTE:
+        return re.sub(r'(["\\$`])', r"\\\1", value)
+    if context == HEREDOC:
+        return re.sub(r"([\\$`])", r"\\\1", value)
+    if context == ARITH:
+        return value
+    return value if _SAFE.fullmatch(value) else shlex.quote(value)
