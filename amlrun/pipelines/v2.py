@@ -10,6 +10,7 @@ from amlrun.errors import Diagnostics, SpecError, line_of
 from amlrun.pipelines.model import NONE, Binding, Step
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
+from amlrun.spec.names import check_name
 
 _EXPR = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 _PARENT_INPUT = re.compile(r"^(?:parent\.)?inputs\.(.+)$")
@@ -111,6 +112,7 @@ class V2Loader:
         settings = doc.get("settings") or {}
         if isinstance(settings, dict):
             self.diags.unknown_keys(settings, SETTINGS_KEYS, file=path, where="settings")
+        _check_names(doc, path)
         declared = doc.get("inputs") or {}
         inputs: dict[str, Binding] = {}
         for name, raw in declared.items():
@@ -226,7 +228,7 @@ class V2Loader:
         if module is not None:
             self._check_bindings(module, bindings, path, name, line)
         limits = node.get("limits") or {}
-        compute = node.get("compute") or default_compute
+        compute = _compute(node.get("compute") or default_compute, parent_inputs, path, line)
         self.steps[qname] = Step(
             name=qname,
             module=module,
@@ -431,6 +433,40 @@ class V2Loader:
                 from dataclasses import replace
 
                 self.steps[qname] = replace(step, bindings=new)
+
+
+def _compute(raw: Any, parent_inputs: dict[str, Binding], path: Path, line) -> str | None:
+    """A node's compute, ``${{parent.inputs.x}}`` resolved first: compute picks the backend."""
+    if raw is None:
+        return None
+    m = _EXPR.fullmatch(str(raw).strip())
+    if m is None:
+        return str(raw)
+    pi = _PARENT_INPUT.match(m.group(1))
+    b = parent_inputs.get(pi.group(1)) if pi else None
+    if b is None or b.kind != "literal":
+        raise SpecError(
+            f"cannot resolve compute '{raw}'",
+            file=path,
+            line=line,
+            field="compute",
+            fix="bind compute to a string pipeline input (${{parent.inputs.x}}) or name it",
+        )
+    return str(b.value)
+
+
+def _check_names(doc: dict, path: Path) -> None:
+    """Pipeline, port and job names follow the v2 identifier rules (they become paths)."""
+    if doc.get("name") is not None:
+        check_name(str(doc["name"]), "pipeline", file=path, line=line_of(doc, "name"), field="name")
+    for section in ("inputs", "outputs"):
+        ports = doc.get(section) or {}
+        for name in ports:
+            line = line_of(ports, name)
+            check_name(str(name), "port", file=path, line=line, field=f"{section}.{name}")
+    jobs = doc.get("jobs")
+    for name in jobs if isinstance(jobs, dict) else ():
+        check_name(str(name), "step", file=path, line=line_of(jobs, name), field=f"jobs.{name}")
 
 
 def _declare(node: dict, bindings: dict[str, Binding]) -> tuple[dict, dict]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from amlrun.backends.job import Job, JobInput
+from amlrun.backends.job import Job, JobInput, output_path
 from amlrun.errors import SpecError
 from amlrun.spec.model import Module
 from amlrun.spec.params import resolve_params
@@ -112,7 +112,7 @@ def run_module(
     outputs = {
         o.name: Path(os.fspath(given_outputs[o.name])).resolve()
         if given_outputs.get(o.name) is not None
-        else run_dir / "outputs" / o.name
+        else output_path(run_dir, o.name)
         for o in module.outputs
     }
     job = Job(
