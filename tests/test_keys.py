@@ -146,3 +146,12 @@ def test_upgrading_an_installed_distribution_reruns_steps_on_the_current_interpr
     proc = amlrun("status", str(ws / "pipeline.yml"), cwd=ws, env=env, check=True)
     assert "environment changed" in proc.stdout
     assert statuses(run_json(str(ws / "pipeline.yml"), cwd=ws, env=env))["show"] == "ran"
+
+
+def test_a_node_level_command_override_is_what_runs_and_is_in_the_key(tmp_path):
+    ws = make_ws(tmp_path)
+    run(ws)
+    override = "    command: echo override $GREETING > ${{outputs.o}}/seen.txt\n"
+    edit(ws / "pipeline.yml", "    component:", override + "    component:")
+    assert "module interface or command changed" in status(ws)
+    assert run(ws) == ("ran", "override hello\n")
