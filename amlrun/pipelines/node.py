@@ -40,7 +40,10 @@ def node_overrides(module: Module, node: dict, path: Path, diags: Diagnostics) -
         )
         module = replace(module, command=command)
     if node.get("code") is not None:
+        from amlrun.pipelines.plancache import record
+
         root = (path.parent / str(node["code"])).resolve()
+        record(root)
         missing = None if root.is_dir() else str(node["code"])
         module = replace(module, code=Code(root, module.code.includes, missing))
     if node.get("environment") is not None:

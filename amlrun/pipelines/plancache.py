@@ -16,7 +16,7 @@ from typing import Any
 
 from amlrun.hashing import hash_json
 
-FORMAT = 1
+FORMAT = 2  # 2: component environment_variables and node-level overrides are loaded
 _reads: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "amlrun_plan_reads", default=None
 )
