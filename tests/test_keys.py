@@ -155,3 +155,37 @@ def test_a_node_level_command_override_is_what_runs_and_is_in_the_key(tmp_path):
     edit(ws / "pipeline.yml", "    component:", override + "    component:")
     assert "module interface or command changed" in status(ws)
     assert run(ws) == ("ran", "override hello\n")
+
+
+def test_editing_a_v1_steps_arguments_or_script_name_reruns_it(tmp_path):
+    ws = tmp_path
+    (ws / ".git").mkdir()
+    (ws / "steps").mkdir()
+    for name in ("a.py", "b.py"):
+        script = (
+            "import sys, pathlib; pathlib.Path(sys.argv[-1], 'o.txt').write_text(str(sys.argv))"
+        )
+        (ws / "steps" / name).write_text(script)
+    (ws / "pipeline.yml").write_text(
+        textwrap.dedent("""
+            pipeline:
+              steps:
+                Make:
+                  type: PythonScriptStep
+                  script_name: a.py
+                  source_directory: steps
+                  arguments: [--n, "1", "output:out"]
+                  outputs:
+                    out: {destination: made}
+        """)
+    )
+
+    def make() -> str:
+        return statuses(run_json(str(ws / "pipeline.yml"), cwd=ws))["Make"]
+
+    assert make() == "ran"
+    edit(ws / "pipeline.yml", '"1"', '"2"')
+    assert make() == "ran"
+    edit(ws / "pipeline.yml", "a.py", "b.py")
+    assert make() == "ran"
+    assert make() == "reused"

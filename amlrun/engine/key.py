@@ -39,6 +39,8 @@ def explain_change(old: dict[str, Any] | None, new: KeyParts, files: tuple[dict,
     """Why ``new`` differs from the components recorded last time (empty: no difference)."""
     if old is None:
         return "never run"
+    if "env_vars" not in old:  # recorded by an amlrun whose keys had another shape
+        return f"the key format changed (now version {KEY_FORMAT_VERSION})"
     reasons: list[str] = []
     if old.get("module") != new.module:
         reasons.append("module interface or command changed")
