@@ -181,6 +181,7 @@ class Destinations:
                 )
 
     def _check_occupant(self, d: Destination) -> None:
+        _check_parents(d)
         if self.force:
             return
         problem = self._occupant(d.path)
@@ -280,3 +281,15 @@ def remove(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink()
+
+
+def _check_parents(d: Destination) -> None:
+    """A destination under a file (or an unreadable folder) is one clear error, up front."""
+    parent = d.path.parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise SpecError(
+            f"{d.label}: could not be written to {d.path}: {parent} is not a folder",
+            fix="choose a destination whose parent folders are folders (or absent)",
+        )

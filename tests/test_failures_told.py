@@ -90,14 +90,31 @@ def test_an_unknown_output_is_exit_2_before_anything_runs(tmp_path, dry_run):
     assert "running" not in amlrun("runs", "list", cwd=tmp_path).stdout
 
 
-def test_an_error_after_steps_ran_finishes_the_run_record_as_failed(tmp_path):
+def test_an_output_under_a_file_is_refused_before_any_step_runs(tmp_path):
     pipeline = make_workspace(tmp_path)
     (tmp_path / "afile").write_text("a file, not a folder\n")
 
     proc = amlrun("run", str(pipeline), "--output", "final=./afile/sub", cwd=tmp_path)
 
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "output 'final' could not be written to" in proc.stderr
+    assert "could not be written to" in proc.stderr and "is not a folder" in proc.stderr
+    assert not (tmp_path / ".amlrun/cache/steps").exists()  # nothing ran
+    assert "running" not in amlrun("runs", "list", cwd=tmp_path).stdout
+
+
+def test_an_error_after_steps_ran_finishes_the_run_record_as_failed(tmp_path):
+    pipeline = make_workspace(tmp_path)
+    side = tmp_path / "side/src/side.py"  # the side step turns the destination's parent into a file
+    side.write_text(
+        side.read_text()
+        + "\nimport os, pathlib\n"
+        + "pathlib.Path(os.environ['AMLRUN_WORKSPACE'], 'afile').write_text('a file')\n"
+    )
+
+    proc = amlrun("run", str(pipeline), "--output", "final=./afile/sub", cwd=tmp_path)
+
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "could not be written to" in proc.stderr
     assert len(list((tmp_path / ".amlrun/cache/steps").glob("*.json"))) == 4  # steps ran
     assert _run_statuses(tmp_path) == ["failed"]
 

@@ -58,7 +58,7 @@ def test_v2_component_runs_and_exits_with_the_command_status(tmp_path):
         "run",
         str(DATA / "v2comp/component.yml"),
         "-i",
-        f"text file={DATA / 'input.txt'}",
+        f"text_file={DATA / 'input.txt'}",
         "-p",
         "min_len=2",
         "-p",
@@ -75,7 +75,7 @@ def test_v2_component_runs_and_exits_with_the_command_status(tmp_path):
         "run",
         str(DATA / "v2comp/component.yml"),
         "-i",
-        f"text file={tmp_path / 'missing.txt'}",
+        f"text_file={tmp_path / 'missing.txt'}",
         cwd=tmp_path,
     )
     assert bad.returncode == 2 and "does not exist" in bad.stderr
@@ -97,7 +97,7 @@ def test_the_run_never_writes_into_the_users_sources(tmp_path):
 def test_python_api_load_module_run(tmp_path, monkeypatch):
     monkeypatch.setenv("AMLRUN_WORKSPACE", str(tmp_path))
     m = amlrun.load_module(DATA / "v2comp/component.yml")
-    result = m.run(**{"text file": DATA / "input.txt", "report": tmp_path / "r"})
+    result = m.run(**{"text_file": DATA / "input.txt", "report": tmp_path / "r"})
     assert result.ok and json.loads((tmp_path / "r/report.json").read_text())["lines"] == 3
 
 

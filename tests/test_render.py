@@ -80,13 +80,13 @@ def test_sdk20_bracket_groups():
     assert "--optional-input-path /x" in text and "--optional-int-parameter 2" in text
 
 
-def test_names_with_spaces_and_values_needing_quotes(tmp_path):
+def test_paths_with_spaces_and_values_needing_quotes(tmp_path):
     spec = tmp_path / "c.yml"
     spec.write_text(
-        "type: command\nname: x\ninputs:\n  my data: {type: uri_folder}\n  s: {type: string}\n"
-        "command: cat \"${{inputs.my data}}/a.txt\" '${{inputs.s}}' ${{inputs.s}}\n"
+        "type: command\nname: x\ninputs:\n  my_data: {type: uri_folder}\n  s: {type: string}\n"
+        "command: cat \"${{inputs.my_data}}/a.txt\" '${{inputs.s}}' ${{inputs.s}}\n"
     )
-    text = _render(spec, {"s": "it's $HOME"}, {"my data": "/p q"}).text
+    text = _render(spec, {"s": "it's $HOME"}, {"my_data": "/p q"}).text
     assert text == "cat \"/p q/a.txt\" 'it'\\''s $HOME' 'it'\"'\"'s $HOME'"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.spec.model import Environment, Module
+from amlrun.spec.names import folder_name
 
 #: a stored tree: relative path ("" for a single file) -> [content hash, size, mode]
 Entries = dict[str, list]
@@ -25,6 +26,17 @@ class JobInput:
     path: Path | None  # where it is on this machine (None: only in the store)
     entries: Entries  # its content, as stored (a file has the single entry "")
     is_file: bool
+    file_name: str = ""  # a file's name as the command sees it (it is in the step key)
+
+    def fetched_path(self, work: Path) -> Path:
+        """Where a store-only input is fetched in ``work``; a file keeps its keyed name."""
+        folder = work / "inputs" / folder_name(self.name)
+        return folder / self.file_name if self.is_file and self.file_name else folder
+
+
+def output_path(work: Path, name: str) -> Path:
+    """An output's folder (or file) in a work folder: a safe name, never outside ``work``."""
+    return work / "outputs" / folder_name(name)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from amlrun.backends.base import Availability, Backend
+from amlrun.backends.distributions import distributions_digest
 from amlrun.backends.hookspecs import hookimpl
-from amlrun.backends.job import Job, JobResult, store_outputs
+from amlrun.backends.job import Job, JobResult, output_path, store_outputs
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.hashing import hash_json
 from amlrun.spec.model import Environment
@@ -235,9 +236,12 @@ class LocalBackend(Backend):
         return Availability(True, f"{interpreter_identity()} at {sys.executable}")
 
     def environment_identity(self, env: Environment) -> str:
+        """The interpreter and what is installed in it (a cached venv sees it too)."""
+        installed = distributions_digest(user_cache_dir())
         if _needs_venv(env):
-            return f"venv:{hash_json(pip_requirements(env))[:16]}:{interpreter_identity()}"
-        return interpreter_identity()
+            reqs = hash_json(pip_requirements(env))[:16]
+            return f"venv:{reqs}:{interpreter_identity()}:{installed}"
+        return f"{interpreter_identity()}:{installed}"
 
     def execute(self, job: Job, cancel: Any = None) -> JobResult:
         from amlrun.cache.store import open_store
@@ -247,9 +251,9 @@ class LocalBackend(Backend):
         root = Path(self.options.get("tmp") or workspace / ".amlrun" / "tmp")
         work = prepare_workdir(job, store, root)
         try:
-            outputs = {name: work / "outputs" / name for name in job.outputs}
+            outputs = {name: output_path(work, name) for name in job.outputs}
             inputs = {
-                n: work / "inputs" / n if i.path is None else i.path for n, i in job.inputs.items()
+                n: i.fetched_path(work) if i.path is None else i.path for n, i in job.inputs.items()
             }
             code, log, seconds = run_prepared(job, work / "code", inputs, outputs, cancel)
             produced = store_outputs(store, code, outputs)
@@ -279,9 +283,9 @@ def prepare_workdir(job: Job, store: Any, root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{job.step.replace('/', '_')[:40]}-", dir=root))
     stage_snapshot(job, store, work / "code")
-    for name, inp in job.inputs.items():
+    for inp in job.inputs.values():
         if inp.path is None:
-            store.materialize(inp.entries, work / "inputs" / name, inp.is_file)
+            store.materialize(inp.entries, inp.fetched_path(work), inp.is_file)
     return work
 
 

@@ -1,17 +1,20 @@
 """The step key: the heart of incrementality (DESIGN.md, "The step key").
 
 ``components`` keeps the parts that went into a key so that ``amlrun status`` can say which
-one changed since the last run (which file, which parameter, which input).
+one changed since the last run (which file, which parameter, which input, which variable).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any
 
 from amlrun.hashing import hash_json
 
-KEY_FORMAT_VERSION = 1
+#: 2: environment variables and input file names joined the key; the current interpreter's
+#: identity names its installed distributions
+KEY_FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -21,54 +24,50 @@ class KeyParts:
     environment: str  # hash of the environment definition + its resolved identity
     params: dict[str, Any]  # resolved parameter values
     inputs: dict[str, str | None]  # input name -> content hash of the bound data
+    env_vars: dict[str, str]  # variable -> hash of its value (component, then node level)
+    file_names: dict[str, str]  # file input -> the file name the command sees
 
-    @property
+    @cached_property
     def key(self) -> str:
-        return hash_json(
-            {
-                "v": KEY_FORMAT_VERSION,
-                "module": self.module,
-                "snapshot": self.snapshot,
-                "environment": self.environment,
-                "params": self.params,
-                "inputs": self.inputs,
-            }
-        )
+        return hash_json({"v": KEY_FORMAT_VERSION, **self.as_dict()})
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "module": self.module,
-            "snapshot": self.snapshot,
-            "environment": self.environment,
-            "params": self.params,
-            "inputs": self.inputs,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def explain_change(old: dict[str, Any] | None, new: KeyParts, files: tuple[dict, dict]) -> str:
     """Why ``new`` differs from the components recorded last time (empty: no difference)."""
     if old is None:
         return "never run"
+    if "env_vars" not in old:  # recorded by an amlrun whose keys had another shape
+        return f"the key format changed (now version {KEY_FORMAT_VERSION})"
     reasons: list[str] = []
     if old.get("module") != new.module:
         reasons.append("module interface or command changed")
     if old.get("snapshot") != new.snapshot:
-        before, after = files
-        changed = sorted(
-            {p for p in after if before.get(p) != after[p]} | {p for p in before if p not in after}
-        )
-        shown = ", ".join(changed[:5]) + (
-            f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
-        )
-        reasons.append(f"snapshot files changed: {shown}" if changed else "snapshot changed")
+        reasons.append(_snapshot_change(files))
     if old.get("environment") != new.environment:
         reasons.append("environment changed")
-    old_params = old.get("params") or {}
-    for k in sorted(set(old_params) | set(new.params)):
-        if old_params.get(k) != new.params.get(k):
-            reasons.append(f"parameter {k}: {old_params.get(k)!r} -> {new.params.get(k)!r}")
-    old_inputs = old.get("inputs") or {}
-    for k in sorted(set(old_inputs) | set(new.inputs)):
-        if old_inputs.get(k) != new.inputs.get(k):
-            reasons.append(f"input {k} changed")
+    reasons += _changed(old.get("params"), new.params, "parameter {k}: {a!r} -> {b!r}")
+    reasons += _changed(old.get("inputs"), new.inputs, "input {k} changed")
+    reasons += _changed(old.get("file_names"), new.file_names, "input {k} file name: {a} -> {b}")
+    reasons += _changed(old.get("env_vars"), new.env_vars, "environment variable {k} changed")
     return "; ".join(reasons) or "same key as last run, but not in the store"
+
+
+def _changed(old: dict | None, new: dict, template: str) -> list[str]:
+    old = old or {}
+    return [
+        template.format(k=k, a=old.get(k), b=new.get(k))
+        for k in sorted(set(old) | set(new))
+        if old.get(k) != new.get(k)
+    ]
+
+
+def _snapshot_change(files: tuple[dict, dict]) -> str:
+    before, after = files
+    changed = sorted(
+        {p for p in after if before.get(p) != after[p]} | {p for p in before if p not in after}
+    )
+    shown = ", ".join(changed[:5]) + (f" (+{len(changed) - 5} more)" if len(changed) > 5 else "")
+    return f"snapshot files changed: {shown}" if changed else "snapshot changed"

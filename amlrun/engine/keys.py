@@ -14,6 +14,7 @@ from amlrun.errors import SpecError
 from amlrun.hashing import StatCache, hash_json
 from amlrun.pipelines.model import Binding, Step
 from amlrun.spec.model import Code, Module
+from amlrun.spec.names import folder_name
 
 
 class KeyCalculator:
@@ -69,7 +70,6 @@ class KeyCalculator:
 
     def parts(self, step: Step, backend, upstream: dict[str, dict]) -> KeyParts:
         """Key components; ``upstream`` maps step name -> its manifest."""
-        from amlrun.snapshot.tree import entries_hash
         from amlrun.spec.params import resolve_params
 
         module = step.module
@@ -81,26 +81,42 @@ class KeyCalculator:
         }
         params = resolve_params(module, literals, file=step.source)
         inputs: dict[str, str | None] = {}
+        file_names: dict[str, str] = {}
         for port in module.inputs:
             b = step.bindings.get(port.name)
-            inputs[port.name] = self._input_hash(b, upstream, entries_hash) if b else None
+            seen = self._input(b, upstream) if b else None
+            inputs[port.name] = seen and seen[0]
+            if seen and seen[1]:
+                file_names[port.name] = seen[1]
         return KeyParts(
             module=self.module_hash(module),
             snapshot=self.snapshot(module.code).tree_hash,
             environment=self.environment(module, backend),
             params=params,
             inputs=inputs,
+            env_vars={k: hash_json(v) for k, v in sorted(effective_env_vars(step).items())},
+            file_names=file_names,
         )
 
-    def _input_hash(self, b: Binding, upstream: dict[str, dict], entries_hash) -> str | None:
+    def _input(self, b: Binding, upstream: dict[str, dict]) -> tuple[str, str] | None:
+        """(content hash, file name or "") of what ``b`` binds: the command sees both."""
+        from amlrun.snapshot.tree import entries_hash
+
         if b.kind == "step":
             out = upstream[b.step]["outputs"].get(b.output) or {}
-            return entries_hash(out.get("entries") or {})
-        if b.kind == "path":
-            return self.data(str(b.value))[1]
-        if b.kind == "literal":  # a literal bound to a data port: a path given as text
-            return self.data(str(Path(str(b.value)).resolve()))[1]
+            name = folder_name(b.output) if out.get("is_file") else ""
+            return entries_hash(out.get("entries") or {}), name
+        if b.kind in ("path", "literal"):  # a literal bound to a data port: a path as text
+            path = str(b.value) if b.kind == "path" else str(Path(str(b.value)).resolve())
+            _, digest, is_file = self.data(path)
+            return digest, (path.rstrip("/").rsplit("/", 1)[-1] if is_file else "")
         return None
+
+
+def effective_env_vars(step: Step) -> dict[str, str]:
+    """The variables a step's command gets from its spec: component level, node level over it."""
+    module_vars = dict(step.module.environment.variables) if step.module is not None else {}
+    return {**module_vars, **step.env_vars}
 
 
 def _remote_fingerprint(url: str) -> tuple[dict, str, bool]:

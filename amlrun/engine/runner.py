@@ -24,7 +24,7 @@ from amlrun.backends.job import Job, JobInput
 from amlrun.destinations import Destinations
 from amlrun.engine.failures import describe, keep_traceback
 from amlrun.engine.key import KeyParts, explain_change
-from amlrun.engine.keys import KeyCalculator
+from amlrun.engine.keys import KeyCalculator, effective_env_vars
 from amlrun.engine.materialize import (
     WantedOutput,
     destinations_for,
@@ -35,6 +35,7 @@ from amlrun.engine.state import StepOutcome
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.hashing import StatCache
 from amlrun.pipelines.model import Pipeline, Step
+from amlrun.spec.names import folder_name
 from amlrun.workspace import Workspace
 
 
@@ -233,7 +234,7 @@ class Engine:
             result = backend.execute(job, self.cancel)
             log_dir = self.ws.dir / "logs" / self.run_id
             log_dir.mkdir(parents=True, exist_ok=True)
-            log_path = log_dir / f"{name.replace('/', '__')}.log"
+            log_path = log_dir / f"{folder_name(name.replace('/', '__'))}.log"
             log_path.write_bytes(result.log)
             out.log = str(log_path)
             out.duration_s = time.perf_counter() - started
@@ -310,7 +311,9 @@ class Engine:
                 spec = self.manifests[b.step]["outputs"][b.output]
                 up_key = self.outcomes[b.step].key
                 path = self._materialized(up_key, b.output, spec)
-                inputs[port.name] = JobInput(port.name, path, spec["entries"], spec["is_file"])
+                inputs[port.name] = JobInput(
+                    port.name, path, spec["entries"], spec["is_file"], path.name
+                )
             else:
                 local = str(b.value) if b.kind == "path" else str(Path(str(b.value)).resolve())
                 if "://" in local:
@@ -322,7 +325,9 @@ class Engine:
                 entries, _, is_file = self.keys.data(local)
                 if remote:
                     entries, is_file = self.store.put_tree(Path(local), self.statcache, link=False)
-                inputs[port.name] = JobInput(port.name, Path(local), entries, is_file)
+                inputs[port.name] = JobInput(
+                    port.name, Path(local), entries, is_file, parts.file_names.get(port.name, "")
+                )
         return Job(
             step=step.name,
             key=parts.key,
@@ -334,7 +339,7 @@ class Engine:
             outputs=tuple(o.name for o in module.outputs),
             environment=module.environment,
             store_url=self.store.url,
-            env_vars=dict(step.env_vars),
+            env_vars=effective_env_vars(step),
             timeout_s=step.timeout_s,
             stream_logs=self.stream_logs,
         )
@@ -356,8 +361,8 @@ class Engine:
 
     def _materialized(self, key: str, output: str, spec: dict) -> Path:
         """An upstream output on local disk (.amlrun/out/<key>/<output>), linked from the store."""
-        dest = self.ws.dir / "out" / key / output
-        done = dest.parent / f".{output}.complete"
+        dest = self.ws.dir / "out" / key / folder_name(output)
+        done = dest.parent / f".{dest.name}.complete"
         if not done.exists():
             with self._lock:
                 if not done.exists():

@@ -16,7 +16,8 @@ from typing import Any
 
 from amlrun.hashing import hash_json
 
-FORMAT = 2  # 2: output paths keep their last component unresolved
+FORMAT = 3  # 3: output paths keep their last component unresolved; component
+#    environment_variables and node-level overrides are loaded
 _reads: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "amlrun_plan_reads", default=None
 )

@@ -9,11 +9,16 @@ from typing import Any
 
 from amlrun.errors import Diagnostics, SpecError, line_of
 from amlrun.pipelines.model import NONE, Binding, Step
+from amlrun.pipelines.node import (
+    EXPR,
+    PARENT_INPUT,
+    check_names,
+    node_overrides,
+    resolve_compute,
+)
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
 
-_EXPR = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
-_PARENT_INPUT = re.compile(r"^(?:parent\.)?inputs\.(.+)$")
 _JOB_OUTPUT = re.compile(r"^(?:parents?\.)?jobs\.([^.]+)\.outputs\.(.+)$")
 _PARENT_OUTPUT = re.compile(r"^(?:parents?\.)?outputs\.(.+)$")
 _CLOUD = ("azureml:", "azureml://", "wasbs://", "wasb://", "abfss://", "adl://")
@@ -112,6 +117,7 @@ class V2Loader:
         settings = doc.get("settings") or {}
         if isinstance(settings, dict):
             self.diags.unknown_keys(settings, SETTINGS_KEYS, file=path, where="settings")
+        check_names(doc, path)
         declared = doc.get("inputs") or {}
         inputs: dict[str, Binding] = {}
         for name, raw in declared.items():
@@ -227,7 +233,7 @@ class V2Loader:
         if module is not None:
             self._check_bindings(module, bindings, path, name, line)
         limits = node.get("limits") or {}
-        compute = node.get("compute") or default_compute
+        compute = resolve_compute(node.get("compute") or default_compute, parent_inputs, path, line)
         self.steps[qname] = Step(
             name=qname,
             module=module,
@@ -247,7 +253,7 @@ class V2Loader:
     def _promote(self, node: dict, qname: str, path: Path, promoted: dict, sub: bool) -> None:
         for oname, ospec in (node.get("outputs") or {}).items():
             if isinstance(ospec, str):
-                m = _EXPR.fullmatch(ospec.strip())
+                m = EXPR.fullmatch(ospec.strip())
                 po = _PARENT_OUTPUT.match(m.group(1)) if m else None
                 if po is None:
                     raise SpecError(
@@ -264,10 +270,10 @@ class V2Loader:
         self, raw: Any, path: Path, prefix: str, parent_inputs: dict[str, Binding], line: int | None
     ) -> Binding:
         if isinstance(raw, str):
-            m = _EXPR.fullmatch(raw.strip())
+            m = EXPR.fullmatch(raw.strip())
             if m:
                 expr = m.group(1)
-                if pi := _PARENT_INPUT.match(expr):
+                if pi := PARENT_INPUT.match(expr):
                     if pi.group(1) not in parent_inputs:
                         raise SpecError(
                             f"'{raw}' refers to an undeclared pipeline input",
@@ -288,10 +294,10 @@ class V2Loader:
                     line=line,
                     fix="use ${{parent.inputs.x}} or ${{parent.jobs.a.outputs.b}}",
                 )
-            if _EXPR.search(raw):  # an expression inside a longer literal
+            if EXPR.search(raw):  # an expression inside a longer literal
 
                 def sub(mm: re.Match) -> str:
-                    pi = _PARENT_INPUT.match(mm.group(1))
+                    pi = PARENT_INPUT.match(mm.group(1))
                     b = parent_inputs.get(pi.group(1)) if pi else None
                     if b is None or b.kind != "literal":
                         raise SpecError(
@@ -302,7 +308,7 @@ class V2Loader:
                         )
                     return str(b.value)
 
-                return Binding("literal", _EXPR.sub(sub, raw), line=line)
+                return Binding("literal", EXPR.sub(sub, raw), line=line)
             return Binding("literal", raw, line=line)
         if isinstance(raw, dict):
             if "dataset" in raw or "path" in raw:
@@ -333,11 +339,12 @@ class V2Loader:
                         fix="fix the path (relative to the pipeline file)",
                     )
                 self.modules[spec] = load_module(spec, self.diags)
-            return self.modules[spec], None
+            return node_overrides(self.modules[spec], node, path, self.diags), None
         if isinstance(comp, dict):
             from amlrun.spec.component import load_component
 
-            return load_component(comp, path, self.diags, base=path.parent), None
+            module = load_component(comp, path, self.diags, base=path.parent)
+            return node_overrides(module, node, path, self.diags), None
         if str(node.get("type") or "").lower() == "parallel":
             from amlrun.spec.component import load_component
 

@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from amlrun.backends.job import Job, JobInput
+from amlrun.backends.job import Job, JobInput, output_path
 from amlrun.destinations import Destination, Destinations, place
 from amlrun.errors import SpecError
 from amlrun.spec.model import Module
@@ -125,7 +125,7 @@ def run_module(
     run_dir = ws.dir / "runs" / new_run_id()
     code_dir = run_dir / "code"
     snapshot.stage(code_dir)
-    outputs = {o.name: run_dir / "outputs" / o.name for o in module.outputs}
+    outputs = {o.name: output_path(run_dir, o.name) for o in module.outputs}
     job = Job(
         step=module.name,
         key="",

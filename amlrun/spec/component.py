@@ -19,6 +19,7 @@ from amlrun.spec.common import (
     sidecar_includes,
 )
 from amlrun.spec.model import Code, Command, Environment, Module, Parallel, Parameter, Port, Text
+from amlrun.spec.names import check_name
 from amlrun.spec.render import check_shell_command
 from amlrun.spec.template import parse_shell
 
@@ -151,6 +152,7 @@ def load_component(
             fix="write outputs as 'name: {type: uri_folder}'",
         )
     for name, spec in outs.items():
+        check_name(str(name), "port", file=path, line=line_of(outs, name), field=f"outputs.{name}")
         spec = spec if isinstance(spec, dict) else {"type": spec}
         outputs.append(
             Port(str(name), port_type(spec.get("type")), False, str(spec.get("description") or ""))
@@ -189,6 +191,7 @@ def load_component(
         env = _sdk20_environment(env_raw, root, path, diags)
     else:
         env = environment_v2(env_raw, base, path, diags, line_of(holder, "environment"))
+    env = _with_variables(env, doc, path)
 
     includes_raw = list(doc.get("additional_includes") or []) + sidecar_includes(path)
     includes = tuple((base / str(r), include_name(str(r))) for r in includes_raw)
@@ -242,6 +245,7 @@ def _interface(raw: Any, path: Path, diags: Diagnostics, where: str) -> tuple[li
             fix=f"write {where} as 'name: {{type: ...}}'",
         )
     for name, spec in raw.items():
+        check_name(str(name), "port", file=path, line=line_of(raw, name), field=f"{where}.{name}")
         item = make_input(str(name), spec, file=path, diags=diags, where=f"{where}.{name}")
         (params if isinstance(item, Parameter) else ports).append(item)
     return ports, params
@@ -307,6 +311,24 @@ def environment_v2(
         if conda is None:
             missing = base / conda_file
     return conda_environment(conda, conda_file, raw.get("image"), missing)
+
+
+def _with_variables(env: Environment, doc: dict, path: Path) -> Environment:
+    """Component-level ``environment_variables``: every backend sets them, the key covers them."""
+    raw = doc.get("environment_variables")
+    if raw is None:
+        return env
+    if not isinstance(raw, dict):
+        raise SpecError(
+            "environment_variables must be a mapping",
+            file=path,
+            line=line_of(doc, "environment_variables"),
+            field="environment_variables",
+            fix="write environment_variables: {NAME: value}",
+        )
+    from dataclasses import replace
+
+    return replace(env, variables=tuple((str(k), str(v)) for k, v in raw.items()))
 
 
 def _sdk20_environment(raw: Any, root: Path, path: Path, diags: Diagnostics) -> Environment:

@@ -172,14 +172,21 @@ class Environment:
     variables: tuple[tuple[str, str], ...] = ()
 
     def identity(self) -> dict:
+        """What the environment resolves to, never where its files are (two clones share keys).
+
+        ``variables`` are keyed one by one with the step's own (see ``engine.keys``), so
+        ``status`` can name the variable that changed.
+        """
+        conda = self.conda
+        if conda is not None and "missing_file" in conda:  # fails before it runs
+            conda = {"missing_file": self.conda_file}
         return {
             "kind": self.kind,
             "image": self.image,
-            "conda": self.conda,
+            "conda": conda,
             "pip": list(self.pip),
             "build": self.build_context and _build_identity(self.build_context, self.dockerfile),
             "reference": self.reference,
-            "variables": [list(v) for v in self.variables],
         }
 
     def describe(self) -> str:
@@ -235,6 +242,15 @@ class Parallel:
     mini_batch_size: str | None = None
     settings: tuple[tuple[str, str], ...] = ()
 
+    def identity(self) -> list:
+        return [
+            list(self.input_data),
+            self.output_data,
+            self.entry_script,
+            self.mini_batch_size,
+            [list(s) for s in self.settings],
+        ]
+
 
 @dataclass(frozen=True)
 class Module:
@@ -284,6 +300,7 @@ class Module:
             "command": self.command.identity(),
             "kind": self.kind,
             "job_type": self.job_type.lower(),
+            "parallel": self.parallel and self.parallel.identity(),
         }
 
     # -- behaviour, delegated so the model stays plain data

@@ -64,6 +64,8 @@ def to_v2_yaml(module: Module) -> str:
             "image": env.image,
             **({"conda_file": env.conda} if env.conda else {}),
         }
+    if env.variables:
+        doc["environment_variables"] = dict(env.variables)
     if not module.is_deterministic:
         doc["is_deterministic"] = False
     doc["command"] = _command_text(module.command)

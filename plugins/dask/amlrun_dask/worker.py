@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from amlrun.backends.job import Job, JobResult, store_outputs
+from amlrun.backends.job import Job, JobResult, output_path, store_outputs
 from amlrun.errors import AmlrunError
 from amlrun.spec.model import Environment
 
@@ -42,8 +42,8 @@ def run_job(job: Job, cancel_event: str) -> JobResult:
         store = open_store(job.store_url, workspace=local)
         work = prepare_workdir(job, store, local / "amlrun")
     try:
-        inputs = {name: work / "inputs" / name for name in job.inputs}
-        outputs = {name: work / "outputs" / name for name in job.outputs}
+        inputs = {name: inp.fetched_path(work) for name, inp in job.inputs.items()}
+        outputs = {name: output_path(work, name) for name in job.outputs}
         fetched = time.perf_counter()
         with _cancel_from(cancel_event, worker.client) as cancel:
             code, log, seconds = run_prepared(job, work / "code", inputs, outputs, cancel)

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from amlrun.backends.base import Availability, Backend
-from amlrun.backends.job import Job, JobResult, store_outputs
+from amlrun.backends.job import Job, JobResult, output_path, store_outputs
 from amlrun.backends.local import stage_snapshot
 from amlrun.errors import AmlrunError
 from amlrun.spec.model import Environment
+from amlrun.spec.names import folder_name
 from amlrun_docker.images import resolve_image
 
 if TYPE_CHECKING:
@@ -278,20 +279,21 @@ def _stage(job: Job, store: Any, work: Path) -> tuple[list[Any], dict[str, str],
     for name, inp in job.inputs.items():
         source = inp.path
         if source is None:  # only in the store: fetch it next to the code
-            source = work / "inputs" / name
+            source = inp.fetched_path(work)
             store.materialize(inp.entries, source, inp.is_file)
         source = Path(source).resolve()
-        target = f"{INPUTS}/{name}/{source.name}" if inp.is_file else f"{INPUTS}/{name}"
+        folder = f"{INPUTS}/{folder_name(name)}"
+        target = f"{folder}/{inp.file_name or source.name}" if inp.is_file else folder
         mounts.append(Mount(target, str(source), type="bind", read_only=True))
         paths[name] = target
     outputs: dict[str, Path] = {}
     (work / "outputs").mkdir()
     for name in job.outputs:
         port = job.module.output(name)
-        outputs[name] = work / "outputs" / name
+        outputs[name] = output_path(work, name)
         if port is None or not port.is_file:
             outputs[name].mkdir()
-        paths[name] = f"{OUTPUTS}/{name}"
+        paths[name] = f"{OUTPUTS}/{outputs[name].name}"
     mounts.append(Mount(OUTPUTS, str(work / "outputs"), type="bind"))
     return mounts, paths, outputs
 
