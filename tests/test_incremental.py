@@ -130,13 +130,14 @@ def test_a_failed_step_stores_nothing_skips_dependants_and_independent_branches_
     assert statuses(again)["train"] == "failed" and statuses(again)["prep"] == "reused"
 
 
-def test_pipeline_outputs_are_materialized_as_links_to_the_store(ws):
+def test_pipeline_outputs_are_materialized_as_read_only_copies_of_the_store(ws):
     out = ws / "final_out"
     rerun(ws, "--output", f"final={out}")
     assert (out / "report.md").read_text() == "# report\nsum=12\n"
     blob = next((ws / ".amlrun/cache/cas").rglob("*"), None)
     assert blob is not None
-    assert (out / "report.md").stat().st_nlink >= 2  # hardlinked, not copied
+    assert (out / "report.md").stat().st_nlink == 1  # a copy (or reflink), not a hardlink
+    assert (out / "report.md").stat().st_mode & 0o777 == 0o444
     (out / "report.md").unlink()  # deleting the materialized copy loses nothing
     rerun(ws, "--output", f"final={out}")
     assert (out / "report.md").read_text() == "# report\nsum=12\n"
@@ -274,7 +275,7 @@ def test_sigkill_during_store_writes_never_leaves_a_broken_entry(tmp_path):
         "from amlrun.cache.store import open_store\n"
         "s = open_store(sys.argv[1], pathlib.Path(sys.argv[1]))\n"
         "for i in range(1000):\n"
-        "    entries, is_file = s.put_tree(pathlib.Path(sys.argv[2]), link=False)\n"
+        "    entries, is_file = s.put_tree(pathlib.Path(sys.argv[2]))\n"
         "    out = {'o': {'is_file': is_file, 'entries': entries}}\n"
         "    s.put_manifest(f'k{i:04d}', {'outputs': out})\n"
     )

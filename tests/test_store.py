@@ -160,7 +160,7 @@ def test_a_corrupt_manifest_on_a_remote_store_reads_as_absent(memory_url: str) -
 # ---------------------------------------------------------------- local disk
 
 
-def test_a_local_store_links_files_in_and_out_and_keeps_exec_bits(tmp_path: Path) -> None:
+def test_a_local_store_copies_user_files_in_and_restores_read_only_copies(tmp_path: Path) -> None:
     src = _tree(tmp_path / "src")
     store_dir = tmp_path / "store"
     store = open_store(str(store_dir), tmp_path)
@@ -169,34 +169,55 @@ def test_a_local_store_links_files_in_and_out_and_keeps_exec_bits(tmp_path: Path
     store.materialize(entries, tmp_path / "dest", False)
 
     text = _blob_file(store_dir, entries["a.txt"][0])
-    assert text.stat().st_ino == (src / "a.txt").stat().st_ino  # linked in
-    assert (tmp_path / "dest" / "a.txt").stat().st_ino == text.stat().st_ino  # and out
-    assert (tmp_path / "dest" / "sub" / "deep" / "same.txt").stat().st_ino == text.stat().st_ino
-    assert stat.S_IMODE(text.stat().st_mode) == 0o444  # every link shares the blob: read-only
+    restored = tmp_path / "dest" / "a.txt"
+    assert text.stat().st_ino != (src / "a.txt").stat().st_ino  # the user's file stays theirs
+    assert stat.S_IMODE((src / "a.txt").stat().st_mode) == 0o644  # and writable
+    assert restored.stat().st_ino != text.stat().st_ino  # a restore is a copy (or reflink)
+    assert stat.S_IMODE(text.stat().st_mode) == 0o444
+    assert stat.S_IMODE(restored.stat().st_mode) == 0o444  # read-only either way
     script = tmp_path / "dest" / "run.sh"
-    assert script.stat().st_mode & 0o111 and os.access(script, os.X_OK)
+    assert stat.S_IMODE(script.stat().st_mode) == 0o555 and os.access(script, os.X_OK)
     assert subprocess.run([str(script)], capture_output=True, text=True).stdout == "hi\n"
     blob = _blob_file(store_dir, entries["run.sh"][0])
-    assert not blob.stat().st_mode & 0o111  # a blob is never executable...
-    assert (src / "run.sh").stat().st_mode & 0o111  # ...and the stored file keeps its mode
+    assert not blob.stat().st_mode & 0o111  # a blob is never executable
     assert store.local_blob_path(entries["a.txt"][0]) == text
 
 
-def test_a_local_store_copies_when_hardlinks_are_impossible(
+def test_a_runners_temporary_outputs_are_moved_into_a_local_store(tmp_path: Path) -> None:
+    src = _tree(tmp_path / "outputs")
+    inode = (src / "a.txt").stat().st_ino
+    store = open_store(str(tmp_path / "store"), tmp_path)
+
+    entries, _ = store.put_tree(src, move=True)
+
+    blob = _blob_file(tmp_path / "store", entries["a.txt"][0])
+    assert blob.stat().st_ino == inode and blob.stat().st_nlink == 1  # moved, not linked
+    assert not (src / "a.txt").exists()
+    assert store.verify() == []
+
+
+def test_hardlinks_are_used_only_when_asked_for_and_are_read_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = _tree(tmp_path / "src")
-    store = open_store(str(tmp_path / "store"), tmp_path)
+    store = open_store(str(tmp_path / "store"), tmp_path, link="hardlink")
+    entries, _ = store.put_tree(src)
+
+    store.materialize(entries, tmp_path / "linked", False)
+
+    blob = store.local_blob_path(entries["a.txt"][0])
+    assert (tmp_path / "linked" / "a.txt").stat().st_ino == blob.stat().st_ino
+    assert stat.S_IMODE(blob.stat().st_mode) == 0o444
+    assert (tmp_path / "linked" / "run.sh").stat().st_ino != (  # executables are copied
+        store.local_blob_path(entries["run.sh"][0]).stat().st_ino
+    )
 
     def cross_device(*args: object, **kwargs: object) -> None:
         raise OSError(18, "Invalid cross-device link")
 
-    monkeypatch.setattr(os, "link", cross_device)
-    entries, _ = store.put_tree(src)
-    store.materialize(entries, tmp_path / "dest", False)
-
-    assert _files(tmp_path / "dest") == _files(src)
-    assert (tmp_path / "dest" / "a.txt").stat().st_ino != (src / "a.txt").stat().st_ino
+    monkeypatch.setattr(os, "link", cross_device)  # where linking is impossible: copies
+    store.materialize(entries, tmp_path / "copied", False)
+    assert _files(tmp_path / "copied") == _files(src)
     assert store.verify() == []
 
 
@@ -354,9 +375,7 @@ def test_a_layered_store_reads_through_and_writes_back(memory_url: str, tmp_path
     assert local.get_manifest("theirs") == remote.get_manifest("theirs")  # read through
     assert all(local.has_blob(h) for h, _, _ in theirs.values()) and local.verify() == []
     layered.materialize(theirs, tmp_path / "dest", False)
-    assert (tmp_path / "dest" / "a.txt").stat().st_ino == local.local_blob_path(
-        theirs["a.txt"][0]
-    ).stat().st_ino
+    assert _files(tmp_path / "dest") == _files(tmp_path / "theirs")
 
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "m.txt").write_text("mine")

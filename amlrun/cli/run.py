@@ -9,6 +9,7 @@ import click
 
 from amlrun.cli.common import (
     backend_option,
+    link_option,
     open_pipeline,
     pipeline_argument,
     set_option,
@@ -21,6 +22,7 @@ from amlrun.cli.common import (
 @set_option
 @click.option("-j", "--jobs", default=1, show_default=True, help="Steps to run in parallel.")
 @store_option
+@link_option
 @backend_option
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler (with --backend dask).")
 @click.option("--force", multiple=True, metavar="STEP", help="Rerun STEP even if cached.")
@@ -35,13 +37,15 @@ from amlrun.cli.common import (
 @click.option("--dry-run", is_flag=True, help="Plan only: show what would run and why.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
 @click.option("--stream", is_flag=True, help="Stream each step's output.")
-def run(pipeline, sets, jobs, store, backend, scheduler, force, outputs, dry_run, as_json, stream):
+def run(
+    pipeline, sets, jobs, store, link, backend, scheduler, force, outputs, dry_run, as_json, stream
+):
     """Run PIPELINE (v2 or v1 YAML, or a Python file with an @amlrun.pipeline)."""
     from amlrun.cli.main import parse_pairs
     from amlrun.engine.report import Reporter
     from amlrun.engine.runner import Engine
 
-    ws, p, st = open_pipeline(pipeline, sets, store)
+    ws, p, st = open_pipeline(pipeline, sets, store, link)
     options = {"dask": {"scheduler": scheduler}} if scheduler else {}
     reporter = None if as_json else Reporter()
     engine = Engine(

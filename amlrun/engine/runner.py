@@ -190,7 +190,7 @@ class Engine:
             parts = self._compute_key(step)
             forced = self._forced(step)
             if forced is None:
-                manifest = self.store.get_manifest(parts.key)
+                manifest = self.store.find(parts.key, [o.name for o in step.module.outputs])
                 if manifest is not None:
                     self.manifests[name] = manifest
                     out.status, out.reason = "reused", "key found in store"
@@ -304,7 +304,7 @@ class Engine:
                     )
                 entries, _, is_file = self.keys.data(local)
                 if remote:
-                    entries, is_file = self.store.put_tree(Path(local), self.statcache, link=False)
+                    entries, is_file = self.store.put_tree(Path(local), self.statcache)
                 inputs[port.name] = JobInput(port.name, Path(local), entries, is_file)
         return Job(
             step=step.name,
@@ -511,7 +511,8 @@ class Engine:
                 unknown.add(name)
                 continue
             forced = self._forced(step)
-            manifest = None if forced else self.store.get_manifest(parts.key)
+            outputs = [o.name for o in step.module.outputs]
+            manifest = None if forced else self.store.find(parts.key, outputs)
             if manifest is not None:
                 self.manifests[name] = manifest
                 out.status, out.reason = "reused", "key found in store"
