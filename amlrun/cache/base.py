@@ -154,7 +154,8 @@ class Store(ABC):
         if lacking:
             warn(
                 f"store {self.url}: steps/{key}.json has no output '{lacking[0]}', which the "
-                "step's module declares; the step will rerun"
+                "step's module declares; the step will rerun",
+                f"{self.url}/steps/{key}.json",
             )
             return None
         return manifest

@@ -56,7 +56,10 @@ class LayeredStore(Store):
                     self._pull(earlier, list(referenced_blobs(manifest)))
                     earlier.put_manifest(key, manifest)
             except AmlrunError as exc:  # it lost data, or a blob is corrupt: not a usable hit
-                warn(f"store {layer.url}: step {key} cannot be read through: {exc}")
+                warn(
+                    f"store {layer.url}: step {key} cannot be read through: {exc}",
+                    f"{key}@{layer.url}",
+                )
                 continue
             return manifest
         return None

@@ -63,12 +63,15 @@ class LocalStore(Store):
         except FileNotFoundError:
             return None
         except (NotRegular, BadManifest) as exc:
-            warn(f"store {self.url}: {rel}: {exc}; the step will rerun")
+            warn(f"store {self.url}: {rel}: {exc}; the step will rerun", f"{self.url}/{rel}")
             return None
         for h, size in blob_sizes(manifest).items():
             problem = self._unusable(h, size)
             if problem:
-                warn(f"store {self.url}: {rel}: blob {h} {problem}; the step will rerun")
+                warn(
+                    f"store {self.url}: {rel}: blob {h} {problem}; the step will rerun",
+                    f"{self.url}/{rel}",
+                )
                 return None
         if not self.read_only:
             _refresh(path, st.st_mtime)

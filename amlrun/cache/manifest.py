@@ -27,10 +27,15 @@ def is_blob_name(name: object) -> bool:
     return isinstance(name, str) and _HASH.fullmatch(name) is not None
 
 
-def warn(message: str) -> None:
-    """One line on stderr per distinct message and process: the store has no UI of its own."""
-    if message not in _warned:
-        _warned.add(message)
+def warn(message: str, subject: str | None = None) -> None:
+    """One line on stderr per ``subject`` (default: the message) and process.
+
+    The store has no UI of its own; the engine asks about a key more than once per run, and
+    one problem deserves one line.
+    """
+    subject = subject or message
+    if subject not in _warned:
+        _warned.add(subject)
         print(f"warning: {message}", file=sys.stderr, flush=True)
 
 

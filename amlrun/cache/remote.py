@@ -80,7 +80,7 @@ class FsspecStore(Store):
         try:
             return parse_manifest(data, key)
         except BadManifest as exc:
-            warn(f"store {self.url}: {rel}: {exc}; the step will rerun")
+            warn(f"store {self.url}: {rel}: {exc}; the step will rerun", f"{self.url}/{rel}")
             return None
 
     def _write_manifest(self, key: str, data: bytes) -> None:

@@ -338,16 +338,13 @@ class Engine:
         return dest
 
     def _materialized(self, key: str, output: str, spec: dict) -> Path:
-        """An upstream output on local disk (.amlrun/out/<key>/<output>), linked from the store."""
+        """An upstream output on local disk (.amlrun/out/<key>/<output>), restored from the
+        store, and again whenever a step has written to it."""
+        from amlrun.cache.restored import restore_once
+
         dest = self.ws.dir / "out" / key / output
-        done = dest.parent / f".{output}.complete"
-        if not done.exists():
-            with self._lock:
-                if not done.exists():
-                    if dest.exists() or dest.is_symlink():
-                        shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
-                    self.store.materialize(spec["entries"], dest, spec["is_file"])
-                    done.touch()
+        with self._lock:
+            restore_once(self.store, spec["entries"], dest, spec["is_file"])
         return dest
 
     # ---------------------------------------------------------------- whole runs
