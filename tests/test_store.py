@@ -503,3 +503,119 @@ def test_an_s3_store_works_against_a_real_endpoint(s3_server, tmp_path: Path) ->
     assert open_store(str(tmp_path / "local"), tmp_path).verify() == []
     assert store.gc(older_than_s=0) == (1, len({h for h, _, _ in entries.values()}) + 1)
     assert not store.has_manifest("k1")
+
+
+# ---------------------------------------------------------------- integrity
+
+
+def _hash_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts full re-reads of blobs (the stat check exists to avoid them)."""
+    from amlrun.cache import files
+
+    calls: list[int] = []
+    real = files.hash_fd
+    monkeypatch.setattr(files, "hash_fd", lambda fd: calls.append(fd) or real(fd))
+    return calls
+
+
+def test_a_reuse_check_stats_blobs_and_rehashes_only_those_whose_stat_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_dir = tmp_path / "store"
+    writer = open_store(str(store_dir), tmp_path)
+    entries, _ = writer.put_tree(_tree(tmp_path / "src"), move=True)
+    writer.put_manifest("k1", _manifest({"out": (entries, False)}))
+    with open(store_dir / "cas-stat.log", "ab") as f:
+        f.write(b"0123 torn by a crash")  # a torn last line is skipped
+    calls = _hash_calls(monkeypatch)
+
+    assert open_store(str(store_dir), tmp_path).get_manifest("k1") is not None
+    assert calls == []  # another process trusts the records: stats only
+    _age(_blob_file(store_dir, entries["a.txt"][0]), 2 * DAY)  # changes mtime and ctime
+    reader = open_store(str(store_dir), tmp_path)
+    assert reader.get_manifest("k1") is not None and len(calls) == 1  # re-hashed once
+    assert open_store(str(store_dir), tmp_path).get_manifest("k1") is not None
+    assert len(calls) == 1  # and recorded again
+
+    _age(_blob_file(store_dir, entries["a.txt"][0]), 2 * DAY)
+    reader.put_tree(_tree(tmp_path / "again"))  # storing it again: re-hashed, refreshed for gc
+    assert time.time() - _blob_file(store_dir, entries["a.txt"][0]).stat().st_mtime < DAY
+    assert open_store(str(store_dir), tmp_path).get_manifest("k1") is not None
+    assert len(calls) == 2  # the refresh recorded the stat it changed: no re-hash for it
+
+
+def test_a_blob_damaged_after_the_reuse_check_is_never_restored(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    store = open_store(str(store_dir), tmp_path)
+    entries, _ = store.put_tree(_tree(tmp_path / "src"))
+    store.put_manifest("k1", _manifest({"out": (entries, False)}))
+    assert store.get_manifest("k1") is not None
+    blob = _blob_file(store_dir, entries["sub/b.bin"][0])
+    blob.chmod(0o644)
+    blob.write_bytes(b"x" * blob.stat().st_size)
+
+    with pytest.raises(AmlrunError, match=rf"blob {blob.name} .*amlrun cache verify --repair"):
+        store.materialize(entries, tmp_path / "dest", False)
+
+    assert not (tmp_path / "dest").exists()
+    assert (store_dir / "quarantine").is_dir() and not blob.exists()
+
+
+def test_a_read_only_store_with_a_bad_blob_is_a_miss_and_left_as_it_is(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    store = open_store(str(store_dir), tmp_path)
+    entries, _ = store.put_tree(_tree(tmp_path / "src"))
+    store.put_manifest("k1", _manifest({"out": (entries, False)}))
+    blob = _blob_file(store_dir, entries["a.txt"][0])
+    blob.unlink()
+    blob.write_bytes(b"alpha?")
+
+    assert open_store(f"{store_dir}?ro", tmp_path).get_manifest("k1") is None
+    assert blob.read_bytes() == b"alpha?" and not (store_dir / "quarantine").exists()
+
+
+def test_a_manifest_stored_under_another_key_is_a_miss(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    store = open_store(str(store_dir), tmp_path)
+    store.put_manifest("k1", _manifest({}))
+    (store_dir / "steps" / "k2.json").write_bytes((store_dir / "steps" / "k1.json").read_bytes())
+
+    assert store.get_manifest("k1") is not None and store.get_manifest("k2") is None
+
+
+def test_a_remote_blob_is_checked_against_its_hash_when_fetched(
+    memory_url: str, tmp_path: Path
+) -> None:
+    import fsspec
+
+    remote = open_store(memory_url, tmp_path)
+    entries, _ = remote.put_tree(_tree(tmp_path / "src"))
+    remote.put_manifest("k1", _manifest({"out": (entries, False)}))
+    h = entries["a.txt"][0]
+    fsspec.filesystem("memory").pipe_file(f"/{memory_url[9:]}/cas/{h[:2]}/{h}", b"omega\n")
+    layered = open_store(f"{tmp_path / 'local'},{memory_url}", tmp_path)
+
+    assert layered.get_manifest("k1") is None  # a miss: the step reruns
+    assert not open_store(str(tmp_path / "local"), tmp_path).has_manifest("k1")
+    with pytest.raises(AmlrunError, match=rf"blob {h} .*verify --repair"):
+        remote.materialize(entries, tmp_path / "dest", False)
+    assert any(h in p and "corrupt" in p for p in remote.verify(repair=True))
+    assert remote.verify() == [] and not remote.has_manifest("k1")
+
+
+def test_a_malformed_manifest_on_a_remote_store_is_a_miss(memory_url: str) -> None:
+    import fsspec
+
+    store = open_store(memory_url, Path("."))
+    doc = {"v": 1, "key": "k1", "outputs": {"o": {"is_file": True, "entries": {"": [
+        hash_bytes(b""), 0, "0644"]}}}}  # fmt: skip
+    fsspec.filesystem("memory").pipe_file(
+        f"/{memory_url[9:]}/steps/k1.json", json.dumps(doc).encode()
+    )
+
+    assert store.has_manifest("k1") and store.get_manifest("k1") is None
+
+
+def test_an_unknown_link_type_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(AmlrunError, match=r"link 'symlink' is not a link type.*reflink, copy"):
+        open_store(None, tmp_path, link="symlink")

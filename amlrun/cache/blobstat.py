@@ -10,7 +10,8 @@ The record is one append-only file, ``<store>/cas-stat.log``, one line per recor
     <hash> <inode> <size> <mtime_ns> <ctime_ns>
 
 Each record is a single ``O_APPEND`` write, so concurrent writers never interleave on a local
-filesystem; a line torn by a crash is skipped, and the last line for a hash wins. Losing a
+filesystem; it starts with a newline of its own, so a line torn by a crash is skipped without
+taking the next record with it, and the last line for a hash wins. Losing a
 record (a crash, gc compacting the file while another process appends) costs a re-hash,
 never a wrong answer: absent and stale records mean the same thing.
 """
@@ -55,7 +56,7 @@ class BlobStats:
         with self._lock:
             self._sigs[h] = sig
         if self.writable:
-            line = f"{h} {' '.join(map(str, sig))}\n".encode()
+            line = f"\n{h} {' '.join(map(str, sig))}\n".encode()  # own line after a torn one
             try:
                 fd = os.open(
                     self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644
