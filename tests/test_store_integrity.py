@@ -264,3 +264,31 @@ def test_a_malformed_manifest_is_a_miss_with_one_warning(ws: Path, edit) -> None
     warnings = [ln for ln in err.splitlines() if ln.startswith("warning:")]
     assert len(warnings) == 1 and key in warnings[0], err
     assert (ws / "out" / "report.md").read_text() == REPORT
+
+
+# ---------------------------------------------------------------- link types
+
+
+def test_hardlinks_are_used_only_when_the_workspace_asks_and_stay_read_only(tmp_path: Path) -> None:
+    make_workspace(tmp_path)
+    run_json("pipeline.yml", cwd=tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.amlrun]\nlink = "hardlink"\n')
+
+    run_json("pipeline.yml", "--output", "final=linked", cwd=tmp_path)
+    run_json("pipeline.yml", "--output", "final=copied", "--link", "copy", cwd=tmp_path)
+
+    linked, copied = tmp_path / "linked" / "report.md", tmp_path / "copied" / "report.md"
+    assert linked.stat().st_nlink >= 2 and stat.S_IMODE(linked.stat().st_mode) == 0o444
+    assert copied.stat().st_nlink == 1 and copied.read_text() == REPORT
+    again, err = _rerun(tmp_path)  # the links added and removed cost a re-hash, not a rerun
+    assert set(statuses(again).values()) == {"reused"} and "warning" not in err
+
+
+def test_an_unknown_link_type_in_the_config_is_a_clear_error(tmp_path: Path) -> None:
+    make_workspace(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.amlrun]\nlink = "symlink"\n')
+
+    proc = amlrun("run", "pipeline.yml", cwd=tmp_path)
+
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "link 'symlink' is not a link type" in proc.stderr and "reflink" in proc.stderr

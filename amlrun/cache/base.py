@@ -4,10 +4,14 @@ Layout (DESIGN.md, "The store")::
 
     cas/<ab>/<hash>      immutable blobs named by their xxh3_128 content hash
     steps/<key>.json     one manifest per step key
+    cas-stat.log         local stores: each blob's stat when known good (cache/blobstat.py)
+    quarantine/          bad blobs moved aside, where nothing reads them
 
 Blobs are written before the manifest naming them and every write lands under its final name
 in one step (rename or atomic put), so a manifest that can be read points at data that is
-there. The subclasses only say how bytes move; the rules live here.
+there. A store may be shared, so what is read from it is checked: manifests for shape
+(cache/manifest.py), blobs against their hash. The subclasses only say how bytes move; the
+rules live here.
 """
 
 from __future__ import annotations
