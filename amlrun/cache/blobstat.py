@@ -21,11 +21,14 @@ from __future__ import annotations
 import os
 import threading
 
+from amlrun.cache.files import NotRegular, open_regular
 from amlrun.cache.manifest import is_blob_name
 
 #: (inode, size, mtime_ns, ctime_ns)
 Signature = tuple[int, int, int, int]
 LOG_NAME = "cas-stat.log"
+#: never follow a planted symlink, never block on a planted FIFO
+_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
 
 
 def signature(st: os.stat_result) -> Signature:
@@ -58,9 +61,7 @@ class BlobStats:
         if self.writable:
             line = f"\n{h} {' '.join(map(str, sig))}\n".encode()  # own line after a torn one
             try:
-                fd = os.open(
-                    self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644
-                )
+                fd = os.open(self.path, _APPEND, 0o644)
             except OSError:
                 return  # best effort: a missing record only costs a re-hash
             try:
@@ -91,11 +92,10 @@ class BlobStats:
     def _catch_up(self) -> None:
         """Parse what was appended since the last read (or all of it, if the file was replaced)."""
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
+            fd, st = open_regular(self.path)
+        except (OSError, NotRegular):
             return
         with self._lock, os.fdopen(fd, "rb") as f:
-            st = os.fstat(f.fileno())
             ino, done = self._file
             if ino != st.st_ino or st.st_size < done:
                 ino, done = st.st_ino, 0

@@ -162,7 +162,12 @@ class LocalStore(Store):
         tmp = files.tmp_name(blob)
         try:
             if not (move and files.take(os.fspath(path), tmp)):
-                self._copy_in(os.fspath(path), tmp, h)
+                with open(path, "rb") as f:
+                    size = os.fstat(f.fileno()).st_size
+                    files.clone_into(f.fileno(), size, tmp, BLOB_MODE, self.link == "reflink")
+            actual = _hash_path(tmp)  # the blob's own bytes, before its stat is ever trusted
+            if actual != h:
+                raise AmlrunError(f"{path} changed while it was stored (hash {actual}, not {h})")
             os.replace(tmp, blob)
         except BaseException:
             with suppress(FileNotFoundError):
@@ -170,19 +175,6 @@ class LocalStore(Store):
             raise
         self._record_written(h, blob)
         return h
-
-    def _copy_in(self, path: str, tmp: str, h: str) -> None:
-        """Clone or copy a file to ``tmp``, refused unless its bytes still hash to ``h``."""
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            files.clone_into(f.fileno(), size, tmp, BLOB_MODE, reflink=self.link == "reflink")
-        fd, _ = files.open_regular(tmp)
-        try:
-            actual = files.hash_fd(fd)
-        finally:
-            os.close(fd)
-        if actual != h:
-            raise AmlrunError(f"{path} changed while it was being stored (hash {actual}, not {h})")
 
     def _record_written(self, h: str, blob: str) -> None:
         """Record a just-renamed blob's stat (a rename changes ctime, so only after it)."""
@@ -236,11 +228,7 @@ class LocalStore(Store):
         tmp = files.tmp_name(blob)
         try:
             src._place([(h, Path(tmp), BLOB_MODE, None)], copy=True)
-            fd, _ = files.open_regular(tmp)
-            try:
-                actual = files.hash_fd(fd)
-            finally:
-                os.close(fd)
+            actual = _hash_path(tmp)
             if actual != h:
                 raise corrupt_blob(h, src.url, f"is corrupt (its bytes hash to {actual})")
             os.replace(tmp, blob)
@@ -263,6 +251,14 @@ class LocalStore(Store):
 
         self._check_writable()
         return gc_local(self, older_than_s)
+
+
+def _hash_path(path: str) -> str:
+    fd, _ = files.open_regular(path)
+    try:
+        return files.hash_fd(fd)
+    finally:
+        os.close(fd)
 
 
 def _refresh(path: str, mtime: float) -> None:
