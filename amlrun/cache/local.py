@@ -104,27 +104,31 @@ class LocalStore(Store):
         except FileNotFoundError:
             return "is missing"
         except NotRegular:
-            return self._quarantine(h, blob, "is not a regular file")
+            return self._quarantine(h, blob, "is not a regular file", None)
         try:
             actual = files.hash_fd(fd)
             after = os.fstat(fd)
         finally:
             os.close(fd)
         if actual != h:
-            return self._quarantine(h, blob, f"is corrupt (its bytes hash to {actual})")
+            return self._quarantine(h, blob, f"is corrupt (its bytes hash to {actual})", st.st_ino)
         if signature(after) != signature(st):
             return "changed while it was being checked"
         self.stats.record(h, after)
         return None
 
-    def _quarantine(self, h: str, blob: str, problem: str) -> str:
-        """Move a bad blob to ``quarantine/`` (a writable store), where nothing reads it."""
+    def _quarantine(self, h: str, blob: str, problem: str, ino: int | None) -> str:
+        """Move the bad inode ``ino`` (None: whatever is there) at ``blob`` to ``quarantine/``.
+
+        Only that inode: a concurrent run may have quarantined it and stored good bytes since.
+        """
         if self.read_only:
             return problem
         folder = self._path("quarantine")
         try:
-            os.makedirs(folder, exist_ok=True)
-            os.rename(blob, f"{folder}/{h}.{files.tmp_suffix()[:-4]}")
+            if ino is None or os.lstat(blob).st_ino == ino:
+                os.makedirs(folder, exist_ok=True)
+                os.rename(blob, f"{folder}/{h}.{files.tmp_suffix()[:-4]}")
         except FileNotFoundError:  # a concurrent reader moved it first
             pass
         except OSError as exc:
