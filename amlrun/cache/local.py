@@ -104,20 +104,20 @@ class LocalStore(Store):
         except FileNotFoundError:
             return "is missing"
         except NotRegular:
-            return self._quarantine(h, blob, "is not a regular file", None)
+            return self.quarantine(h, blob, "is not a regular file", None)
         try:
             actual = files.hash_fd(fd)
             after = os.fstat(fd)
         finally:
             os.close(fd)
         if actual != h:
-            return self._quarantine(h, blob, f"is corrupt (its bytes hash to {actual})", st.st_ino)
+            return self.quarantine(h, blob, f"is corrupt (its bytes hash to {actual})", st.st_ino)
         if signature(after) != signature(st):
             return "changed while it was being checked"
         self.stats.record(h, after)
         return None
 
-    def _quarantine(self, h: str, blob: str, problem: str, ino: int | None) -> str:
+    def quarantine(self, h: str, blob: str, problem: str, ino: int | None) -> str:
         """Move the bad inode ``ino`` (None: whatever is there) at ``blob`` to ``quarantine/``.
 
         Only that inode: a concurrent run may have quarantined it and stored good bytes since.

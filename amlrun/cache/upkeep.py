@@ -81,7 +81,7 @@ def _check_blob(store: LocalStore, h: str, path: str, repair: bool) -> str | Non
         fd, st = files.open_regular(path)
     except files.NotRegular:
         problem = "not a regular file"
-        return store._quarantine(h, path, problem, None) if repair else problem
+        return store.quarantine(h, path, problem, None) if repair else problem
     except OSError as exc:
         return f"unreadable ({exc})"
     try:
@@ -90,7 +90,7 @@ def _check_blob(store: LocalStore, h: str, path: str, repair: bool) -> str | Non
         os.close(fd)
     if actual != h:
         problem = f"corrupt, its content hashes to {actual}"
-        return store._quarantine(h, path, problem, st.st_ino) if repair else problem
+        return store.quarantine(h, path, problem, st.st_ino) if repair else problem
     store.stats.record(h, st)
     return None
 
