@@ -619,3 +619,26 @@ def test_a_malformed_manifest_on_a_remote_store_is_a_miss(memory_url: str) -> No
 def test_an_unknown_link_type_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(AmlrunError, match=r"link 'symlink' is not a link type.*reflink, copy"):
         open_store(None, tmp_path, link="symlink")
+
+
+def test_reflink_is_tried_per_file_and_falls_back_to_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import fcntl
+
+    tried: list[int] = []
+
+    def no_clone(fd: int, request: int, arg: int) -> None:
+        tried.append(request)
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")  # as on ext4 or tmpfs
+
+    monkeypatch.setattr(fcntl, "ioctl", no_clone)
+    src = _tree(tmp_path / "src")
+    for link in ("reflink", "copy"):
+        store = open_store(str(tmp_path / link), tmp_path, link=link)
+        entries, _ = store.put_tree(src)
+        tried.clear()
+        store.materialize(entries, tmp_path / f"dest-{link}", False)
+        assert _files(tmp_path / f"dest-{link}") == _files(src)
+        assert tried == ([0x40049409] * len(entries) if link == "reflink" else [])

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from amlrun.cache.files import LINK_TYPES
 from amlrun.errors import SpecError
 
 
@@ -52,7 +53,7 @@ store_option = click.option(
 )
 link_option = click.option(
     "--link",
-    type=click.Choice(["reflink", "copy", "hardlink"]),
+    type=click.Choice(LINK_TYPES),
     help="How outputs are restored from a local store (default: [tool.amlrun] link, "
     "else reflink, falling back to copy). hardlink is cheapest but shares the store's inode.",
 )
