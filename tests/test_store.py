@@ -642,3 +642,19 @@ def test_reflink_is_tried_per_file_and_falls_back_to_a_copy(
         store.materialize(entries, tmp_path / f"dest-{link}", False)
         assert _files(tmp_path / f"dest-{link}") == _files(src)
         assert tried == ([0x40049409] * len(entries) if link == "reflink" else [])
+
+
+def test_gc_empties_the_quarantine_of_old_bad_blobs(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    store = open_store(str(store_dir), tmp_path)
+    h = store.put_bytes(b"soon rotten")
+    blob = _blob_file(store_dir, h)
+    blob.chmod(0o644)
+    blob.write_bytes(b"rotten")
+    assert store.local_blob_path(h) is None  # found bad: moved aside
+    (moved,) = (store_dir / "quarantine").iterdir()
+
+    assert store.gc(older_than_s=DAY) == (0, 0) and moved.exists()  # kept a while
+    _age(moved, 2 * DAY)
+    store.gc(older_than_s=DAY)
+    assert not moved.exists()

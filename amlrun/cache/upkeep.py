@@ -132,10 +132,11 @@ def gc_local(store: LocalStore, older_than_s: float) -> tuple[int, int]:
                 blobs += 1
             elif stat.S_ISREG(st.st_mode):
                 kept[e.name] = st
-    for e in files.scandir(store._path("steps")):
-        if files.is_tmp(e.name):
-            with suppress(FileNotFoundError):
-                if e.stat(follow_symlinks=False).st_mtime < min(cutoff, now - TMP_GRACE_S):
-                    os.unlink(e.path)
+    aside = [e for e in files.scandir(store._path("steps")) if files.is_tmp(e.name)]
+    aside += files.scandir(store._path("quarantine"))  # bad blobs, kept a while for a look
+    for e in aside:
+        with suppress(OSError):  # gone already, or a planted folder: left alone
+            if e.stat(follow_symlinks=False).st_mtime < min(cutoff, now - TMP_GRACE_S):
+                os.unlink(e.path)
     store.stats.compact(kept)
     return manifests, blobs
