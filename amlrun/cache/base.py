@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 #: (blob hash, destination path, file mode, size the manifest promises or None): one file to
 #: recreate from the store
-Placement = tuple[str, Path, int, "int | None"]
+Placement = tuple[str, Path, int, int | None]
 
 
 class MissingBlob(AmlrunError, FileNotFoundError):
