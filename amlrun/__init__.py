@@ -60,7 +60,7 @@ def run(
     engine = Engine(
         pipeline,
         workspace=ws,
-        store=open_store(store or ws.config.get("store"), ws.root),
+        store=open_store(store or ws.config.get("store"), ws.root, link=ws.config.get("link")),
         backend=backend,
         jobs=jobs,
         force=force,

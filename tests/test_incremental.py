@@ -130,13 +130,14 @@ def test_a_failed_step_stores_nothing_skips_dependants_and_independent_branches_
     assert statuses(again)["train"] == "failed" and statuses(again)["prep"] == "reused"
 
 
-def test_pipeline_outputs_are_materialized_as_links_to_the_store(ws):
+def test_pipeline_outputs_are_materialized_as_read_only_copies_of_the_store(ws):
     out = ws / "final_out"
     rerun(ws, "--output", f"final={out}")
     assert (out / "report.md").read_text() == "# report\nsum=12\n"
     blob = next((ws / ".amlrun/cache/cas").rglob("*"), None)
     assert blob is not None
-    assert (out / "report.md").stat().st_nlink >= 2  # hardlinked, not copied
+    assert (out / "report.md").stat().st_nlink == 1  # a copy (or reflink), not a hardlink
+    assert (out / "report.md").stat().st_mode & 0o777 == 0o444
     (out / "report.md").unlink()  # deleting the materialized copy loses nothing
     rerun(ws, "--output", f"final={out}")
     assert (out / "report.md").read_text() == "# report\nsum=12\n"
@@ -261,9 +262,10 @@ def test_ctrl_c_cancels_running_steps_cleanly(tmp_path):
 
 
 #: a store writer that stops (and says where) at one chosen point inside a write, so the
-#: test kills it exactly there; the store code runs unchanged, only os/shutil are wrapped
+#: test kills it exactly there; the store code runs unchanged, only its byte copy and
+#: os.replace are wrapped
 _WRITER = """
-import os, pathlib, shutil, sys, time
+import os, pathlib, sys, time
 from amlrun.cache.store import open_store
 
 point, nth = sys.argv[3], int(sys.argv[4])
@@ -277,15 +279,15 @@ def hit():
     calls["n"] += 1
     return calls["n"] == nth
 
-real_copy, real_replace = shutil.copyfile, os.replace
+import amlrun.cache.files as files
 
-def copyfile(src, dst, **kw):
+real_copy, real_replace = files._copy, os.replace
+
+def copy(src_fd, dest_fd, size):
     if point == "mid-blob-copy" and hit():
-        data = pathlib.Path(src).read_bytes()
-        with open(dst, "wb") as f:
-            f.write(data[: len(data) // 2])
-        stop(dst)
-    return real_copy(src, dst, **kw)
+        os.pwrite(dest_fd, os.pread(src_fd, size // 2, 0), 0)
+        stop(os.readlink(f"/proc/self/fd/{dest_fd}"))
+    return real_copy(src_fd, dest_fd, size)
 
 def replace(src, dst):
     is_manifest = str(dst).endswith(".json")
@@ -293,10 +295,10 @@ def replace(src, dst):
         stop(src)
     return real_replace(src, dst)
 
-shutil.copyfile, os.replace = copyfile, replace
+files._copy, os.replace = copy, replace
 s = open_store(sys.argv[1], pathlib.Path(sys.argv[1]))
 for i in range(1000):
-    entries, is_file = s.put_tree(pathlib.Path(sys.argv[2]), link=False)
+    entries, is_file = s.put_tree(pathlib.Path(sys.argv[2]))
     s.put_manifest(f"k{i:04d}", {"outputs": {"o": {"is_file": is_file, "entries": entries}}})
 """
 

@@ -160,7 +160,7 @@ def test_a_corrupt_manifest_on_a_remote_store_reads_as_absent(memory_url: str) -
 # ---------------------------------------------------------------- local disk
 
 
-def test_a_local_store_links_files_in_and_out_and_keeps_exec_bits(tmp_path: Path) -> None:
+def test_a_local_store_copies_user_files_in_and_restores_read_only_copies(tmp_path: Path) -> None:
     src = _tree(tmp_path / "src")
     store_dir = tmp_path / "store"
     store = open_store(str(store_dir), tmp_path)
@@ -169,34 +169,55 @@ def test_a_local_store_links_files_in_and_out_and_keeps_exec_bits(tmp_path: Path
     store.materialize(entries, tmp_path / "dest", False)
 
     text = _blob_file(store_dir, entries["a.txt"][0])
-    assert text.stat().st_ino == (src / "a.txt").stat().st_ino  # linked in
-    assert (tmp_path / "dest" / "a.txt").stat().st_ino == text.stat().st_ino  # and out
-    assert (tmp_path / "dest" / "sub" / "deep" / "same.txt").stat().st_ino == text.stat().st_ino
-    assert stat.S_IMODE(text.stat().st_mode) == 0o444  # every link shares the blob: read-only
+    restored = tmp_path / "dest" / "a.txt"
+    assert text.stat().st_ino != (src / "a.txt").stat().st_ino  # the user's file stays theirs
+    assert stat.S_IMODE((src / "a.txt").stat().st_mode) == 0o644  # and writable
+    assert restored.stat().st_ino != text.stat().st_ino  # a restore is a copy (or reflink)
+    assert stat.S_IMODE(text.stat().st_mode) == 0o444
+    assert stat.S_IMODE(restored.stat().st_mode) == 0o444  # read-only either way
     script = tmp_path / "dest" / "run.sh"
-    assert script.stat().st_mode & 0o111 and os.access(script, os.X_OK)
+    assert stat.S_IMODE(script.stat().st_mode) == 0o555 and os.access(script, os.X_OK)
     assert subprocess.run([str(script)], capture_output=True, text=True).stdout == "hi\n"
     blob = _blob_file(store_dir, entries["run.sh"][0])
-    assert not blob.stat().st_mode & 0o111  # a blob is never executable...
-    assert (src / "run.sh").stat().st_mode & 0o111  # ...and the stored file keeps its mode
+    assert not blob.stat().st_mode & 0o111  # a blob is never executable
     assert store.local_blob_path(entries["a.txt"][0]) == text
 
 
-def test_a_local_store_copies_when_hardlinks_are_impossible(
+def test_a_runners_temporary_outputs_are_moved_into_a_local_store(tmp_path: Path) -> None:
+    src = _tree(tmp_path / "outputs")
+    inode = (src / "a.txt").stat().st_ino
+    store = open_store(str(tmp_path / "store"), tmp_path)
+
+    entries, _ = store.put_tree(src, move=True)
+
+    blob = _blob_file(tmp_path / "store", entries["a.txt"][0])
+    assert blob.stat().st_ino == inode and blob.stat().st_nlink == 1  # moved, not linked
+    assert not (src / "a.txt").exists()
+    assert store.verify() == []
+
+
+def test_hardlinks_are_used_only_when_asked_for_and_are_read_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = _tree(tmp_path / "src")
-    store = open_store(str(tmp_path / "store"), tmp_path)
+    store = open_store(str(tmp_path / "store"), tmp_path, link="hardlink")
+    entries, _ = store.put_tree(src)
+
+    store.materialize(entries, tmp_path / "linked", False)
+
+    blob = store.local_blob_path(entries["a.txt"][0])
+    assert (tmp_path / "linked" / "a.txt").stat().st_ino == blob.stat().st_ino
+    assert stat.S_IMODE(blob.stat().st_mode) == 0o444
+    assert (tmp_path / "linked" / "run.sh").stat().st_ino != (  # executables are copied
+        store.local_blob_path(entries["run.sh"][0]).stat().st_ino
+    )
 
     def cross_device(*args: object, **kwargs: object) -> None:
         raise OSError(18, "Invalid cross-device link")
 
-    monkeypatch.setattr(os, "link", cross_device)
-    entries, _ = store.put_tree(src)
-    store.materialize(entries, tmp_path / "dest", False)
-
-    assert _files(tmp_path / "dest") == _files(src)
-    assert (tmp_path / "dest" / "a.txt").stat().st_ino != (src / "a.txt").stat().st_ino
+    monkeypatch.setattr(os, "link", cross_device)  # where linking is impossible: copies
+    store.materialize(entries, tmp_path / "copied", False)
+    assert _files(tmp_path / "copied") == _files(src)
     assert store.verify() == []
 
 
@@ -354,9 +375,7 @@ def test_a_layered_store_reads_through_and_writes_back(memory_url: str, tmp_path
     assert local.get_manifest("theirs") == remote.get_manifest("theirs")  # read through
     assert all(local.has_blob(h) for h, _, _ in theirs.values()) and local.verify() == []
     layered.materialize(theirs, tmp_path / "dest", False)
-    assert (tmp_path / "dest" / "a.txt").stat().st_ino == local.local_blob_path(
-        theirs["a.txt"][0]
-    ).stat().st_ino
+    assert _files(tmp_path / "dest") == _files(tmp_path / "theirs")
 
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "m.txt").write_text("mine")
@@ -484,3 +503,158 @@ def test_an_s3_store_works_against_a_real_endpoint(s3_server, tmp_path: Path) ->
     assert open_store(str(tmp_path / "local"), tmp_path).verify() == []
     assert store.gc(older_than_s=0) == (1, len({h for h, _, _ in entries.values()}) + 1)
     assert not store.has_manifest("k1")
+
+
+# ---------------------------------------------------------------- integrity
+
+
+def _hash_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts full re-reads of blobs (the stat check exists to avoid them)."""
+    from amlrun.cache import files
+
+    calls: list[int] = []
+    real = files.hash_fd
+    monkeypatch.setattr(files, "hash_fd", lambda fd: calls.append(fd) or real(fd))
+    return calls
+
+
+def test_a_reuse_check_stats_blobs_and_rehashes_only_those_whose_stat_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_dir = tmp_path / "store"
+    writer = open_store(str(store_dir), tmp_path)
+    entries, _ = writer.put_tree(_tree(tmp_path / "src"), move=True)
+    writer.put_manifest("k1", _manifest({"out": (entries, False)}))
+    with open(store_dir / "cas-stat.log", "ab") as f:
+        f.write(b"0123 torn by a crash")  # a torn last line is skipped
+    calls = _hash_calls(monkeypatch)
+
+    assert open_store(str(store_dir), tmp_path).get_manifest("k1") is not None
+    assert calls == []  # another process trusts the records: stats only
+    _age(_blob_file(store_dir, entries["a.txt"][0]), 2 * DAY)  # changes mtime and ctime
+    reader = open_store(str(store_dir), tmp_path)
+    assert reader.get_manifest("k1") is not None and len(calls) == 1  # re-hashed once
+    assert open_store(str(store_dir), tmp_path).get_manifest("k1") is not None
+    assert len(calls) == 1  # and recorded again
+
+    _age(_blob_file(store_dir, entries["a.txt"][0]), 2 * DAY)
+    reader.put_tree(_tree(tmp_path / "again"))  # storing it again: re-hashed, refreshed for gc
+    assert time.time() - _blob_file(store_dir, entries["a.txt"][0]).stat().st_mtime < DAY
+    assert open_store(str(store_dir), tmp_path).get_manifest("k1") is not None
+    assert len(calls) == 2  # the refresh recorded the stat it changed: no re-hash for it
+
+
+def test_a_blob_damaged_after_the_reuse_check_is_never_restored(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    store = open_store(str(store_dir), tmp_path)
+    entries, _ = store.put_tree(_tree(tmp_path / "src"))
+    store.put_manifest("k1", _manifest({"out": (entries, False)}))
+    assert store.get_manifest("k1") is not None
+    blob = _blob_file(store_dir, entries["sub/b.bin"][0])
+    blob.chmod(0o644)
+    blob.write_bytes(b"x" * blob.stat().st_size)
+
+    with pytest.raises(AmlrunError, match=rf"blob {blob.name} .*amlrun cache verify --repair"):
+        store.materialize(entries, tmp_path / "dest", False)
+
+    assert not (tmp_path / "dest").exists()
+    assert (store_dir / "quarantine").is_dir() and not blob.exists()
+
+
+def test_a_read_only_store_with_a_bad_blob_is_a_miss_and_left_as_it_is(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    store = open_store(str(store_dir), tmp_path)
+    entries, _ = store.put_tree(_tree(tmp_path / "src"))
+    store.put_manifest("k1", _manifest({"out": (entries, False)}))
+    blob = _blob_file(store_dir, entries["a.txt"][0])
+    blob.unlink()
+    blob.write_bytes(b"alpha?")
+
+    assert open_store(f"{store_dir}?ro", tmp_path).get_manifest("k1") is None
+    assert blob.read_bytes() == b"alpha?" and not (store_dir / "quarantine").exists()
+
+
+def test_a_manifest_stored_under_another_key_is_a_miss(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    store = open_store(str(store_dir), tmp_path)
+    store.put_manifest("k1", _manifest({}))
+    (store_dir / "steps" / "k2.json").write_bytes((store_dir / "steps" / "k1.json").read_bytes())
+
+    assert store.get_manifest("k1") is not None and store.get_manifest("k2") is None
+
+
+def test_a_remote_blob_is_checked_against_its_hash_when_fetched(
+    memory_url: str, tmp_path: Path
+) -> None:
+    import fsspec
+
+    remote = open_store(memory_url, tmp_path)
+    entries, _ = remote.put_tree(_tree(tmp_path / "src"))
+    remote.put_manifest("k1", _manifest({"out": (entries, False)}))
+    h = entries["a.txt"][0]
+    fsspec.filesystem("memory").pipe_file(f"/{memory_url[9:]}/cas/{h[:2]}/{h}", b"omega\n")
+    layered = open_store(f"{tmp_path / 'local'},{memory_url}", tmp_path)
+
+    assert layered.get_manifest("k1") is None  # a miss: the step reruns
+    assert not open_store(str(tmp_path / "local"), tmp_path).has_manifest("k1")
+    with pytest.raises(AmlrunError, match=rf"blob {h} .*verify --repair"):
+        remote.materialize(entries, tmp_path / "dest", False)
+    assert any(h in p and "corrupt" in p for p in remote.verify(repair=True))
+    assert remote.verify() == [] and not remote.has_manifest("k1")
+
+
+def test_a_malformed_manifest_on_a_remote_store_is_a_miss(memory_url: str) -> None:
+    import fsspec
+
+    store = open_store(memory_url, Path("."))
+    doc = {"v": 1, "key": "k1", "outputs": {"o": {"is_file": True, "entries": {"": [
+        hash_bytes(b""), 0, "0644"]}}}}  # fmt: skip
+    fsspec.filesystem("memory").pipe_file(
+        f"/{memory_url[9:]}/steps/k1.json", json.dumps(doc).encode()
+    )
+
+    assert store.has_manifest("k1") and store.get_manifest("k1") is None
+
+
+def test_an_unknown_link_type_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(AmlrunError, match=r"link 'symlink' is not a link type.*reflink, copy"):
+        open_store(None, tmp_path, link="symlink")
+
+
+def test_reflink_is_tried_per_file_and_falls_back_to_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import fcntl
+
+    tried: list[int] = []
+
+    def no_clone(fd: int, request: int, arg: int) -> None:
+        tried.append(request)
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")  # as on ext4 or tmpfs
+
+    monkeypatch.setattr(fcntl, "ioctl", no_clone)
+    src = _tree(tmp_path / "src")
+    for link in ("reflink", "copy"):
+        store = open_store(str(tmp_path / link), tmp_path, link=link)
+        entries, _ = store.put_tree(src)
+        tried.clear()
+        store.materialize(entries, tmp_path / f"dest-{link}", False)
+        assert _files(tmp_path / f"dest-{link}") == _files(src)
+        assert tried == ([0x40049409] * len(entries) if link == "reflink" else [])
+
+
+def test_gc_empties_the_quarantine_of_old_bad_blobs(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    store = open_store(str(store_dir), tmp_path)
+    h = store.put_bytes(b"soon rotten")
+    blob = _blob_file(store_dir, h)
+    blob.chmod(0o644)
+    blob.write_bytes(b"rotten")
+    assert store.local_blob_path(h) is None  # found bad: moved aside
+    (moved,) = (store_dir / "quarantine").iterdir()
+
+    assert store.gc(older_than_s=DAY) == (0, 0) and moved.exists()  # kept a while
+    _age(moved, 2 * DAY)
+    store.gc(older_than_s=DAY)
+    assert not moved.exists()

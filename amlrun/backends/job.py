@@ -65,11 +65,16 @@ class Job:
 
 
 def store_outputs(store: Any, exit_code: int, outputs: dict[str, Path]) -> dict[str, Entries]:
-    """Put a finished command's outputs into the store; a failed command stores nothing."""
+    """Put a finished command's outputs into the store; a failed command stores nothing.
+
+    The outputs are the runner's temporary files, deleted right after, so the store may move
+    them in (``move=True``) instead of copying.
+    """
     if exit_code != 0:
         return {}
     return {
-        name: store.put_tree(path)[0] if path.exists() else {} for name, path in outputs.items()
+        name: store.put_tree(path, move=True)[0] if path.exists() else {}
+        for name, path in outputs.items()
     }
 
 

@@ -4,34 +4,44 @@ Layout (DESIGN.md, "The store")::
 
     cas/<ab>/<hash>      immutable blobs named by their xxh3_128 content hash
     steps/<key>.json     one manifest per step key
+    cas-stat.log         local stores: each blob's stat when known good (cache/blobstat.py)
+    quarantine/          bad blobs moved aside, where nothing reads them
 
 Blobs are written before the manifest naming them and every write lands under its final name
 in one step (rename or atomic put), so a manifest that can be read points at data that is
-there. The subclasses only say how bytes move; the rules live here.
+there. A store may be shared, so what is read from it is checked: manifests for shape
+(cache/manifest.py), blobs against their hash. The subclasses only say how bytes move; the
+rules live here.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from amlrun.cache.files import tmp_suffix
+from amlrun.cache.manifest import (
+    MANIFEST_VERSION,
+    is_blob_name,
+    missing_outputs,
+    referenced_blobs,
+    restore_mode,
+    safe_rel,
+    warn,
+)
 from amlrun.errors import AmlrunError
 
 if TYPE_CHECKING:
     from amlrun.backends.job import Entries
     from amlrun.hashing import StatCache
 
-MANIFEST_VERSION = 1
-_HASH = re.compile(r"[0-9a-f]{32}")
-
-#: (blob hash, destination path, file mode): one file to recreate from the store
-Placement = tuple[str, Path, int]
+#: (blob hash, destination path, file mode, size the manifest promises or None): one file to
+#: recreate from the store
+Placement = tuple[str, Path, int, int | None]
 
 
 class MissingBlob(AmlrunError, FileNotFoundError):
@@ -48,74 +58,25 @@ class MissingBlob(AmlrunError, FileNotFoundError):
 
 def blob_rel(h: str) -> str:
     """``cas/<ab>/<hash>``; refuses anything but a content hash, which could escape the store."""
-    if not isinstance(h, str) or not _HASH.fullmatch(h):
+    if not is_blob_name(h):
         raise AmlrunError(f"not a content hash: {h!r}")
     return f"cas/{h[:2]}/{h}"
 
 
-def is_blob_name(name: str) -> bool:
-    return _HASH.fullmatch(name) is not None
-
-
 def manifest_rel(key: str) -> str:
-    """``steps/<key>.json``; a key never contains a path separator or starts with a dot."""
-    if not key or "/" in key or "\\" in key or key.startswith("."):
+    """``steps/<key>.json``; a key never contains a path separator, NUL or a leading dot."""
+    if not key or "/" in key or "\\" in key or "\0" in key or key.startswith("."):
         raise AmlrunError(f"not a step key: {key!r}")
     return f"steps/{key}.json"
 
 
-def tmp_suffix() -> str:
-    """Unique among concurrent writers (processes and threads), so none clobbers another."""
-    return f"{os.getpid()}.{threading.get_ident()}.tmp"
-
-
-def parse_manifest(data: bytes) -> dict | None:
-    """The manifest in ``data``, or None if it is truncated, corrupt or of another version."""
-    try:
-        manifest = json.loads(data)
-    except ValueError:  # JSONDecodeError, UnicodeDecodeError
-        return None
-    if (
-        not isinstance(manifest, dict)
-        or manifest.get("v") != MANIFEST_VERSION
-        or not isinstance(manifest.get("outputs"), dict)
-    ):
-        return None
-    return manifest
-
-
-def referenced_blobs(manifest: dict) -> dict[str, str]:
-    """Blob hash -> what needs it (for messages): every output file, and the log."""
-    refs: dict[str, str] = {}
-    try:
-        for name, out in manifest["outputs"].items():
-            for rel, (h, _size, _mode) in out["entries"].items():
-                refs.setdefault(h, f"output '{name}' {rel or '(file)'}")
-    except (AttributeError, KeyError, TypeError, ValueError):
-        raise AmlrunError(
-            "malformed manifest: outputs must map names to {is_file, entries: "
-            "{relpath: [hash, size, mode]}}"
-        ) from None
-    log = manifest.get("log")
-    if isinstance(log, str) and log:
-        refs.setdefault(log, "log")
-    return refs
-
-
-def manifest_problems(store: Store, rel: str, data: bytes | None, blobs: set[str]) -> list[str]:
-    """What is wrong with the manifest stored at ``rel`` (``blobs``: hashes known present)."""
-    manifest = None if data is None else parse_manifest(data)
-    if manifest is None:
-        return [f"{rel}: unreadable manifest (truncated, corrupt or another version)"]
-    try:
-        refs = referenced_blobs(manifest)
-    except AmlrunError as exc:
-        return [f"{rel}: {exc}"]
-    return [
-        f"{rel}: {what} needs blob {h}, which is missing"
-        for h, what in refs.items()
-        if h not in blobs and not store.has_blob(h)
-    ]
+def corrupt_blob(h: str, store_url: str, problem: str) -> AmlrunError:
+    """The error for a bad blob met where no rerun can replace it (restoring data)."""
+    return AmlrunError(
+        f"blob {h} in store {store_url} {problem}, so it was not restored. "
+        f"Fix: run 'amlrun cache verify --repair' (with --store {store_url} if it is not the "
+        "default), then run again to recompute what it held"
+    )
 
 
 class Store(ABC):
@@ -131,17 +92,21 @@ class Store(ABC):
 
     @abstractmethod
     def get_manifest(self, key: str) -> dict | None:
-        """The manifest of ``key``; None if absent, truncated or corrupt (never an error)."""
+        """The manifest of ``key``, checked; None (a miss, one warning) if absent or unusable.
+
+        Unusable: malformed (see :mod:`amlrun.cache.manifest`), or naming a blob that is
+        missing or whose bytes are not what its name says (which is then quarantined).
+        """
 
     @abstractmethod
     def has_blob(self, h: str) -> bool: ...
 
     @abstractmethod
-    def put_file(self, path: Path, h: str | None = None, link: bool = True) -> str:
+    def put_file(self, path: Path, h: str | None = None, move: bool = False) -> str:
         """Store one file's bytes under their hash (computed if ``h`` is None).
 
-        ``link=False`` copies: for files that belong to the user (input data), which a
-        hardlink would make read-only and whose later edits would corrupt the blob.
+        ``move=True`` says the file is a runner's temporary output, deleted right after: the
+        store may take it instead of copying it. Never pass it for a user's file.
         """
 
     @abstractmethod
@@ -152,11 +117,15 @@ class Store(ABC):
 
     @abstractmethod
     def local_blob_path(self, h: str) -> Path | None:
-        """Where blob ``h`` is on this machine's disk, if it is (to link or read it)."""
+        """Where blob ``h`` is on this machine's disk, if it is (to read it; never to write)."""
 
     @abstractmethod
-    def verify(self) -> list[str]:
-        """Problems found re-hashing every blob and checking every manifest's blobs exist."""
+    def verify(self, repair: bool = False) -> list[str]:
+        """Problems found re-hashing every blob and checking every manifest's blobs exist.
+
+        ``repair=True`` also quarantines bad blobs and drops manifests that are malformed or
+        need a missing blob, so the next run recomputes them.
+        """
 
     @abstractmethod
     def gc(self, older_than_s: float) -> tuple[int, int]:
@@ -171,13 +140,29 @@ class Store(ABC):
         """Make ``data`` the manifest of ``key`` in one atomic step."""
 
     @abstractmethod
-    def _place(self, items: list[Placement]) -> None:
-        """Create each destination file (parents exist) from its blob, with its mode."""
+    def _place(self, items: list[Placement], copy: bool = False) -> None:
+        """Create each destination (parents exist, it does not) from its blob, checked.
+
+        ``copy=True`` forbids sharing the blob's inode (a hardlink), e.g. into another store.
+        """
 
     # ------------------------------------------------------------ shared behaviour
     def _check_writable(self) -> None:
         if self.read_only:
             raise AmlrunError(f"store {self.url} is read-only")
+
+    def find(self, key: str, outputs: list[str] | tuple[str, ...]) -> dict | None:
+        """The manifest of a step whose module declares ``outputs``; a miss if it lacks one."""
+        manifest = self.get_manifest(key)
+        lacking = missing_outputs(manifest, outputs) if manifest is not None else []
+        if lacking:
+            warn(
+                f"store {self.url}: steps/{key}.json has no output '{lacking[0]}', which the "
+                "step's module declares; the step will rerun",
+                f"{self.url}/steps/{key}.json",
+            )
+            return None
+        return manifest
 
     def put_manifest(self, key: str, manifest: dict) -> None:
         """Record a step result; refused while any blob it refers to is missing."""
@@ -197,12 +182,12 @@ class Store(ABC):
         self._write_manifest(key, json.dumps(doc, separators=(",", ":")).encode())
 
     def put_tree(
-        self, path: Path, statcache: StatCache | None = None, link: bool = True
+        self, path: Path, statcache: StatCache | None = None, move: bool = False
     ) -> tuple[Entries, bool]:
         """Store every file under ``path`` (or the file): (entries, is_file).
 
         Entries come from the same walk the step key uses (symlinks followed), so what is
-        stored is what was hashed.
+        stored is what was hashed. ``move``: see :meth:`put_file`.
         """
         from amlrun.snapshot.tree import hash_path
 
@@ -212,11 +197,14 @@ class Store(ABC):
         for rel, (h, _size, _mode) in entries.items():
             if h not in seen:
                 seen.add(h)
-                self.put_file(Path(path, rel), h, link)
+                self.put_file(Path(path, rel), h, move)
         return entries, is_file
 
     def materialize(self, entries: Entries, dest: Path, is_file: bool) -> None:
-        """Recreate stored data at ``dest``, built aside and swapped in (replacing dest)."""
+        """Recreate stored data at ``dest``, built aside and swapped in (replacing dest).
+
+        Files come back read-only (0444, or 0555 if executable), whatever mode was stored.
+        """
         dest = Path(dest)
         if is_file and list(entries) != [""]:
             raise AmlrunError(f"a stored file has the single entry '', not {sorted(entries)}")
@@ -225,12 +213,15 @@ class Store(ABC):
         _remove(tmp)
         try:
             if is_file:
-                h, _size, mode = entries[""]
-                self._place([(h, tmp, mode)])
+                h, size, mode = entries[""]
+                self._place([(h, tmp, restore_mode(mode), size)])
             else:
                 tmp.mkdir()
-                items = [(h, tmp / _safe_rel(rel), mode) for rel, (h, _s, mode) in entries.items()]
-                for parent in sorted({p.parent for _, p, _ in items}):
+                items: list[Placement] = [
+                    (h, tmp / safe_rel(rel), restore_mode(mode), size)
+                    for rel, (h, size, mode) in entries.items()
+                ]
+                for parent in sorted({p.parent for _, p, _, _ in items}):
                     parent.mkdir(parents=True, exist_ok=True)
                 self._place(items)
             _swap(tmp, dest)
@@ -248,19 +239,11 @@ class Store(ABC):
             return
         with tempfile.TemporaryDirectory(prefix="amlrun-blob-") as folder:
             tmp = Path(folder, h)
-            src._place([(h, tmp, 0o644)])
+            src._place([(h, tmp, 0o644, None)], copy=True)
             self.put_file(tmp, h)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
-
-
-def _safe_rel(rel: str) -> str:
-    """A manifest's relative path, refused if it could write outside the destination."""
-    parts = rel.split("/")
-    if not rel or rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts):
-        raise AmlrunError(f"unsafe path in a stored tree: {rel!r}")
-    return rel
 
 
 def _remove(path: Path) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from amlrun.cache.base import MissingBlob, Placement, Store, referenced_blobs
+from amlrun.cache.base import MissingBlob, Placement, Store
+from amlrun.cache.manifest import referenced_blobs, warn
 from amlrun.errors import AmlrunError
 
 
@@ -54,8 +55,12 @@ class LayeredStore(Store):
                 for earlier in self._writable_before(index):
                     self._pull(earlier, list(referenced_blobs(manifest)))
                     earlier.put_manifest(key, manifest)
-            except AmlrunError:
-                continue  # a malformed entry, or one that lost data: not a usable hit
+            except AmlrunError as exc:  # it lost data, or a blob is corrupt: not a usable hit
+                warn(
+                    f"store {layer.url}: step {key} cannot be read through: {exc}",
+                    f"{key}@{layer.url}",
+                )
+                continue
             return manifest
         return None
 
@@ -75,10 +80,14 @@ class LayeredStore(Store):
     def has_blob(self, h: str) -> bool:
         return any(layer.has_blob(h) for layer in self.layers)
 
-    def put_file(self, path: Path, h: str | None = None, link: bool = True) -> str:
+    def put_file(self, path: Path, h: str | None = None, move: bool = False) -> str:
+        """The first writable layer may take a moved file; the others copy it from there."""
         self._check_writable()
         for layer in self.writable:
-            h = layer.put_file(path, h, link)
+            h = layer.put_file(path, h, move)
+            if move:
+                path = layer.local_blob_path(h) or path
+                move = False
         assert h is not None
         return h
 
@@ -109,21 +118,26 @@ class LayeredStore(Store):
         self._pull(self._cache, (h,))
         return self._cache.local_blob_path(h)
 
-    def _place(self, items: list[Placement]) -> None:
+    def _place(self, items: list[Placement], copy: bool = False) -> None:
         """Through the local writable layer when there is one (pulling in what it lacks)."""
         if self._cache is not None:
-            self._pull(self._cache, [h for h, _, _ in items])
-            self._cache._place(items)
+            self._pull(self._cache, [h for h, _, _, _ in items])
+            self._cache._place(items, copy)
             return
         groups: dict[int, list[Placement]] = {}
         for item in items:
             groups.setdefault(self.layers.index(self._source(item[0])), []).append(item)
         for index, group in groups.items():
-            self.layers[index]._place(group)
+            self.layers[index]._place(group, copy)
 
     # ------------------------------------------------------------ maintenance
-    def verify(self) -> list[str]:
-        return [f"{layer.url}: {p}" for layer in self.layers for p in layer.verify()]
+    def verify(self, repair: bool = False) -> list[str]:
+        """Every layer; ``repair`` mends the writable ones and only reports the others."""
+        return [
+            f"{layer.url}: {p}"
+            for layer in self.layers
+            for p in layer.verify(repair and not layer.read_only)
+        ]
 
     def gc(self, older_than_s: float) -> tuple[int, int]:
         """Trims the writable layers; read-only ones belong to someone else."""

@@ -1,51 +1,49 @@
-"""A store in a plain local folder: os calls only, hardlinks in and out.
+"""A store in a plain local folder: os calls only, blobs checked by stat before every use.
 
-This is the store every null rerun asks, so the hot path is as short as it gets:
-``has_manifest`` is one ``os.path.exists``, ``get_manifest`` one read plus ``json.loads``.
-Blobs are hardlinked from the files being stored and into the places they are restored to
-(copied when linking is impossible), and made read-only, since every link shares them.
+This is the store every null rerun asks, so the hot path is short: ``get_manifest`` is one
+read plus ``json.loads`` plus one ``lstat`` per blob, compared with the blob's recorded stat
+(:mod:`amlrun.cache.blobstat`); only a blob whose stat changed is re-hashed. A bad blob is
+moved to ``quarantine/`` and its entry is a miss, so the step reruns and stores good bytes.
+
+Restores clone or copy blobs (``link``: see :mod:`amlrun.cache.files`), so nothing done to a
+restored file reaches the store; hardlinks only when the user opts in. Storing a runner's
+temporary outputs moves them in (they are deleted right after), a user's files are copied.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import stat
 import time
 from contextlib import suppress
 from pathlib import Path
 
-from amlrun.cache.base import (
-    MissingBlob,
-    Placement,
-    Store,
-    blob_rel,
-    is_blob_name,
-    manifest_problems,
-    manifest_rel,
-    parse_manifest,
-    referenced_blobs,
-    tmp_suffix,
-)
+from amlrun.cache import files
+from amlrun.cache.base import MissingBlob, Placement, Store, blob_rel, corrupt_blob, manifest_rel
+from amlrun.cache.blobstat import BlobStats, signature
+from amlrun.cache.files import BLOB_MODE, LINK_TYPES, NotRegular
+from amlrun.cache.manifest import BadManifest, blob_sizes, parse_manifest, warn
 from amlrun.errors import AmlrunError
 from amlrun.hashing import hash_bytes, hash_file
 
-BLOB_MODE = 0o444
 #: how stale a manifest's or blob's mtime may get before a use refreshes it (for gc): often
-#: enough for gc, rare enough that a blob hardlinked from a user's file (sharing its mtime)
-#: does not invalidate that file's stat cache entry on every run
+#: enough for gc, rare enough that refreshing (which changes a blob's ctime, so its stat is
+#: recorded again) costs nothing on an ordinary run
 TOUCH_AFTER_S = 3600.0
-#: a temporary file younger than this may belong to a writer still running
-TMP_GRACE_S = 3600.0
 
 
 class LocalStore(Store):
     is_local = True
 
-    def __init__(self, root: Path, read_only: bool = False) -> None:
+    def __init__(self, root: Path, read_only: bool = False, link: str = "reflink") -> None:
+        if link not in LINK_TYPES:
+            raise AmlrunError(f"unknown link type {link!r}: use one of {', '.join(LINK_TYPES)}")
         self.root = Path(os.path.abspath(root))
         self._root = str(self.root)
         self.read_only = read_only
+        self.link = link
         self.url = self._root + ("?ro" if read_only else "")
+        self.stats = BlobStats(self._root, writable=not read_only)
 
     def _path(self, rel: str) -> str:
         return f"{self._root}/{rel}"
@@ -55,243 +53,220 @@ class LocalStore(Store):
         return os.path.exists(self._path(manifest_rel(key)))
 
     def get_manifest(self, key: str) -> dict | None:
-        path = self._path(manifest_rel(key))
+        rel = manifest_rel(key)
+        path = self._path(rel)
         try:
-            with open(path, "rb") as f:
+            fd, st = files.open_regular(path)
+            with os.fdopen(fd, "rb") as f:
                 data = f.read()
-                mtime = os.fstat(f.fileno()).st_mtime
-        except OSError:
+            manifest = parse_manifest(data, key)
+        except FileNotFoundError:
             return None
-        manifest = parse_manifest(data)
-        if manifest is not None and not self.read_only:
-            _refresh(path, mtime)
+        except (NotRegular, BadManifest) as exc:
+            warn(f"store {self.url}: {rel}: {exc}; the step will rerun", f"{self.url}/{rel}")
+            return None
+        for h, size in blob_sizes(manifest).items():
+            problem = self._unusable(h, size)
+            if problem:
+                warn(
+                    f"store {self.url}: {rel}: blob {h} {problem}; the step will rerun",
+                    f"{self.url}/{rel}",
+                )
+                return None
+        if not self.read_only:
+            _refresh(path, st.st_mtime)
         return manifest
 
     def _write_manifest(self, key: str, data: bytes) -> None:
-        path = self._path(manifest_rel(key))
-        _atomic_write(path, data, 0o644)
+        files.atomic_write(self._path(manifest_rel(key)), data, 0o644)
+
+    # ------------------------------------------------------------ checking blobs
+    def _unusable(self, h: str, size: int | None) -> str | None:
+        """Why blob ``h`` cannot be used (quarantining a bad one), or None: one lstat if good."""
+        blob = self._path(blob_rel(h))
+        try:
+            st = os.lstat(blob)
+        except FileNotFoundError:
+            return "is missing"
+        if not (stat.S_ISREG(st.st_mode) and self.stats.matches(h, st)):
+            problem = self._recheck(h, blob)
+            if problem:
+                return problem
+            st = os.lstat(blob)
+        if size is None or st.st_size == size:
+            return None
+        return f"has {st.st_size} bytes where the manifest says {size}"
+
+    def _recheck(self, h: str, blob: str) -> str | None:
+        """Re-hash a blob whose stat changed since it was known good; quarantine it if bad."""
+        try:
+            fd, st = files.open_regular(blob)
+        except FileNotFoundError:
+            return "is missing"
+        except NotRegular:
+            return self.quarantine(h, blob, "is not a regular file", None)
+        try:
+            actual = files.hash_fd(fd)
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if actual != h:
+            return self.quarantine(h, blob, f"is corrupt (its bytes hash to {actual})", st.st_ino)
+        if signature(after) != signature(st):
+            return "changed while it was being checked"
+        self.stats.record(h, after)
+        return None
+
+    def quarantine(self, h: str, blob: str, problem: str, ino: int | None) -> str:
+        """Move the bad inode ``ino`` (None: whatever is there) at ``blob`` to ``quarantine/``.
+
+        Only that inode: a concurrent run may have quarantined it and stored good bytes since.
+        """
+        if self.read_only:
+            return problem
+        folder = self._path("quarantine")
+        try:
+            if ino is None or os.lstat(blob).st_ino == ino:
+                os.makedirs(folder, exist_ok=True)
+                os.rename(blob, f"{folder}/{h}.{files.tmp_suffix()[:-4]}")
+        except FileNotFoundError:  # a concurrent reader moved it first
+            pass
+        except OSError as exc:
+            return f"{problem} (could not move it to {folder}: {exc.strerror})"
+        return f"{problem}; moved to {folder}"
 
     # ------------------------------------------------------------ blobs
     def has_blob(self, h: str) -> bool:
         return os.path.exists(self._path(blob_rel(h)))
 
     def local_blob_path(self, h: str) -> Path | None:
-        path = self._path(blob_rel(h))
-        return Path(path) if os.path.exists(path) else None
+        blob = self._path(blob_rel(h))
+        return None if self._unusable(h, None) else Path(blob)
 
-    def _present(self, blob: str) -> bool:
-        """Whether ``blob`` is stored; refreshes its mtime, so gc sees it is in use."""
-        try:
-            mtime = os.stat(blob).st_mtime
-        except FileNotFoundError:
+    def _present(self, h: str, blob: str) -> bool:
+        """Whether a good ``blob`` is stored (a bad one is quarantined); refreshed for gc."""
+        if self._unusable(h, None):
             return False
-        _refresh(blob, mtime)
+        if not self.read_only:
+            with suppress(OSError):
+                st = os.lstat(blob)
+                if time.time() - st.st_mtime > TOUCH_AFTER_S:
+                    os.utime(blob, follow_symlinks=False)
+                    self.stats.record(h, os.lstat(blob))
         return True
 
-    def put_file(self, path: Path, h: str | None = None, link: bool = True) -> str:
-        """Hardlink the file in (its inode becomes read-only), or copy it.
-
-        An executable file is copied: its inode keeps its mode, and blobs are never
-        executable, so a restored non-executable file never comes out executable.
-        """
+    def put_file(self, path: Path, h: str | None = None, move: bool = False) -> str:
+        """Move a runner's temporary output in, or copy (clone) a file; verified either way."""
         self._check_writable()
         h = h or hash_file(path)
         blob = self._path(blob_rel(h))
-        if self._present(blob):
+        if self._present(h, blob):
             return h
         os.makedirs(os.path.dirname(blob), exist_ok=True)
-        tmp = _tmp_name(blob)
+        tmp = files.tmp_name(blob)
         try:
-            if not link or os.stat(path).st_mode & 0o111 or not _link(path, tmp):
-                shutil.copyfile(path, tmp)
-                os.chmod(tmp, BLOB_MODE)
+            if not (move and files.take(os.fspath(path), tmp)):
+                with open(path, "rb") as f:
+                    size = os.fstat(f.fileno()).st_size
+                    files.clone_into(f.fileno(), size, tmp, BLOB_MODE, self.link == "reflink")
+            actual = _hash_path(tmp)  # the blob's own bytes, before its stat is ever trusted
+            if actual != h:
+                raise AmlrunError(f"{path} changed while it was stored (hash {actual}, not {h})")
             os.replace(tmp, blob)
         except BaseException:
             with suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        self._record_written(h, blob)
         return h
+
+    def _record_written(self, h: str, blob: str) -> None:
+        """Record a just-renamed blob's stat (a rename changes ctime, so only after it)."""
+        with suppress(OSError):
+            st = os.lstat(blob)
+            if stat.S_ISREG(st.st_mode):
+                self.stats.record(h, st)
 
     def put_bytes(self, data: bytes) -> str:
         self._check_writable()
         h = hash_bytes(data)
         blob = self._path(blob_rel(h))
-        if not self._present(blob):
-            _atomic_write(blob, data, BLOB_MODE)
+        if not self._present(h, blob):
+            files.atomic_write(blob, data, BLOB_MODE)
+            self._record_written(h, blob)
         return h
 
     def get_bytes(self, h: str) -> bytes:
-        try:
-            with open(self._path(blob_rel(h)), "rb") as f:
-                return f.read()
-        except FileNotFoundError:
-            raise MissingBlob(f"blob {h} is not in store {self.url}", (h,)) from None
+        blob = self._path(blob_rel(h))
+        problem = self._unusable(h, None)
+        if problem == "is missing":
+            raise MissingBlob(f"blob {h} is not in store {self.url}", (h,))
+        if problem:
+            raise corrupt_blob(h, self.url, problem)
+        return files.read_regular(blob)
 
-    def _place(self, items: list[Placement]) -> None:
-        """Hardlink non-executable files (the blob's mode is right); copy executable ones."""
-        for h, dest, mode in items:
+    def _place(self, items: list[Placement], copy: bool = False) -> None:
+        """Clone, copy or (opted in, non-executable) hardlink each checked blob."""
+        hardlink = self.link == "hardlink" and not copy
+        for h, dest, mode, size in items:
             blob = self._path(blob_rel(h))
+            problem = self._unusable(h, size)
+            if problem == "is missing":
+                raise MissingBlob(f"blob {h} is not in store {self.url}", (h,))
+            if problem:
+                raise corrupt_blob(h, self.url, problem)
+            fd, st = files.open_regular(blob)
             try:
-                if mode & 0o111 or not _link(blob, dest):
-                    shutil.copyfile(blob, dest)
-                    os.chmod(dest, mode)
-            except FileNotFoundError:
-                if not os.path.exists(blob):
-                    raise MissingBlob(f"blob {h} is not in store {self.url}", (h,)) from None
-                raise
+                if hardlink and not mode & 0o111 and files.hardlink_same(blob, st, str(dest)):
+                    self._record_written(h, blob)  # a new link changes the blob's ctime
+                    continue
+                files.clone_into(fd, st.st_size, str(dest), mode, self.link == "reflink")
+            finally:
+                os.close(fd)
 
     def _import_blob(self, h: str, src: Store) -> None:
-        """Fetch straight into the blob's folder: one rename, no copy between filesystems."""
+        """Fetch straight into the blob's folder, re-hashed: another layer is not trusted."""
         self._check_writable()
         blob = self._path(blob_rel(h))
         os.makedirs(os.path.dirname(blob), exist_ok=True)
-        tmp = _tmp_name(blob)
+        tmp = files.tmp_name(blob)
         try:
-            src._place([(h, Path(tmp), BLOB_MODE)])
-            os.chmod(tmp, BLOB_MODE)
+            src._place([(h, Path(tmp), BLOB_MODE, None)], copy=True)
+            actual = _hash_path(tmp)
+            if actual != h:
+                raise corrupt_blob(h, src.url, f"is corrupt (its bytes hash to {actual})")
             os.replace(tmp, blob)
         except BaseException:
             with suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        self._record_written(h, blob)
 
     # ------------------------------------------------------------ maintenance
-    def _blob_files(self) -> list[os.DirEntry]:
-        out: list[os.DirEntry] = []
-        for sub in _scandir(self._path("cas")):
-            if sub.is_dir(follow_symlinks=False):
-                out.extend(_scandir(sub.path))
-        return out
+    def verify(self, repair: bool = False) -> list[str]:
+        from amlrun.cache.upkeep import verify_local
 
-    def _manifest_files(self) -> list[os.DirEntry]:
-        return [e for e in _scandir(self._path("steps")) if e.name.endswith(".json")]
-
-    def verify(self) -> list[str]:
-        problems: list[str] = []
-        blobs: set[str] = set()
-        for e in self._blob_files():
-            if _is_tmp(e.name):
-                continue
-            rel = f"cas/{os.path.basename(os.path.dirname(e.path))}/{e.name}"
-            if not is_blob_name(e.name) or blob_rel(e.name) != rel:
-                problems.append(f"{rel}: not a blob name or in the wrong folder")
-                continue
-            blobs.add(e.name)
-            try:
-                actual = hash_file(e.path)
-            except OSError as exc:
-                problems.append(f"{rel}: unreadable ({exc})")
-                continue
-            if actual != e.name:
-                problems.append(f"{rel}: corrupt, its content hashes to {actual}")
-        for e in self._manifest_files():
-            problems += manifest_problems(self, f"steps/{e.name}", _read(e.path), blobs)
-        return problems
+        if repair:
+            self._check_writable()
+        return verify_local(self, repair)
 
     def gc(self, older_than_s: float) -> tuple[int, int]:
+        from amlrun.cache.upkeep import gc_local
+
         self._check_writable()
-        now = time.time()
-        cutoff = now - older_than_s
-        keep: set[str] = set()
-        manifests = 0
-        for e in self._manifest_files():
-            with suppress(FileNotFoundError):
-                st = e.stat()
-                refs = _refs(_read(e.path))
-                if refs is None or st.st_mtime < cutoff:
-                    os.unlink(e.path)
-                    manifests += 1
-                else:
-                    keep.update(refs)
-        blobs = 0
-        for e in self._blob_files():
-            with suppress(FileNotFoundError):
-                mtime = e.stat(follow_symlinks=False).st_mtime
-                if _is_tmp(e.name):
-                    if mtime < min(cutoff, now - TMP_GRACE_S):
-                        os.unlink(e.path)
-                elif e.name not in keep and mtime < cutoff:
-                    os.unlink(e.path)
-                    blobs += 1
-        for e in _scandir(self._path("steps")):
-            if _is_tmp(e.name):
-                with suppress(FileNotFoundError):
-                    if e.stat().st_mtime < min(cutoff, now - TMP_GRACE_S):
-                        os.unlink(e.path)
-        return manifests, blobs
+        return gc_local(self, older_than_s)
 
 
-def _read(path: str) -> bytes | None:
+def _hash_path(path: str) -> str:
+    fd, _ = files.open_regular(path)
     try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def _refs(data: bytes | None) -> set[str] | None:
-    """The blobs a manifest needs; None for an unreadable or malformed one (garbage)."""
-    manifest = None if data is None else parse_manifest(data)
-    if manifest is None:
-        return None
-    try:
-        return set(referenced_blobs(manifest))
-    except AmlrunError:
-        return None
-
-
-def _scandir(path: str) -> list[os.DirEntry]:
-    try:
-        with os.scandir(path) as it:
-            return list(it)
-    except FileNotFoundError:
-        return []
-
-
-def _tmp_name(path: str) -> str:
-    head, name = os.path.split(path)
-    return f"{head}/.{name}.{tmp_suffix()}"
-
-
-def _is_tmp(name: str) -> bool:
-    return name.startswith(".") and name.endswith(".tmp")
-
-
-def _atomic_write(path: str, data: bytes, mode: int) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = _tmp_name(path)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _link(src: str | os.PathLike, dest: str | os.PathLike) -> bool:
-    """Hardlink ``src`` at ``dest`` as a read-only inode; False if this filesystem can't.
-
-    Linking fails across filesystems, on too many links, or on another user's file.
-    """
-    try:
-        os.link(src, dest)
-    except FileNotFoundError:
-        raise
-    except OSError:
-        return False
-    try:
-        os.chmod(dest, BLOB_MODE)
-    except OSError:
-        os.unlink(dest)
-        return False
-    return True
+        return files.hash_fd(fd)
+    finally:
+        os.close(fd)
 
 
 def _refresh(path: str, mtime: float) -> None:
-    """Mark a file as used now for gc; best effort (it may belong to another user)."""
+    """Mark a manifest as used now for gc; best effort (it may belong to another user)."""
     if time.time() - mtime > TOUCH_AFTER_S:
         with suppress(OSError):
-            os.utime(path)
+            os.utime(path, follow_symlinks=False)

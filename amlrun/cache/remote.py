@@ -2,7 +2,8 @@
 
 Object stores make a single put atomic (the object appears whole or not at all), so blobs and
 manifests are written in one request; other filesystems get a temporary name and a move.
-Downloaded blobs are re-hashed: a shared store is not trusted to hand back the bytes asked for.
+Downloaded blobs are re-hashed (they are read anyway) and manifests checked for shape: a shared
+store is not trusted to hand back the bytes asked for.
 """
 
 from __future__ import annotations
@@ -12,18 +13,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from amlrun.cache.base import (
-    MissingBlob,
-    Placement,
-    Store,
-    blob_rel,
+from amlrun.cache.base import MissingBlob, Placement, Store, blob_rel, corrupt_blob, manifest_rel
+from amlrun.cache.manifest import (
+    BadManifest,
     is_blob_name,
     manifest_problems,
-    manifest_rel,
     parse_manifest,
     referenced_blobs,
+    warn,
 )
-from amlrun.errors import AmlrunError
 from amlrun.hashing import hash_bytes, hash_file
 
 #: protocols whose single put is atomic
@@ -70,12 +68,20 @@ class FsspecStore(Store):
         return self.fs.exists(self._path(manifest_rel(key)))
 
     def get_manifest(self, key: str) -> dict | None:
-        """Absent or corrupt reads as None; an unreachable store raises (rerunning won't help)."""
+        """Absent or malformed reads as None; an unreachable store raises (rerunning won't help).
+
+        Blobs are not checked here (that would download them): each is re-hashed when fetched.
+        """
+        rel = manifest_rel(key)
         try:
-            data = self.fs.cat_file(self._path(manifest_rel(key)))
+            data = self.fs.cat_file(self._path(rel))
         except FileNotFoundError:
             return None
-        return parse_manifest(data)
+        try:
+            return parse_manifest(data, key)
+        except BadManifest as exc:
+            warn(f"store {self.url}: {rel}: {exc}; the step will rerun", f"{self.url}/{rel}")
+            return None
 
     def _write_manifest(self, key: str, data: bytes) -> None:
         self._pipe(self._path(manifest_rel(key)), data)
@@ -87,7 +93,7 @@ class FsspecStore(Store):
     def local_blob_path(self, h: str) -> Path | None:
         return None
 
-    def put_file(self, path: Path, h: str | None = None, link: bool = True) -> str:
+    def put_file(self, path: Path, h: str | None = None, move: bool = False) -> str:
         self._check_writable()
         h = h or hash_file(path)
         blob = self._path(blob_rel(h))
@@ -114,25 +120,29 @@ class FsspecStore(Store):
         except FileNotFoundError:
             raise MissingBlob(f"blob {h} is not in store {self.url}", (h,)) from None
         if hash_bytes(data) != h:
-            raise AmlrunError(f"store {self.url} returned corrupt bytes for blob {h}")
+            raise corrupt_blob(h, self.url, "returned bytes that hash to something else")
         return data
 
-    def _place(self, items: list[Placement]) -> None:
+    def _place(self, items: list[Placement], copy: bool = False) -> None:
         """Download in one batch (async filesystems fetch concurrently), then check each file."""
         if not items:
             return
         try:
             self.fs.get(
-                [self._path(blob_rel(h)) for h, _, _ in items], [os.fspath(p) for _, p, _ in items]
+                [self._path(blob_rel(h)) for h, _, _, _ in items],
+                [os.fspath(p) for _, p, _, _ in items],
             )
         except FileNotFoundError as exc:
-            missing = tuple(h for h, _, _ in items if not self.has_blob(h))
+            missing = tuple(h for h, _, _, _ in items if not self.has_blob(h))
             if not missing:
                 raise
             raise MissingBlob(f"blob {missing[0]} is not in store {self.url}", missing) from exc
-        for h, dest, mode in items:
-            if hash_file(dest) != h:
-                raise AmlrunError(f"store {self.url} returned corrupt bytes for blob {h}")
+        for h, dest, mode, size in items:
+            if not os.path.isfile(dest) or os.path.islink(dest):
+                raise corrupt_blob(h, self.url, "did not download as a regular file")
+            actual = hash_file(dest)
+            if actual != h or (size is not None and os.path.getsize(dest) != size):
+                raise corrupt_blob(h, self.url, f"returned bytes that hash to {actual}")
             os.chmod(dest, mode)
 
     def _pipe(self, path: str, data: bytes) -> None:
@@ -150,9 +160,12 @@ class FsspecStore(Store):
         except FileNotFoundError:
             return {}
 
-    def verify(self) -> list[str]:
+    def verify(self, repair: bool = False) -> list[str]:
+        if repair:
+            self._check_writable()
         problems: list[str] = []
-        blobs: set[str] = set()
+        present: set[str] = set()
+        good: set[str] = set()
         for path in self._find("cas"):
             rel = path[len(self.root) + 1 :] if path.startswith(self.root) else path
             name = path.rsplit("/", 1)[-1]
@@ -161,15 +174,26 @@ class FsspecStore(Store):
             if not is_blob_name(name) or blob_rel(name) != rel:
                 problems.append(f"{rel}: not a blob name or in the wrong folder")
                 continue
-            blobs.add(name)
+            present.add(name)
             actual = self._hash_remote(path)
-            if actual != name:
-                problems.append(f"{rel}: corrupt, its content hashes to {actual}")
+            if actual == name:
+                good.add(name)
+                continue
+            problems.append(f"{rel}: corrupt, its content hashes to {actual}")
+            if repair:
+                self.fs.mv(path, self._path(f"quarantine/{name}.{os.urandom(4).hex()}"))
+                problems[-1] += f"; moved to {self.root}/quarantine"
         for path in self._find("steps"):
             if not path.endswith(".json"):
                 continue
             rel = "steps/" + path.rsplit("/", 1)[-1]
-            problems += manifest_problems(self, rel, self.fs.cat_file(path), blobs)
+            found = manifest_problems(
+                self, rel, self.fs.cat_file(path), good if repair else present
+            )
+            if found and repair:
+                self.fs.rm_file(path)
+                found = [f"{found[0]} (entry dropped)"]
+            problems += found
         return problems
 
     def _hash_remote(self, path: str) -> str:
@@ -190,14 +214,15 @@ class FsspecStore(Store):
         for path, info in self._find("steps").items():
             if not path.endswith(".json"):
                 continue
-            manifest = parse_manifest(self.fs.cat_file(path))
-            if manifest is None or _mtime(info) < cutoff:
+            try:
+                refs = referenced_blobs(parse_manifest(self.fs.cat_file(path)))
+            except BadManifest:
                 dead.append(path)
                 continue
-            try:
-                keep.update(referenced_blobs(manifest))
-            except AmlrunError:
+            if _mtime(info) < cutoff:
                 dead.append(path)
+            else:
+                keep.update(refs)
         if dead:
             self.fs.rm(dead)
         blobs = [

@@ -10,17 +10,24 @@ import os
 from pathlib import Path
 
 from amlrun.cache.base import MissingBlob, Store
+from amlrun.cache.files import LINK_TYPES
 from amlrun.cache.layered import LayeredStore
 from amlrun.cache.local import LocalStore
 from amlrun.cache.remote import FsspecStore
-from amlrun.errors import AmlrunError
+from amlrun.errors import AmlrunError, SpecError
 
 __all__ = ["FsspecStore", "LayeredStore", "LocalStore", "MissingBlob", "Store", "open_store"]
 
 READ_ONLY_SUFFIX = "?ro"
+DEFAULT_LINK = "reflink"
 
 
-def open_store(spec: str | list[str] | None, workspace: Path, read_only: bool = False) -> Store:
+def open_store(
+    spec: str | list[str] | None,
+    workspace: Path,
+    read_only: bool = False,
+    link: str | None = None,
+) -> Store:
     """The store ``spec`` names.
 
     - None: the workspace's own ``<workspace>/.amlrun/cache``;
@@ -30,20 +37,36 @@ def open_store(spec: str | list[str] | None, workspace: Path, read_only: bool = 
 
     A layer ending in ``?ro`` is read-only. ``read_only=True`` makes a single store
     read-only, and in a layered store every layer after the first (the shared ones): an
-    untrusted CI job keeps its own cache but cannot poison the team's.
+    untrusted CI job keeps its own cache but cannot poison the team's. ``link`` is how local
+    layers restore files (``[tool.amlrun] link``; default reflink, else copy).
     """
+    link = _link_type(link)
     if spec is None:
-        return LocalStore(Path(workspace) / ".amlrun" / "cache", read_only)
+        return LocalStore(Path(workspace) / ".amlrun" / "cache", read_only, link)
     specs = spec.split(",") if isinstance(spec, str) else list(spec)
     specs = [s.strip() for s in specs if s and s.strip()]
     if not specs:
         raise AmlrunError(f"empty store spec {spec!r}: name a folder or an fsspec URL")
     if len(specs) == 1:
-        return _open_one(specs[0], workspace, read_only)
-    return LayeredStore([_open_one(s, workspace, read_only and i > 0) for i, s in enumerate(specs)])
+        return _open_one(specs[0], workspace, read_only, link)
+    return LayeredStore(
+        [_open_one(s, workspace, read_only and i > 0, link) for i, s in enumerate(specs)]
+    )
 
 
-def _open_one(spec: str, workspace: Path, read_only: bool) -> Store:
+def _link_type(link: object) -> str:
+    if link is None:
+        return DEFAULT_LINK
+    if link not in LINK_TYPES:
+        raise SpecError(
+            f"link {link!r} is not a link type",
+            field="[tool.amlrun] link / --link",
+            fix=f"use one of: {', '.join(LINK_TYPES)} (default {DEFAULT_LINK})",
+        )
+    return str(link)
+
+
+def _open_one(spec: str, workspace: Path, read_only: bool, link: str) -> Store:
     if spec.endswith(READ_ONLY_SUFFIX):
         spec, read_only = spec[: -len(READ_ONLY_SUFFIX)], True
     if spec.startswith("file://"):
@@ -51,4 +74,4 @@ def _open_one(spec: str, workspace: Path, read_only: bool) -> Store:
     elif "://" in spec:
         return FsspecStore(spec, read_only)
     path = Path(os.path.expanduser(spec))
-    return LocalStore(path if path.is_absolute() else Path(workspace) / path, read_only)
+    return LocalStore(path if path.is_absolute() else Path(workspace) / path, read_only, link)

@@ -22,13 +22,24 @@ def cache() -> None:
 
 @cache.command()
 @click.option("--store", metavar="URL")
-def verify(store: str | None) -> None:
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Quarantine bad blobs (to <store>/quarantine/) and drop entries that need them, "
+    "so the next run recomputes them.",
+)
+def verify(store: str | None, repair: bool) -> None:
     """Re-hash every blob and check every manifest's blobs exist."""
-    problems = _store(store).verify()
+    problems = _store(store).verify(repair)
     for p in problems:
         click.echo(p)
-    click.echo("store ok" if not problems else f"{len(problems)} problems")
-    sys.exit(1 if problems else 0)
+    if not problems:
+        click.echo("store ok")
+    elif repair:
+        click.echo(f"{len(problems)} problems repaired: the next run recomputes what they held")
+    else:
+        click.echo(f"{len(problems)} problems; 'amlrun cache verify --repair' mends them")
+    sys.exit(1 if problems and not repair else 0)
 
 
 @cache.command()

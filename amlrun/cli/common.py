@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from amlrun.cache.files import LINK_TYPES
 from amlrun.errors import SpecError
 
 
@@ -26,7 +27,7 @@ def set_options(sets: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def open_pipeline(pipeline: str, sets: tuple[str, ...], store: str | None):
+def open_pipeline(pipeline: str, sets: tuple[str, ...], store: str | None, link: str | None = None):
     from amlrun.cache.store import open_store
     from amlrun.errors import Diagnostics
     from amlrun.pipelines.load import load_pipeline
@@ -38,7 +39,7 @@ def open_pipeline(pipeline: str, sets: tuple[str, ...], store: str | None):
     for w in diags.warnings:
         click.echo(f"warning: {w}", err=True)
     store_spec = store or ws.config.get("store")
-    return ws, p, open_store(store_spec, ws.root)
+    return ws, p, open_store(store_spec, ws.root, link=link or ws.config.get("link"))
 
 
 pipeline_argument = click.argument("pipeline", type=click.Path(exists=True, dir_okay=False))
@@ -49,6 +50,12 @@ store_option = click.option(
     "--store",
     metavar="URL",
     help="Cache store: a folder or fsspec URL (s3://, memory://); comma-separate layers.",
+)
+link_option = click.option(
+    "--link",
+    type=click.Choice(LINK_TYPES),
+    help="How outputs are restored from a local store (default: [tool.amlrun] link, "
+    "else reflink, falling back to copy). hardlink is cheapest but shares the store's inode.",
 )
 backend_option = click.option(
     "--backend", metavar="NAME", help="Run every step on this backend (local, docker, dask...)."

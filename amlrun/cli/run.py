@@ -9,6 +9,7 @@ import click
 
 from amlrun.cli.common import (
     backend_option,
+    link_option,
     open_pipeline,
     pipeline_argument,
     set_option,
@@ -21,6 +22,7 @@ from amlrun.cli.common import (
 @set_option
 @click.option("-j", "--jobs", default=1, show_default=True, help="Steps to run in parallel.")
 @store_option
+@link_option
 @backend_option
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler (with --backend dask).")
 @click.option("--force", multiple=True, metavar="STEP", help="Rerun STEP even if cached.")
@@ -45,6 +47,7 @@ def run(
     sets,
     jobs,
     store,
+    link,
     backend,
     scheduler,
     force,
@@ -59,7 +62,7 @@ def run(
     from amlrun.engine.report import Reporter
     from amlrun.engine.runner import Engine
 
-    ws, p, st = open_pipeline(pipeline, sets, store)
+    ws, p, st = open_pipeline(pipeline, sets, store, link)
     options = {"dask": {"scheduler": scheduler}} if scheduler else {}
     reporter = None if as_json else Reporter()
     engine = Engine(

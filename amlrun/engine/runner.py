@@ -206,7 +206,7 @@ class Engine:
             parts = self._compute_key(step)
             forced = self._forced(step)
             if forced is None:
-                manifest = self.store.get_manifest(parts.key)
+                manifest = self.store.find(parts.key, [o.name for o in step.module.outputs])
                 if manifest is not None:
                     self.manifests[name] = manifest
                     out.status, out.reason = "reused", "key found in store"
@@ -324,7 +324,7 @@ class Engine:
                     )
                 entries, _, is_file = self.keys.data(local)
                 if remote:
-                    entries, is_file = self.store.put_tree(Path(local), self.statcache, link=False)
+                    entries, is_file = self.store.put_tree(Path(local), self.statcache)
                 inputs[port.name] = JobInput(
                     port.name, Path(local), entries, is_file, parts.file_names.get(port.name, "")
                 )
@@ -360,16 +360,13 @@ class Engine:
         return dest
 
     def _materialized(self, key: str, output: str, spec: dict) -> Path:
-        """An upstream output on local disk (.amlrun/out/<key>/<output>), linked from the store."""
+        """An upstream output on local disk (.amlrun/out/<key>/<output>), restored from the
+        store, and again whenever a step has written to it."""
+        from amlrun.cache.restored import restore_once
+
         dest = self.ws.dir / "out" / key / folder_name(output)
-        done = dest.parent / f".{dest.name}.complete"
-        if not done.exists():
-            with self._lock:
-                if not done.exists():
-                    if dest.exists() or dest.is_symlink():
-                        shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
-                    self.store.materialize(spec["entries"], dest, spec["is_file"])
-                    done.touch()
+        with self._lock:
+            restore_once(self.store, spec["entries"], dest, spec["is_file"])
         return dest
 
     # ---------------------------------------------------------------- whole runs
@@ -563,7 +560,8 @@ class Engine:
                 unknown.add(name)
                 continue
             forced = self._forced(step)
-            manifest = None if forced else self.store.get_manifest(parts.key)
+            outputs = [o.name for o in step.module.outputs]
+            manifest = None if forced else self.store.find(parts.key, outputs)
             if manifest is not None:
                 self.manifests[name] = manifest
                 out.status, out.reason = "reused", "key found in store"
