@@ -19,6 +19,11 @@ except AttributeError:  # pragma: no cover - depends on how pyyaml was built
     _Base = yaml.SafeLoader
 
 RAW_TEXT_KEYS = frozenset({"version", "moduleVersion"})
+#: how many nodes aliases may add beyond the file's own: a "billion laughs" file is tiny
+#: as text but expands to ~10^9 nodes once anything walks it
+MAX_ALIAS_NODES = 100_000
+#: deeper nesting than any real spec; bounded so the recursive constructor cannot overflow
+MAX_DEPTH = 100
 
 
 class LineDict(dict):
@@ -32,7 +37,57 @@ class LineList(list):
 
 
 class _Loader(_Base):
-    pass
+    def construct_document(self, node: yaml.Node) -> object:
+        _check_bounds(node, getattr(self, "name", None))
+        return super().construct_document(node)
+
+
+def _check_bounds(root: yaml.Node, file: str | None) -> None:
+    """Refuse alias bombs and runaway nesting before anything is built from the node graph.
+
+    Expanded sizes are memoized per node, so the check costs one visit per distinct node
+    however often aliases repeat them (a recursive alias is left to the constructor).
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if not done:
+            if key in size or key in depth:
+                continue
+            depth[key] = 0  # in progress: a cycle back here counts as a leaf
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in size)
+            continue
+        size[key] = 1 + sum(size.get(id(c), 1) for c in children)
+        depth[key] = 1 + max((depth.get(id(c), 0) for c in children), default=0)
+        mark = node.start_mark.line + 1
+        if depth[key] > MAX_DEPTH:
+            raise SpecError(
+                f"the YAML nests deeper than {MAX_DEPTH} levels",
+                file=file,
+                line=mark,
+                fix="flatten the structure; no Azure ML file nests this deep",
+            )
+        if size[key] - len(size) > MAX_ALIAS_NODES:
+            raise SpecError(
+                f"YAML aliases expand to more than {MAX_ALIAS_NODES:,} extra nodes "
+                "(an alias bomb?)",
+                file=file,
+                line=mark,
+                fix="write the values out, or reuse fewer nested anchors",
+            )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -74,8 +129,10 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 
 def loads(text: str, file: str | Path = "<string>") -> object:
     """Parse YAML text; a syntax error becomes a SpecError naming file and line."""
+    loader = _Loader(text)
+    loader.name = str(file)
     try:
-        return yaml.load(text, Loader=_Loader)
+        return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -88,6 +145,8 @@ def loads(text: str, file: str | Path = "<string>") -> object:
         ) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}", file=file) from None
+    finally:
+        loader.dispose()
 
 
 def load(path: str | Path) -> object:
