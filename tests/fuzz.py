@@ -199,7 +199,8 @@ def run_cli(argv: list[str], limit_s: float) -> tuple[str, str]:
     except Hang:
         return "hang", out.getvalue()[-300:]
     except BaseException:  # anything else escaping main is the defect
-        return "traceback", traceback.format_exc()[-1500:]
+        lines = traceback.format_exc().splitlines()[-24:]
+        return "traceback", "\n".join(ln[:240] for ln in lines)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

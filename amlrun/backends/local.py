@@ -123,7 +123,7 @@ def _shim_dir() -> Path:
     d = user_cache_dir() / "shims" / hash_json(["exec-v2", exe])[:12]
     if not (d / "python3").exists():
         d.mkdir(parents=True, exist_ok=True)
-        script = f"#!/bin/sh\nexec {shlex.quote(exe)} \"$@\"\n"
+        script = f'#!/bin/sh\nexec {shlex.quote(exe)} "$@"\n'
         for name in ("python", "python3"):
             tmp = d / f".{name}.{os.getpid()}.{threading.get_ident()}"
             tmp.write_text(script)

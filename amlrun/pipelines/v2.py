@@ -8,8 +8,10 @@ from typing import Any
 
 from amlrun.errors import Diagnostics, SpecError, line_of
 from amlrun.pipelines.model import NONE, Binding, Step
+from amlrun.pipelines.validate import check_bindings
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
+from amlrun.spec.shape import check_names, local_path, mapping
 
 _EXPR = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 _PARENT_INPUT = re.compile(r"^(?:parent\.)?inputs\.(.+)$")
@@ -96,6 +98,8 @@ class V2Loader:
         self.steps: dict[str, Step] = {}
         #: "prefix/node" of a nested pipeline -> its outputs -> (inner step, output)
         self.aliases: dict[str, dict[str, tuple[str, str]]] = {}
+        #: the pipeline files being loaded, outermost first: one seen again is a cycle
+        self.including: list[Path] = []
 
     # ------------------------------------------------------------------ pipeline level
     def load(
@@ -108,10 +112,9 @@ class V2Loader:
     ) -> tuple[dict[str, Any], dict[str, tuple[str, str]], dict[str, dict], dict]:
         """Returns (effective inputs, promoted outputs, pipeline output specs, settings)."""
         self.diags.unknown_keys(doc, PIPELINE_KEYS, file=path)
-        settings = doc.get("settings") or {}
-        if isinstance(settings, dict):
-            self.diags.unknown_keys(settings, SETTINGS_KEYS, file=path, where="settings")
-        declared = doc.get("inputs") or {}
+        settings = mapping(doc, "settings", file=path)
+        self.diags.unknown_keys(settings, SETTINGS_KEYS, file=path, where="settings")
+        declared = mapping(doc, "inputs", file=path)
         inputs: dict[str, Binding] = {}
         for name, raw in declared.items():
             line = line_of(declared, name)
@@ -139,6 +142,7 @@ class V2Loader:
                 field="jobs",
                 fix="add jobs: {name: {component: ./x.yml, ...}}",
             )
+        check_names(jobs, file=path, where="jobs")
         promoted: dict[str, tuple[str, str]] = {}
         default_compute = settings.get("default_compute") or doc.get("compute")
         for name, node in jobs.items():
@@ -151,7 +155,7 @@ class V2Loader:
                     fix="give it component/command and inputs",
                 )
             self._node(str(name), node, path, prefix, inputs, promoted, default_compute)
-        outputs_spec = {k: (v or {}) for k, v in (doc.get("outputs") or {}).items()}
+        outputs_spec = {k: (v or {}) for k, v in mapping(doc, "outputs", file=path).items()}
         effective = {
             k: (b.value if b.kind in ("literal", "path", "cloud") else None)
             for k, b in inputs.items()
@@ -187,7 +191,8 @@ class V2Loader:
             return Binding("cloud", f"data {raw} is an Azure ML asset or datastore path", line=line)
         if raw.startswith(_REMOTE):
             return Binding("path", raw, line=line)
-        return Binding("path", str((path.parent / raw).resolve()), line=line)
+        local = local_path(path.parent, raw, file=path, line=line, field="path")
+        return Binding("path", str(local), line=line)
 
     # ------------------------------------------------------------------ nodes
     def _node(
@@ -204,9 +209,11 @@ class V2Loader:
         line = getattr(node, "line", None)
         self.diags.unknown_keys(node, NODE_KEYS, file=path, where=f"jobs.{name}")
         ntype = str(node.get("type") or "command").lower()
+        where = f"jobs.{name}"
+        node_inputs = mapping(node, "inputs", file=path, where=where)
         bindings = {
-            k: self._binding(v, path, prefix, parent_inputs, line_of(node.get("inputs"), k))
-            for k, v in (node.get("inputs") or {}).items()
+            k: self._binding(v, path, prefix, parent_inputs, line_of(node_inputs, k))
+            for k, v in node_inputs.items()
         }
         if ntype == "pipeline":
             self._subpipeline(qname, node, path, bindings, line)
@@ -218,14 +225,14 @@ class V2Loader:
         else:
             blocked = f"'{ntype}' jobs run only on Azure ML"
         output_paths = {}
-        for oname, ospec in (node.get("outputs") or {}).items():
+        for oname, ospec in mapping(node, "outputs", file=path, where=where).items():
             if isinstance(ospec, dict) and ospec.get("path"):
                 p = str(ospec["path"])
                 if not p.startswith(_CLOUD + _REMOTE):
                     output_paths[oname] = str((path.parent / p).resolve())
         if module is not None:
-            self._check_bindings(module, bindings, path, name, line)
-        limits = node.get("limits") or {}
+            check_bindings(module, bindings, self.diags, file=path, where=where, line=line)
+        limits = mapping(node, "limits", file=path, where=where)
         compute = node.get("compute") or default_compute
         self.steps[qname] = Step(
             name=qname,
@@ -238,13 +245,16 @@ class V2Loader:
             timeout_s=float(limits["timeout"])
             if isinstance(limits, dict) and limits.get("timeout")
             else None,
-            env_vars={str(k): str(v) for k, v in (node.get("environment_variables") or {}).items()},
+            env_vars={
+                str(k): str(v)
+                for k, v in mapping(node, "environment_variables", file=path, where=where).items()
+            },
             blocked=blocked,
         )
         self._promote(node, qname, path, promoted, sub=False)
 
     def _promote(self, node: dict, qname: str, path: Path, promoted: dict, sub: bool) -> None:
-        for oname, ospec in (node.get("outputs") or {}).items():
+        for oname, ospec in mapping(node, "outputs", file=path).items():
             if isinstance(ospec, str):
                 m = _EXPR.fullmatch(ospec.strip())
                 po = _PARENT_OUTPUT.match(m.group(1)) if m else None
@@ -317,7 +327,9 @@ class V2Loader:
             ref = comp[5:] if comp.startswith("file:") else comp
             if ref.startswith(_CLOUD):
                 return None, f"component {ref} is an Azure ML asset; no local copy is registered"
-            spec = (path.parent / ref).resolve()
+            spec = local_path(
+                path.parent, ref, file=path, line=line, field=f"jobs.{name}.component"
+            )
             if spec not in self.modules:
                 from amlrun.pipelines.plancache import record
                 from amlrun.spec.load import load_module
@@ -373,7 +385,18 @@ class V2Loader:
                     line=line,
                     fix="reference the pipeline component file instead",
                 )
-            sub_path = (path.parent / ref).resolve()
+            sub_path = local_path(
+                path.parent, ref, file=path, line=line, field=f"jobs.{qname}.component"
+            )
+            if sub_path in self.including:
+                chain = " -> ".join(p.name for p in (*self.including, sub_path))
+                raise SpecError(
+                    f"the pipeline includes itself ({chain})",
+                    file=path,
+                    line=line_of(node, "component"),
+                    field=f"jobs.{qname}.component",
+                    fix="a pipeline job must name another pipeline component file",
+                )
             sub_doc = yamlio.load(sub_path)
         elif isinstance(comp, dict):
             sub_path, sub_doc = path, comp
@@ -384,31 +407,14 @@ class V2Loader:
                 line=line,
                 field=f"jobs.{qname}",
             )
-        _, promoted, _, _ = self.load(sub_doc, sub_path, {}, prefix=f"{qname}/", parent=bindings)
+        self.including.append(sub_path)
+        try:
+            _, promoted, _, _ = self.load(
+                sub_doc, sub_path, {}, prefix=f"{qname}/", parent=bindings
+            )
+        finally:
+            self.including.pop()
         self.aliases[qname] = promoted
-
-    def _check_bindings(
-        self, module: Module, bindings: dict[str, Binding], path: Path, name: str, line
-    ) -> None:
-        for k, b in bindings.items():
-            if module.port(k) is None and module.parameter(k) is None:
-                names = ", ".join(module.input_names) or "none"
-                raise SpecError(
-                    f"component '{module.name}' has no input '{k}'",
-                    file=path,
-                    line=b.line or line,
-                    field=f"jobs.{name}.inputs.{k}",
-                    fix=f"use one of: {names}",
-                )
-        for port in module.inputs:
-            if not port.optional and bindings.get(port.name, NONE).kind == "none":
-                raise SpecError(
-                    f"required input '{port.name}' of step '{name}' is not bound",
-                    file=path,
-                    line=line,
-                    field=f"jobs.{name}.inputs",
-                    fix=f"bind {port.name}: to data or an upstream output",
-                )
 
     def resolve_aliases(self) -> None:
         """Rewrite references to a nested pipeline's outputs to the inner step producing them."""
@@ -452,7 +458,7 @@ def _declare(node: dict, bindings: dict[str, Binding]) -> tuple[dict, dict]:
             )
             inputs[k] = {"type": t, "optional": b.kind == "none"}
     outputs = {}
-    for k, spec in (node.get("outputs") or {}).items():
+    for k, spec in mapping(node, "outputs", file=None).items():
         t = spec.get("type") if isinstance(spec, dict) else None
         outputs[k] = {"type": t or "uri_folder"}
     return inputs, outputs

@@ -7,6 +7,8 @@ warnings can name the line. ``version``-like keys keep their raw text (``01`` st
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import yaml
@@ -24,6 +26,7 @@ RAW_TEXT_KEYS = frozenset({"version", "moduleVersion"})
 MAX_ALIAS_NODES = 100_000
 #: deeper nesting than any real spec; bounded so the recursive constructor cannot overflow
 MAX_DEPTH = 100
+MAX_BYTES = 16 * 2**20
 
 
 class LineDict(dict):
@@ -155,11 +158,31 @@ def load(path: str | Path) -> object:
     path = Path(path)
     record(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = _read(path)
+        text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise SpecError("file not found", file=path, fix="check the path") from None
     except UnicodeDecodeError:
         raise SpecError("not a UTF-8 text file", file=path) from None
     except IsADirectoryError:
         raise SpecError("is a folder, not a spec file", file=path) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read the file: {exc.strerror or exc}", file=path) from None
     return loads(text, path)
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes; a FIFO or device is refused before it is opened (it would block or
+    never end) and a file over MAX_BYTES is refused rather than read into memory."""
+    st = os.stat(path)
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise SpecError("not a regular file (a FIFO, socket or device)", file=path)
+    with open(path, "rb") as f:
+        data = f.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise SpecError(
+            f"the file is over {MAX_BYTES // 2**20} MB; no spec is this large", file=path
+        )
+    return data
