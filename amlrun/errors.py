@@ -54,6 +54,19 @@ class SpecError(AmlrunError):
         return text
 
 
+class NoSpace(AmlrunError):
+    """A write failed because a disk is full or read-only: one line naming the path."""
+
+    ERRNOS = frozenset({28, 30, 122, 13, 1})  # ENOSPC, EROFS, EDQUOT, EACCES, EPERM
+
+    def __init__(self, what: str, exc: OSError) -> None:
+        where = exc.filename or what
+        super().__init__(
+            f"cannot write {what} at {where}: {exc.strerror or exc} "
+            "(free some space or make it writable, or use another --store)"
+        )
+
+
 class StepFailed(AmlrunError):
     """A pipeline or module run finished with a failed step (exit status 1)."""
 

@@ -8,6 +8,7 @@ Blobs are hardlinked from the files being stored and into the places they are re
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import time
@@ -26,7 +27,7 @@ from amlrun.cache.base import (
     referenced_blobs,
     tmp_suffix,
 )
-from amlrun.errors import AmlrunError
+from amlrun.errors import AmlrunError, NoSpace
 from amlrun.hashing import hash_bytes, hash_file
 
 BLOB_MODE = 0o444
@@ -36,6 +37,21 @@ BLOB_MODE = 0o444
 TOUCH_AFTER_S = 3600.0
 #: a temporary file younger than this may belong to a writer still running
 TMP_GRACE_S = 3600.0
+
+
+def _store_write(method):
+    """A full or read-only store fails the write with one line naming the path."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as exc:
+            if exc.errno not in NoSpace.ERRNOS:
+                raise
+            raise NoSpace(f"the store {self._root}", exc) from None
+
+    return wrapper
 
 
 class LocalStore(Store):
@@ -67,6 +83,7 @@ class LocalStore(Store):
             _refresh(path, mtime)
         return manifest
 
+    @_store_write
     def _write_manifest(self, key: str, data: bytes) -> None:
         path = self._path(manifest_rel(key))
         _atomic_write(path, data, 0o644)
@@ -88,6 +105,7 @@ class LocalStore(Store):
         _refresh(blob, mtime)
         return True
 
+    @_store_write
     def put_file(self, path: Path, h: str | None = None, link: bool = True) -> str:
         """Hardlink the file in (its inode becomes read-only), or copy it.
 
@@ -112,6 +130,7 @@ class LocalStore(Store):
             raise
         return h
 
+    @_store_write
     def put_bytes(self, data: bytes) -> str:
         self._check_writable()
         h = hash_bytes(data)

@@ -41,6 +41,7 @@ def run(spec: str, inputs, params, outputs, quiet: bool) -> None:
             raise SpecError(
                 f"module has no input port '{name}'", file=spec, fix=f"use one of: {ports}"
             )
+    _check_script(module)
     result = run_module(module, values, stream=not quiet, warn=print_warning)
     status = "succeeded" if result.ok else f"failed with exit code {result.exit_code}"
     click.echo(
@@ -49,3 +50,17 @@ def run(spec: str, inputs, params, outputs, quiet: bool) -> None:
     for name, path in result.outputs.items():
         click.echo(f"  output {name}: {path}", err=True)
     sys.exit(result.exit_code)
+
+
+def _check_script(module) -> None:
+    from amlrun.errors import SpecError
+    from amlrun.spec.scripts import missing_script
+
+    script = missing_script(module)
+    if script is not None:
+        raise SpecError(
+            f"the command runs {script}, which is not in the code folder {module.code.root}",
+            file=module.source,
+            field="command",
+            fix="add the script there, or fix the name in the command",
+        )

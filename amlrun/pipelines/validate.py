@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 from amlrun.errors import Diagnostics, SpecError
-from amlrun.pipelines.model import NONE, Binding
+from amlrun.pipelines.model import NONE, Binding, Step
 from amlrun.spec.model import Module
 from amlrun.spec.shape import usable_path
 
@@ -99,3 +99,28 @@ def check_data_path(raw: str, *, file: Path, line: int | None, field: str) -> No
             field=field,
             fix="bind a regular file or folder",
         )
+
+
+def check_runnable(steps: dict[str, Step]) -> None:
+    """Before a run: every code folder exists and every ``python x.py`` script is in it."""
+    from amlrun.spec.scripts import missing_script
+
+    for step in steps.values():
+        module = step.module
+        if module is None or step.blocked:
+            continue
+        where = {"file": step.source, "line": step.line, "field": f"jobs.{step.name}"}
+        if module.code.missing is not None:
+            raise SpecError(
+                f"code folder {module.code.missing} of step '{step.name}' does not exist",
+                fix="create it, or point `code:` at the folder holding the scripts",
+                **where,
+            )
+        script = missing_script(module)
+        if script is not None:
+            raise SpecError(
+                f"the command of step '{step.name}' runs {script}, which is not in its code "
+                f"folder {module.code.root}",
+                fix="add the script there, or fix the name in the command",
+                **where,
+            )
