@@ -63,7 +63,7 @@ class NoSpace(AmlrunError):
         where = exc.filename or what
         super().__init__(
             f"cannot write {what} at {where}: {exc.strerror or exc} "
-            "(free some space or make it writable, or use another --store)"
+            "(free some space, or make it writable)"
         )
 
 
