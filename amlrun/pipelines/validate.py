@@ -107,8 +107,8 @@ def check_runnable(steps: dict[str, Step]) -> None:
 
     for step in steps.values():
         module = step.module
-        if module is None or step.blocked:
-            continue
+        if module is None or step.blocked or any(b.kind == "cloud" for b in step.bindings.values()):
+            continue  # the engine refuses these with the cloud reference named
         where = {"file": step.source, "line": step.line, "field": f"jobs.{step.name}"}
         if module.code.missing is not None:
             raise SpecError(
