@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -210,6 +209,17 @@ def test_a_fifo_or_proc_file_bound_as_data_is_refused_without_opening_it(tmp_pat
         assert "not a regular file or folder" in proc.stderr or "pseudo-filesystem" in proc.stderr
 
 
+def test_module_run_refuses_a_fifo_input_instead_of_letting_the_command_block(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    spec = Path(__file__).resolve().parents[1] / "examples/modules/v2-component/word_count.yml"
+    proc = amlrun("module", "run", str(spec), "--input", f"text={tmp_path / 'pipe'}",
+                  cwd=tmp_path, timeout=60)  # fmt: skip
+    assert proc.returncode == 2
+    assert f"--input text: data path {tmp_path / 'pipe'} is not a regular file or folder" in (
+        proc.stderr
+    )
+
+
 def _billion_laughs() -> str:
     head = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
     for i in range(1, 10):
@@ -226,13 +236,14 @@ def test_a_billion_laughs_file_fails_in_under_a_second_and_100_mb(tmp_path):
         yamlio.load(tmp_path / "bomb.yml")
     assert time.perf_counter() - started < 1.0
     cmd = [sys.executable, "-c", "from amlrun.cli.main import main; main()"]
-    child = subprocess.Popen([*cmd, "module", "validate", "bomb.yml"], cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    out, err = child.communicate(timeout=60)
-    rusage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    assert child.returncode == 2, out + err
-    assert "bomb.yml:5: YAML aliases expand to more than 100,000 extra nodes" in out
-    assert rusage.ru_maxrss < 100 * 1024  # KiB
+    with open(tmp_path / "out.txt", "w") as out:  # wait4: this child's own peak memory
+        child = subprocess.Popen([*cmd, "module", "validate", "bomb.yml"], cwd=tmp_path,
+                                 stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        _, status, rusage = os.wait4(child.pid, 0)
+    text = (tmp_path / "out.txt").read_text()
+    assert os.waitstatus_to_exitcode(status) == 2, text
+    assert "bomb.yml:5: YAML aliases expand to more than 100,000 extra nodes" in text
+    assert rusage.ru_maxrss < 100 * 1024, rusage.ru_maxrss  # KiB
 
 
 # ---------------------------------------------------------------- full or read-only disks

@@ -33,7 +33,10 @@ def run(spec: str, inputs, params, outputs, quiet: bool) -> None:
         **parse_pairs(inputs, "--input"),
         **parse_pairs(outputs, "--output"),
     }
-    for name in parse_pairs(inputs, "--input"):
+    from amlrun.pipelines.validate import check_data_path
+
+    for name, value in parse_pairs(inputs, "--input").items():
+        check_data_path(value, file=None, line=None, field=f"--input {name}")
         if module.port(name) is None:
             from amlrun.errors import SpecError
 

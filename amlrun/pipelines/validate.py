@@ -72,7 +72,7 @@ def _check_value(module: Module, name: str, value: object, **where) -> None:
         raise SpecError(exc.message, fix=exc.fix, **where) from None
 
 
-def check_data_path(raw: str, *, file: Path, line: int | None, field: str) -> None:
+def check_data_path(raw: str, *, file: Path | None, line: int | None, field: str) -> None:
     """Data must be a regular file or a folder; absence is reported when the step runs."""
     from amlrun.snapshot.tree import PSEUDO_ROOTS
 
