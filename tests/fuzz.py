@@ -167,11 +167,13 @@ def alias_bomb(text: str, rng: random.Random) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def case_text(seed: Path, rng: random.Random, fifo: str) -> str:
+def case_text(seed: Path, rng: random.Random, fifo: str, own_name: str) -> str:
+    """The mutated text; ``own_name`` (the case file's name) may replace a string, so a
+    pipeline job can come to include its own file."""
     doc = yaml.safe_load(seed.read_text(encoding="utf-8-sig"))
     if rng.random() < 0.1:
         return alias_bomb(seed.read_text(encoding="utf-8-sig"), rng)
-    doc = mutate(doc, rng, fifo, seed.name)
+    doc = mutate(doc, rng, fifo, own_name)
     text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=rng.random() < 0.5, width=10**6)
     return _DEEP.sub(lambda m: "[" * int(m.group(1)) + "]" * int(m.group(1)), text)
 
@@ -206,6 +208,18 @@ def run_cli(argv: list[str], limit_s: float) -> tuple[str, str]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def _run_command(seed: Path, path: Path, rng: random.Random, fifo: str) -> list[str]:
+    """``run --dry-run``, sometimes overriding a declared pipeline input with an odd value."""
+    command = ["run", str(path), "--dry-run"]
+    doc = yaml.safe_load(seed.read_text(encoding="utf-8-sig"))
+    declared = doc.get("inputs") if isinstance(doc, dict) else None
+    if isinstance(declared, dict) and declared and rng.random() < 0.3:
+        value = _odd_value(rng, "x", fifo)
+        value = value if isinstance(value, str) else yaml.safe_dump(value).strip()
+        command += ["--set", f"inputs.{rng.choice(list(declared))}={value}"]
+    return command
+
+
 def campaign(cases: int, seed: int, work: Path, limit_s: float = 10.0) -> list[Outcome]:
     """Run ``cases`` mutated files; the tree is copied into ``work`` once."""
     from tests.conftest import CORPUS
@@ -228,8 +242,8 @@ def campaign(cases: int, seed: int, work: Path, limit_s: float = 10.0) -> list[O
         for n in range(cases):
             src = rng.choice(seeds)
             path = src.with_name(f"__fuzz{n}__{src.suffix}")
-            path.write_text(case_text(src, rng, fifo), encoding="utf-8")
-            for command in (["module", "validate", str(path)], ["run", str(path), "--dry-run"]):
+            path.write_text(case_text(src, rng, fifo, path.name), encoding="utf-8")
+            for command in (["module", "validate", str(path)], _run_command(src, path, rng, fifo)):
                 started = time.perf_counter()
                 kind, detail = run_cli(command, limit_s)
                 outcomes.append(

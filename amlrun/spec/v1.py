@@ -342,7 +342,16 @@ def _container_command(body: dict, path: Path, diags: Diagnostics, where: str) -
     if isinstance(cmd, str):
         import shlex
 
-        cmd = shlex.split(cmd)
+        try:
+            cmd = shlex.split(cmd)
+        except ValueError as exc:  # an unclosed quote
+            raise SpecError(
+                f"the command cannot be split into words: {exc}",
+                file=path,
+                line=line_of(body, "command"),
+                field=f"{where}.command",
+                fix="close the quote, or write command: as a YAML list",
+            ) from None
     if not isinstance(cmd, list):
         raise SpecError(
             f"the command must be a list or a string, not {what(cmd)}",
