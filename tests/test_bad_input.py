@@ -120,6 +120,23 @@ def test_a_pipeline_parameter_outside_its_range_or_enum_exits_2(tmp_path):
     assert proc.returncode == 2 and "allowed: a value <= 5" in proc.stderr, proc.stderr
 
 
+def test_a_typed_pipeline_input_with_a_bad_default_exits_2_even_if_no_step_uses_it(tmp_path):
+    _ws(
+        tmp_path,
+        {
+            "pipeline.yml": (
+                "  epochs: 1\n",
+                "  epochs: 1\n  rate: {type: number, max: 1, default: 3}\n",
+            )
+        },
+    )
+    proc = _dry(tmp_path)
+    assert proc.returncode == 2
+    assert (
+        "pipeline.yml:10: inputs.rate: parameter 'rate' got 3; allowed: a value <= 1" in proc.stderr
+    )
+
+
 def test_a_misspelt_port_type_is_an_error_suggesting_the_known_type(tmp_path):
     _ws(tmp_path, {"train/train.yml": ("data: {type: uri_folder}", "data: {type: uri_foldr}")})
     proc = _dry(tmp_path)

@@ -8,7 +8,7 @@ from typing import Any
 
 from amlrun.errors import Diagnostics, SpecError, line_of
 from amlrun.pipelines.model import NONE, Binding, Step
-from amlrun.pipelines.validate import check_bindings
+from amlrun.pipelines.validate import check_bindings, check_declared_input
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
 from amlrun.spec.shape import check_names, local_path, mapping
@@ -124,6 +124,7 @@ class V2Loader:
                 inputs[name] = self._override(raw, overrides[name], path, line)
             else:
                 inputs[name] = self._declared_default(raw, path, line)
+            check_declared_input(str(name), raw, inputs[name], file=path, line=line)
         if parent is None:
             for name in overrides:
                 if name not in declared:

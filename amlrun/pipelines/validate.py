@@ -12,7 +12,7 @@ from pathlib import Path
 
 from amlrun.errors import Diagnostics, SpecError
 from amlrun.pipelines.model import NONE, Binding, Step
-from amlrun.spec.model import Module
+from amlrun.spec.model import Module, Parameter
 from amlrun.spec.shape import usable_path
 
 
@@ -49,7 +49,7 @@ def check_bindings(
                 fix="bind a value, or declare the input as a data type (uri_folder, uri_file)",
             )
         elif param is not None and b.kind == "literal" and b.value is not None:
-            _check_value(module, k, b.value, file=file, line=at, field=field)
+            _check_value(param, b.value, file=file, line=at, field=field)
         elif port is not None and b.kind in ("literal", "path") and "://" not in str(b.value):
             check_data_path(str(b.value), file=file, line=at, field=field)
     for port in module.inputs:
@@ -63,11 +63,25 @@ def check_bindings(
             )
 
 
-def _check_value(module: Module, name: str, value: object, **where) -> None:
+def check_declared_input(
+    name: str, raw: object, value: Binding, *, file: Path, line: int | None
+) -> None:
+    """A typed pipeline input (``{type: integer, min: 1}``) holds a value of its type, even
+    before any step uses it (a default, or ``--set``)."""
+    from amlrun.spec.common import make_input
+
+    if not isinstance(raw, dict) or value.kind != "literal" or value.value is None:
+        return
+    declared = make_input(name, raw, file=file, diags=Diagnostics(), where=f"inputs.{name}")
+    if isinstance(declared, Parameter):
+        _check_value(declared, value.value, file=file, line=line, field=f"inputs.{name}")
+
+
+def _check_value(param: Parameter, value: object, **where) -> None:
     from amlrun.spec.params import coerce
 
     try:
-        coerce(module.parameter(name), value)
+        coerce(param, value)
     except SpecError as exc:
         raise SpecError(exc.message, fix=exc.fix, **where) from None
 
