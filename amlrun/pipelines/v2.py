@@ -20,6 +20,7 @@ _PARENT_OUTPUT = re.compile(r"^(?:parents?\.)?outputs\.(.+)$")
 _CLOUD = ("azureml:", "azureml://", "wasbs://", "wasb://", "abfss://", "adl://")
 _REMOTE = ("s3://", "gs://", "gcs://", "abfs://", "az://", "http://", "https://", "memory://")
 
+MAX_STEPS = 100_000
 PIPELINE_KEYS = {
     "$schema",
     "type",
@@ -235,6 +236,14 @@ class V2Loader:
             check_bindings(module, bindings, self.diags, file=path, where=where, line=line)
         limits = mapping(node, "limits", file=path, where=where)
         compute = node.get("compute") or default_compute
+        if len(self.steps) >= MAX_STEPS:  # nested components can multiply: 10 x 10 x 10 ...
+            raise SpecError(
+                f"the pipeline expands to more than {MAX_STEPS:,} steps",
+                file=path,
+                line=line,
+                field=f"jobs.{name}",
+                fix="check which pipeline components include each other many times",
+            )
         self.steps[qname] = Step(
             name=qname,
             module=module,
