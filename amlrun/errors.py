@@ -60,10 +60,9 @@ class NoSpace(AmlrunError):
     ERRNOS = frozenset({28, 30, 122, 13, 1})  # ENOSPC, EROFS, EDQUOT, EACCES, EPERM
 
     def __init__(self, what: str, exc: OSError) -> None:
-        where = exc.filename or what
+        """``what`` names the place, e.g. "to the store /srv/cache"; ``exc`` says why."""
         super().__init__(
-            f"cannot write {what} at {where}: {exc.strerror or exc} "
-            "(free some space, or make it writable)"
+            f"cannot write {what}: {exc.strerror or exc} (free some space, or make it writable)"
         )
 
 

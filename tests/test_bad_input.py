@@ -266,11 +266,15 @@ def test_a_billion_laughs_file_fails_in_under_a_second_and_100_mb(tmp_path):
 # ---------------------------------------------------------------- full or read-only disks
 
 
-def _read_only(folder: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """``amlrun ARGS`` with ``folder`` bind-mounted read-only in a private mount namespace
+_READ_ONLY = "mount --bind {0} {0} && mount -o remount,bind,ro {0}"
+_FULL = "mount -t tmpfs -o size=8k tmpfs {0}"  # room for two small blobs
+
+
+def _mounted(mount: str, folder: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``amlrun ARGS`` with ``folder`` mounted read-only or tiny in a private mount namespace
     (root ignores chmod, and the mount vanishes with the process)."""
     cli = f"{sys.executable} -c 'from amlrun.cli.main import main; main()' " + " ".join(args)
-    script = f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && {cli}"
+    script = f"{mount.format(folder)} && {cli}"
     env = {**os.environ, "AMLRUN_WORKSPACE": str(cwd)}
     return subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)  # fmt: skip
@@ -280,19 +284,26 @@ def test_a_read_only_store_fails_the_steps_with_one_line_naming_it(tmp_path):
     _ws(tmp_path)
     store = tmp_path / "store"
     store.mkdir()
-    proc = _read_only(store, "run", "pipeline.yml", "--store", str(store), cwd=tmp_path)
+    proc = _mounted(_READ_ONLY, store, "run", "pipeline.yml", "--store", str(store), cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert f"cannot write the store {store} at {store}/cas: Read-only file system" in (
-        proc.stdout + proc.stderr
-    )
+    assert f"cannot write to the store {store}: Read-only file system" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
 def test_a_read_only_workspace_is_one_error_naming_the_run_database(tmp_path):
     _ws(tmp_path)
-    proc = _read_only(tmp_path, "run", "pipeline.yml", cwd=tmp_path)
+    proc = _mounted(_READ_ONLY, tmp_path, "run", "pipeline.yml", cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert f"cannot write the run database at {tmp_path}/.amlrun: Read-only file system" in (
-        proc.stderr
-    )
+    db = tmp_path / ".amlrun/runs.sqlite"
+    assert f"error: cannot write the run database {db}: Read-only file system" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_full_store_fails_the_steps_with_one_line_naming_it(tmp_path):
+    _ws(tmp_path)
+    store = tmp_path / "store"
+    store.mkdir()
+    proc = _mounted(_FULL, store, "run", "pipeline.yml", "--store", str(store), cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"cannot write to the store {store}: No space left on device" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr

@@ -49,7 +49,7 @@ def _store_write(method):
         except OSError as exc:
             if exc.errno not in NoSpace.ERRNOS:
                 raise
-            raise NoSpace(f"the store {self._root}", exc) from None
+            raise NoSpace(f"to the store {self._root}", exc) from None
 
     return wrapper
 

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:  # a full or read-only disk where amlrun writes its own files
         if exc.errno not in NoSpace.ERRNOS:
             raise
-        click.echo(f"error: {NoSpace('a file', exc)}", err=True)
+        click.echo(f"error: {NoSpace(str(exc.filename or 'a file'), exc)}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

@@ -36,7 +36,7 @@ class RunDB:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.executescript(_SCHEMA)
         except OSError as exc:
-            raise NoSpace("the run database", exc) from None
+            raise NoSpace(f"the run database {path}", exc) from None
         except sqlite3.OperationalError as exc:  # a read-only or full workspace folder
             raise AmlrunError(
                 f"cannot open the run database {path}: {exc} "
