@@ -208,6 +208,11 @@ def run_cli(argv: list[str], limit_s: float) -> tuple[str, str]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def _is_pipeline(path: Path) -> bool:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    return "jobs" in doc or isinstance(doc.get("pipeline"), dict)
+
+
 def _run_command(seed: Path, path: Path, rng: random.Random, fifo: str) -> list[str]:
     """``run --dry-run``, sometimes overriding a declared pipeline input with an odd value."""
     command = ["run", str(path), "--dry-run"]
@@ -234,13 +239,14 @@ def campaign(cases: int, seed: int, work: Path, limit_s: float = 10.0) -> list[O
     fifo = str(work / "fifo")
     os.mkfifo(fifo)
     seeds = seed_files(roots)
+    pipelines = [p for p in seeds if _is_pipeline(p)]  # half the cases: planning goes deeper
     rng = random.Random(seed)
     outcomes: list[Outcome] = []
     old_env = os.environ.get("AMLRUN_WORKSPACE")
     os.environ["AMLRUN_WORKSPACE"] = str(tree)
     try:
         for n in range(cases):
-            src = rng.choice(seeds)
+            src = rng.choice(pipelines if rng.random() < 0.5 else seeds)
             path = src.with_name(f"__fuzz{n}__{src.suffix}")
             path.write_text(case_text(src, rng, fifo, path.name), encoding="utf-8")
             for command in (["module", "validate", str(path)], _run_command(src, path, rng, fifo)):

@@ -209,10 +209,11 @@ class V2Loader:
     ) -> None:
         qname = f"{prefix}{name}"
         line = getattr(node, "line", None)
-        self.diags.unknown_keys(node, NODE_KEYS, file=path, where=f"jobs.{name}")
-        ntype = str(node.get("type") or "command").lower()
         where = f"jobs.{name}"
+        self.diags.unknown_keys(node, NODE_KEYS, file=path, where=where)
+        ntype = str(node.get("type") or "command").lower()
         node_inputs = mapping(node, "inputs", file=path, where=where)
+        node_outputs = mapping(node, "outputs", file=path, where=where)  # checked once here
         bindings = {
             k: self._binding(v, path, prefix, parent_inputs, line_of(node_inputs, k))
             for k, v in node_inputs.items()
@@ -227,7 +228,7 @@ class V2Loader:
         else:
             blocked = f"'{ntype}' jobs run only on Azure ML"
         output_paths = {}
-        for oname, ospec in mapping(node, "outputs", file=path, where=where).items():
+        for oname, ospec in node_outputs.items():
             if isinstance(ospec, dict) and ospec.get("path"):
                 p = str(ospec["path"])
                 if not p.startswith(_CLOUD + _REMOTE):
@@ -236,14 +237,7 @@ class V2Loader:
             check_bindings(module, bindings, self.diags, file=path, where=where, line=line)
         limits = mapping(node, "limits", file=path, where=where)
         compute = node.get("compute") or default_compute
-        if len(self.steps) >= MAX_STEPS:  # nested components can multiply: 10 x 10 x 10 ...
-            raise SpecError(
-                f"the pipeline expands to more than {MAX_STEPS:,} steps",
-                file=path,
-                line=line,
-                field=f"jobs.{name}",
-                fix="check which pipeline components include each other many times",
-            )
+        self._check_size(path, line, where)
         self.steps[qname] = Step(
             name=qname,
             module=module,
@@ -263,8 +257,19 @@ class V2Loader:
         )
         self._promote(node, qname, path, promoted, sub=False)
 
+    def _check_size(self, path: Path, line: int | None, where: str) -> None:
+        """Nested components multiply (10 jobs x 10 x 10 ...): refuse before planning stalls."""
+        if len(self.steps) >= MAX_STEPS:
+            raise SpecError(
+                f"the pipeline expands to more than {MAX_STEPS:,} steps",
+                file=path,
+                line=line,
+                field=where,
+                fix="check which pipeline components include each other many times",
+            )
+
     def _promote(self, node: dict, qname: str, path: Path, promoted: dict, sub: bool) -> None:
-        for oname, ospec in mapping(node, "outputs", file=path).items():
+        for oname, ospec in (node.get("outputs") or {}).items():  # a mapping: see _node
             if isinstance(ospec, str):
                 m = _EXPR.fullmatch(ospec.strip())
                 po = _PARENT_OUTPUT.match(m.group(1)) if m else None
@@ -468,7 +473,7 @@ def _declare(node: dict, bindings: dict[str, Binding]) -> tuple[dict, dict]:
             )
             inputs[k] = {"type": t, "optional": b.kind == "none"}
     outputs = {}
-    for k, spec in mapping(node, "outputs", file=None).items():
+    for k, spec in (node.get("outputs") or {}).items():  # a mapping: see V2Loader._node
         t = spec.get("type") if isinstance(spec, dict) else None
         outputs[k] = {"type": t or "uri_folder"}
     return inputs, outputs
