@@ -1,4 +1,4 @@
-"""amlrun's own development tasks: doit test, doit lint, doit bench, doit examples."""
+"""amlrun's own development tasks: doit test, lint, bench, examples and fuzz."""
 
 from __future__ import annotations
 
@@ -30,3 +30,8 @@ def task_examples():
     """Run the example pipeline twice: the second run reuses every step."""
     run = "amlrun run examples/sklearn-pipeline/pipeline.yml"
     return {"actions": [run, run]}
+
+
+def task_fuzz():
+    """The long fuzz campaign: 3,000 mutated corpus/example files, no traceback, no hang."""
+    return {"actions": ["python -m tests.fuzz --cases 3000 --seed 80"]}

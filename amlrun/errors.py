@@ -54,6 +54,18 @@ class SpecError(AmlrunError):
         return text
 
 
+class NoSpace(AmlrunError):
+    """A write failed because a disk is full or read-only: one line naming the path."""
+
+    ERRNOS = frozenset({28, 30, 122, 13, 1})  # ENOSPC, EROFS, EDQUOT, EACCES, EPERM
+
+    def __init__(self, what: str, exc: OSError) -> None:
+        """``what`` names the place, e.g. "to the store /srv/cache"; ``exc`` says why."""
+        super().__init__(
+            f"cannot write {what}: {exc.strerror or exc} (free some space, or make it writable)"
+        )
+
+
 class StepFailed(AmlrunError):
     """A pipeline or module run finished with a failed step (exit status 1)."""
 

@@ -18,6 +18,5 @@ pytest_plugins: list[str] = [
 
 @pytest.fixture
 def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.skip(f"shared corpus not found at {CORPUS}")
+    assert CORPUS.is_dir(), f"the shared corpus is missing at {CORPUS}"
     return CORPUS

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -135,25 +134,6 @@ def test_v2_component_output_is_reproducible(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ sklearn pipeline
 
 
-def _missing(*modules: str) -> str | None:
-    """Why the pipeline tests cannot run here (None: they can)."""
-    if importlib.util.find_spec("sklearn") is None:
-        return "scikit-learn is not installed (pip install -e .[examples])"
-    for mod in modules:
-        try:
-            if importlib.util.find_spec(mod) is None:
-                return f"amlrun run is not available yet (no {mod})"
-        except ImportError as exc:  # a parent package is missing
-            return f"amlrun run is not available yet ({exc})"
-    return None
-
-
-_ENGINE = ("amlrun.engine.runner", "amlrun.cache.store")
-needs_engine = pytest.mark.skipif(_missing(*_ENGINE) is not None, reason=str(_missing(*_ENGINE)))
-_DSL = (*_ENGINE, "amlrun.dsl.builder")
-needs_dsl = pytest.mark.skipif(_missing(*_DSL) is not None, reason=str(_missing(*_DSL)))
-
-
 def run_pipeline(ws: Path, target: str, *extra: str) -> dict[str, str]:
     """``amlrun run TARGET --json``; returns {step: status} after checking the JSON shape."""
     proc = amlrun("run", target, "--json", *extra, cwd=ws)
@@ -168,7 +148,6 @@ def statuses(**by_status: list[str]) -> dict[str, str]:
     return {name: status for status, names in by_status.items() for name in names}
 
 
-@needs_engine
 def test_sklearn_pipeline_incremental(tmp_path: Path) -> None:
     ex = copy_example("sklearn-pipeline", tmp_path)
     pipeline = str(ex / "pipeline.yml")
@@ -210,7 +189,6 @@ def test_sklearn_pipeline_incremental(tmp_path: Path) -> None:
     assert forced == statuses(reused=["prepare", "train", "score"], ran=["evaluate"])
 
 
-@needs_engine
 def test_sklearn_dry_run_runs_nothing(tmp_path: Path) -> None:
     ex = copy_example("sklearn-pipeline", tmp_path)
     proc = amlrun("run", str(ex / "pipeline.yml"), "--dry-run", "--json", cwd=tmp_path)
@@ -221,7 +199,6 @@ def test_sklearn_dry_run_runs_nothing(tmp_path: Path) -> None:
     assert not list(ex.rglob("*.csv")) and not list(ex.rglob("metrics.json"))
 
 
-@needs_dsl
 def test_sklearn_dsl_shares_steps_with_yaml(tmp_path: Path) -> None:
     ex = copy_example("sklearn-pipeline", tmp_path)
     dsl = run_pipeline(tmp_path, str(ex / "pipeline_dsl.py"))

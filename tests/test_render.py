@@ -27,8 +27,7 @@ def _render(spec, params=None, paths=None):
 
 @pytest.fixture(autouse=True)
 def _need_corpus():
-    if not CORPUS.is_dir():
-        pytest.skip("no corpus")
+    assert CORPUS.is_dir(), f"the shared corpus is missing at {CORPUS}"
 
 
 SAR_PATHS = {"Trained model": "/m", "Dataset to score": "/d", "Score result": "/o"}

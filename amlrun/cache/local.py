@@ -12,6 +12,7 @@ temporary outputs moves them in (they are deleted right after), a user's files a
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import time
@@ -23,13 +24,28 @@ from amlrun.cache.base import MissingBlob, Placement, Store, blob_rel, corrupt_b
 from amlrun.cache.blobstat import BlobStats, signature
 from amlrun.cache.files import BLOB_MODE, LINK_TYPES, NotRegular
 from amlrun.cache.manifest import BadManifest, blob_sizes, parse_manifest, warn
-from amlrun.errors import AmlrunError
+from amlrun.errors import AmlrunError, NoSpace
 from amlrun.hashing import hash_bytes, hash_file
 
 #: how stale a manifest's or blob's mtime may get before a use refreshes it (for gc): often
 #: enough for gc, rare enough that refreshing (which changes a blob's ctime, so its stat is
 #: recorded again) costs nothing on an ordinary run
 TOUCH_AFTER_S = 3600.0
+
+
+def _store_write(method):
+    """A full or read-only store fails the write with one line naming the path."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as exc:
+            if exc.errno not in NoSpace.ERRNOS:
+                raise
+            raise NoSpace(f"to the store {self._root}", exc) from None
+
+    return wrapper
 
 
 class LocalStore(Store):
@@ -77,6 +93,7 @@ class LocalStore(Store):
             _refresh(path, st.st_mtime)
         return manifest
 
+    @_store_write
     def _write_manifest(self, key: str, data: bytes) -> None:
         files.atomic_write(self._path(manifest_rel(key)), data, 0o644)
 
@@ -155,6 +172,7 @@ class LocalStore(Store):
                     self.stats.record(h, os.lstat(blob))
         return True
 
+    @_store_write
     def put_file(self, path: Path, h: str | None = None, move: bool = False) -> str:
         """Move a runner's temporary output in, or copy (clone) a file; verified either way."""
         self._check_writable()
@@ -187,6 +205,7 @@ class LocalStore(Store):
             if stat.S_ISREG(st.st_mode):
                 self.stats.record(h, st)
 
+    @_store_write
     def put_bytes(self, data: bytes) -> str:
         self._check_writable()
         h = hash_bytes(data)

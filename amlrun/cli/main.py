@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from amlrun.errors import AmlrunError
+from amlrun.errors import AmlrunError, NoSpace
 
 #: command name -> "module:attribute"; one file per command, like doit
 COMMANDS = {
@@ -64,6 +64,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a full or read-only disk where amlrun writes its own files
+        if exc.errno not in NoSpace.ERRNOS:
+            raise
+        click.echo(f"error: {NoSpace(str(exc.filename or 'a file'), exc)}", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)

@@ -38,7 +38,10 @@ def run(spec: str, inputs, params, outputs, force_output: bool, quiet: bool) -> 
         **parse_pairs(inputs, "--input"),
         **parse_pairs(outputs, "--output"),
     }
-    for name in parse_pairs(inputs, "--input"):
+    from amlrun.pipelines.validate import check_data_path
+
+    for name, value in parse_pairs(inputs, "--input").items():
+        check_data_path(value, file=None, line=None, field=f"--input {name}")
         if module.port(name) is None:
             from amlrun.errors import SpecError
 
@@ -46,6 +49,7 @@ def run(spec: str, inputs, params, outputs, force_output: bool, quiet: bool) -> 
             raise SpecError(
                 f"module has no input port '{name}'", file=spec, fix=f"use one of: {ports}"
             )
+    _check_script(module)
     result = run_module(
         module, values, stream=not quiet, warn=print_warning, force_output=force_output
     )
@@ -56,3 +60,17 @@ def run(spec: str, inputs, params, outputs, force_output: bool, quiet: bool) -> 
     for name, path in result.outputs.items():
         click.echo(f"  output {name}: {path}", err=True)
     sys.exit(result.exit_code)
+
+
+def _check_script(module) -> None:
+    from amlrun.errors import SpecError
+    from amlrun.spec.scripts import missing_script
+
+    script = missing_script(module)
+    if script is not None:
+        raise SpecError(
+            f"the command runs {script}, which is not in the code folder {module.code.root}",
+            file=module.source,
+            field="command",
+            fix="add the script there, or fix the name in the command",
+        )

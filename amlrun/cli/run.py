@@ -84,6 +84,9 @@ def run(
         engine.check_outputs()
         print_plan(p, engine.plan(), as_json)
         return
+    from amlrun.pipelines.validate import check_runnable
+
+    check_runnable(p.steps)
     result = engine.run()
     if as_json:
         for note in engine.notes:  # the reporter prints them otherwise

@@ -74,6 +74,7 @@ def _load_yaml(path: Path, overrides: dict, diags: Diagnostics, config: dict) ->
     from amlrun.pipelines.v2 import V2Loader
 
     loader = V2Loader(diags, {})
+    loader.including.append(path)
     inputs, promoted, outputs_spec, settings = loader.load(doc, path, overrides)
     loader.resolve_aliases()
     outputs = {}

@@ -75,7 +75,7 @@ def resolve_compute(raw: Any, parent_inputs: dict[str, Binding], path: Path, lin
     return str(b.value)
 
 
-def check_names(doc: dict, path: Path) -> None:
+def check_identifiers(doc: dict, path: Path) -> None:
     """Pipeline, port and job names follow the v2 identifier rules (they become paths)."""
     if doc.get("name") is not None:
         check_name(str(doc["name"]), "pipeline", file=path, line=line_of(doc, "name"), field="name")

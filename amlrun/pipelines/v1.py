@@ -11,9 +11,11 @@ from typing import Any
 
 from amlrun.errors import Diagnostics, SpecError, line_of
 from amlrun.pipelines.model import NONE, Binding, Step
+from amlrun.pipelines.validate import check_bindings
 from amlrun.spec import yamlio
 from amlrun.spec.common import conda_environment, read_conda
 from amlrun.spec.model import Code, Command, Environment, Module, Parameter, Port, Ref, Text
+from amlrun.spec.shape import check_names, local_path, mapping, sequence, what
 
 PIPELINE_KEYS = {"name", "description", "parameters", "data_references", "default_compute", "steps"}
 STEP_KEYS = {
@@ -46,16 +48,16 @@ def load_v1_pipeline(
     body = doc["pipeline"]
     diags.unknown_keys(body, PIPELINE_KEYS, file=path, where="pipeline")
     params: dict[str, tuple[str, Any]] = {}
-    for name, spec in (body.get("parameters") or {}).items():
+    for name, spec in mapping(body, "parameters", file=path, where="pipeline").items():
         spec = spec if isinstance(spec, dict) else {"default": spec}
         ptype = _TYPES.get(str(spec.get("type", "string")).lower(), "string")
         value = overrides.get(name, spec.get("default"))
         params[name] = (ptype, value)
     refs: dict[str, Binding] = {}
-    for name, spec in (body.get("data_references") or {}).items():
-        refs[name] = _data_reference(
-            spec or {}, path, datastores, line_of(body["data_references"], name)
-        )
+    data_refs = mapping(body, "data_references", file=path, where="pipeline")
+    for name, spec in data_refs.items():
+        spec = mapping(data_refs, name, file=path, where="pipeline.data_references")
+        refs[name] = _data_reference(spec, path, datastores, line_of(data_refs, name))
     steps_doc = body.get("steps")
     if not isinstance(steps_doc, dict) or not steps_doc:
         raise SpecError(
@@ -65,14 +67,17 @@ def load_v1_pipeline(
             field="pipeline.steps",
             fix="add steps: {Name: {type: PythonScriptStep, ...}}",
         )
+    check_names(steps_doc, file=path, where="pipeline.steps")
     producers: dict[str, tuple[str, str]] = {}  # destination name -> (step, output)
-    for key, step in steps_doc.items():
-        for oname, ospec in (step.get("outputs") or {}).items():
+    for key in steps_doc:
+        step = mapping(steps_doc, key, file=path, where="pipeline.steps")
+        for oname, ospec in mapping(step, "outputs", file=path, where=f"steps.{key}").items():
             dest = (ospec or {}).get("destination", oname) if isinstance(ospec, dict) else oname
             producers[str(dest)] = (str(key), str(oname))
     steps: dict[str, Step] = {}
-    for key, step in steps_doc.items():
-        steps[str(key)] = _step(
+    for key in steps_doc:
+        step = mapping(steps_doc, key, file=path, where="pipeline.steps")
+        steps[key] = _step(
             str(key), step, path, params, refs, producers, diags, body.get("default_compute")
         )
     name = str(body.get("name") or body.get("description") or path.stem)
@@ -111,10 +116,20 @@ def _step(
     where = f"pipeline.steps.{key}"
     bindings: dict[str, Binding] = {}
     ports: list[Port] = []
-    for iname, ispec in {**(step.get("inputs") or {}), **(step.get("side_inputs") or {})}.items():
-        src = (ispec or {}).get("source", iname) if isinstance(ispec, dict) else str(ispec)
+    step_inputs = mapping(step, "inputs", file=path, where=where)
+    side = mapping(step, "side_inputs", file=path, where=where)
+    for iname, ispec in {**step_inputs, **side}.items():
+        src = ispec.get("source", iname) if isinstance(ispec, dict) else ispec
+        if not isinstance(src, str):
+            raise SpecError(
+                f"input '{iname}' names its source with {what(src)}",
+                file=path,
+                line=line_of(step_inputs, iname) or line,
+                field=f"{where}.inputs.{iname}",
+                fix="give the name of a data reference or of another step's output",
+            )
         ports.append(Port(str(iname), "uri_folder"))
-        iline = line_of(step.get("inputs") or {}, iname) or line
+        iline = line_of(step_inputs, iname) or line
         if src in producers:
             up, out = producers[src]
             bindings[str(iname)] = Binding("step", step=up, output=out, line=iline)
@@ -127,12 +142,12 @@ def _step(
                 "file (on Azure ML it must be a registered dataset)",
                 line=iline,
             )
-    outputs = [Port(str(o), "uri_folder") for o in (step.get("outputs") or {})]
+    outputs = [Port(str(o), "uri_folder") for o in mapping(step, "outputs", file=path)]
     parameters: list[Parameter] = []
-    for pname, pspec in (step.get("parameters") or {}).items():
+    for pname, pspec in mapping(step, "parameters", file=path, where=where).items():
         if isinstance(pspec, dict) and "source" in pspec:
             src = pspec["source"]
-            if src not in params:
+            if not isinstance(src, str) or src not in params:
                 raise SpecError(
                     f"parameter source '{src}' is not a pipeline parameter",
                     file=path,
@@ -146,7 +161,7 @@ def _step(
         parameters.append(Parameter(str(pname), ptype))
         bindings[str(pname)] = NONE if value is None else Binding("literal", value)
     items: list = []
-    for i, arg in enumerate(step.get("arguments") or []):
+    for i, arg in enumerate(sequence(step, "arguments", file=path, where=where)):
         text = str(arg)
         kind, _, ref = text.partition(":")
         if kind in ("input", "output", "parameter", "side_input") and ref:
@@ -178,13 +193,15 @@ def _step(
                 fix="add script_name: train.py",
             )
         command = Command("argv", (Text("python"), Text(str(script)), *items))
-        if step.get("runconfig"):
-            env = _runconfig_env(path.parent / str(step["runconfig"]))
+        if step.get("runconfig") and (
+            rc := _side_file(path, step["runconfig"], line, f"{where}.runconfig")
+        ):
+            env = _runconfig_env(rc)
     elif stype == "ParallelRunStep":
         prc = step.get("parallel_run_config")
         cfg = {}
-        if prc and (path.parent / str(prc)).is_file():
-            cfg = (yamlio.load(path.parent / str(prc)) or {}).get("parallel_run_config") or {}
+        if prc and (prc_path := _side_file(path, prc, line, f"{where}.parallel_run_config")):
+            cfg = mapping(_document(prc_path), "parallel_run_config", file=prc_path)
             src_dir = src_dir or cfg.get("source_directory")
         script = cfg.get("entry_script") or "entry.py"
         command = Command("argv", (Text("python"), Text(str(script)), *items))
@@ -192,7 +209,11 @@ def _step(
     else:
         command = Command("argv", tuple(items))
         blocked = f"{stype} runs only on Azure ML"
-    root = (path.parent / str(src_dir)).resolve() if src_dir else path.parent
+    root = (
+        local_path(path.parent, src_dir, file=path, line=line, field=f"{where}.source_directory")
+        if src_dir
+        else path.parent
+    )
     from amlrun.pipelines.plancache import record
 
     record(root)
@@ -209,6 +230,7 @@ def _step(
         format="v1-pipeline",
         kind="parallel" if stype == "ParallelRunStep" else "command",
     )
+    check_bindings(module, bindings, diags, file=path, where=where, line=line)
     allow_reuse = step.get("allow_reuse", True)
     return Step(
         name=key,
@@ -223,12 +245,9 @@ def _step(
 
 
 def _runconfig_env(path: Path) -> Environment:
-    if not path.is_file():
-        return Environment()
-    cfg = yamlio.load(path) or {}
-    env = cfg.get("environment") or {}
-    py = env.get("python") or {}
-    docker = env.get("docker") or {}
+    env = mapping(_document(path), "environment", file=path)
+    py = mapping(env, "python", file=path, where="environment")
+    docker = mapping(env, "docker", file=path, where="environment")
     conda_file = py.get("condaDependenciesFile")
     conda, missing = None, None
     if conda_file:
@@ -237,7 +256,22 @@ def _runconfig_env(path: Path) -> Environment:
         missing = None if conda is not None else cpath
     image = docker.get("baseImage") if docker.get("enabled") else None
     e = conda_environment(conda, conda_file, image, missing)
-    variables = tuple((str(k), str(v)) for k, v in (env.get("environmentVariables") or {}).items())
+    variables = tuple(
+        (str(k), str(v))
+        for k, v in mapping(env, "environmentVariables", file=path, where="environment").items()
+    )
     from dataclasses import replace
 
     return replace(e, variables=variables)
+
+
+def _side_file(path: Path, raw: Any, line: int | None, field: str) -> Path | None:
+    """A runconfig or parallel run config next to the pipeline, if it exists."""
+    side = local_path(path.parent, raw, file=path, line=line, field=field)
+    return side if side.is_file() else None
+
+
+def _document(path: Path) -> dict:
+    """A side file (runconfig, parallel run config) that is not a mapping adds nothing."""
+    doc = yamlio.load(path)
+    return doc if isinstance(doc, dict) else {}

@@ -12,18 +12,21 @@ from amlrun.pipelines.model import NONE, Binding, Step
 from amlrun.pipelines.node import (
     EXPR,
     PARENT_INPUT,
-    check_names,
+    check_identifiers,
     node_overrides,
     resolve_compute,
 )
+from amlrun.pipelines.validate import check_bindings, check_declared_input
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
+from amlrun.spec.shape import check_names, local_path, mapping
 
 _JOB_OUTPUT = re.compile(r"^(?:parents?\.)?jobs\.([^.]+)\.outputs\.(.+)$")
 _PARENT_OUTPUT = re.compile(r"^(?:parents?\.)?outputs\.(.+)$")
 _CLOUD = ("azureml:", "azureml://", "wasbs://", "wasb://", "abfss://", "adl://")
 _REMOTE = ("s3://", "gs://", "gcs://", "abfs://", "az://", "http://", "https://", "memory://")
 
+MAX_STEPS = 100_000
 PIPELINE_KEYS = {
     "$schema",
     "type",
@@ -102,6 +105,8 @@ class V2Loader:
         self.steps: dict[str, Step] = {}
         #: "prefix/node" of a nested pipeline -> its outputs -> (inner step, output)
         self.aliases: dict[str, dict[str, tuple[str, str]]] = {}
+        #: the pipeline files being loaded, outermost first: one seen again is a cycle
+        self.including: list[Path] = []
 
     # ------------------------------------------------------------------ pipeline level
     def load(
@@ -114,11 +119,10 @@ class V2Loader:
     ) -> tuple[dict[str, Any], dict[str, tuple[str, str]], dict[str, dict], dict]:
         """Returns (effective inputs, promoted outputs, pipeline output specs, settings)."""
         self.diags.unknown_keys(doc, PIPELINE_KEYS, file=path)
-        settings = doc.get("settings") or {}
-        if isinstance(settings, dict):
-            self.diags.unknown_keys(settings, SETTINGS_KEYS, file=path, where="settings")
-        check_names(doc, path)
-        declared = doc.get("inputs") or {}
+        settings = mapping(doc, "settings", file=path)
+        self.diags.unknown_keys(settings, SETTINGS_KEYS, file=path, where="settings")
+        check_identifiers(doc, path)
+        declared = mapping(doc, "inputs", file=path)
         inputs: dict[str, Binding] = {}
         for name, raw in declared.items():
             line = line_of(declared, name)
@@ -128,6 +132,7 @@ class V2Loader:
                 inputs[name] = self._override(raw, overrides[name], path, line)
             else:
                 inputs[name] = self._declared_default(raw, path, line)
+            check_declared_input(str(name), raw, inputs[name], file=path, line=line)
         if parent is None:
             for name in overrides:
                 if name not in declared:
@@ -146,6 +151,7 @@ class V2Loader:
                 field="jobs",
                 fix="add jobs: {name: {component: ./x.yml, ...}}",
             )
+        check_names(jobs, file=path, where="jobs")
         promoted: dict[str, tuple[str, str]] = {}
         default_compute = settings.get("default_compute") or doc.get("compute")
         for name, node in jobs.items():
@@ -158,7 +164,7 @@ class V2Loader:
                     fix="give it component/command and inputs",
                 )
             self._node(str(name), node, path, prefix, inputs, promoted, default_compute)
-        outputs_spec = {k: (v or {}) for k, v in (doc.get("outputs") or {}).items()}
+        outputs_spec = {k: (v or {}) for k, v in mapping(doc, "outputs", file=path).items()}
         effective = {
             k: (b.value if b.kind in ("literal", "path", "cloud") else None)
             for k, b in inputs.items()
@@ -194,7 +200,8 @@ class V2Loader:
             return Binding("cloud", f"data {raw} is an Azure ML asset or datastore path", line=line)
         if raw.startswith(_REMOTE):
             return Binding("path", raw, line=line)
-        return Binding("path", str((path.parent / raw).resolve()), line=line)
+        local = local_path(path.parent, raw, file=path, line=line, field="path")
+        return Binding("path", str(local), line=line)
 
     # ------------------------------------------------------------------ nodes
     def _node(
@@ -209,11 +216,14 @@ class V2Loader:
     ) -> None:
         qname = f"{prefix}{name}"
         line = getattr(node, "line", None)
-        self.diags.unknown_keys(node, NODE_KEYS, file=path, where=f"jobs.{name}")
+        where = f"jobs.{name}"
+        self.diags.unknown_keys(node, NODE_KEYS, file=path, where=where)
         ntype = str(node.get("type") or "command").lower()
+        node_inputs = mapping(node, "inputs", file=path, where=where)
+        node_outputs = mapping(node, "outputs", file=path, where=where)  # checked once here
         bindings = {
-            k: self._binding(v, path, prefix, parent_inputs, line_of(node.get("inputs"), k))
-            for k, v in (node.get("inputs") or {}).items()
+            k: self._binding(v, path, prefix, parent_inputs, line_of(node_inputs, k))
+            for k, v in node_inputs.items()
         }
         if ntype == "pipeline":
             self._subpipeline(qname, node, path, bindings, line)
@@ -225,15 +235,16 @@ class V2Loader:
         else:
             blocked = f"'{ntype}' jobs run only on Azure ML"
         output_paths = {}
-        for oname, ospec in (node.get("outputs") or {}).items():
+        for oname, ospec in node_outputs.items():
             if isinstance(ospec, dict) and ospec.get("path"):
                 p = str(ospec["path"])
                 if not p.startswith(_CLOUD + _REMOTE):
                     output_paths[oname] = os.path.abspath(path.parent / p)
         if module is not None:
-            self._check_bindings(module, bindings, path, name, line)
-        limits = node.get("limits") or {}
+            check_bindings(module, bindings, self.diags, file=path, where=where, line=line)
+        limits = mapping(node, "limits", file=path, where=where)
         compute = resolve_compute(node.get("compute") or default_compute, parent_inputs, path, line)
+        self._check_size(path, line, where)
         self.steps[qname] = Step(
             name=qname,
             module=module,
@@ -245,13 +256,27 @@ class V2Loader:
             timeout_s=float(limits["timeout"])
             if isinstance(limits, dict) and limits.get("timeout")
             else None,
-            env_vars={str(k): str(v) for k, v in (node.get("environment_variables") or {}).items()},
+            env_vars={
+                str(k): str(v)
+                for k, v in mapping(node, "environment_variables", file=path, where=where).items()
+            },
             blocked=blocked,
         )
         self._promote(node, qname, path, promoted, sub=False)
 
+    def _check_size(self, path: Path, line: int | None, where: str) -> None:
+        """Nested components multiply (10 jobs x 10 x 10 ...): refuse before planning stalls."""
+        if len(self.steps) >= MAX_STEPS:
+            raise SpecError(
+                f"the pipeline expands to more than {MAX_STEPS:,} steps",
+                file=path,
+                line=line,
+                field=where,
+                fix="check which pipeline components include each other many times",
+            )
+
     def _promote(self, node: dict, qname: str, path: Path, promoted: dict, sub: bool) -> None:
-        for oname, ospec in (node.get("outputs") or {}).items():
+        for oname, ospec in (node.get("outputs") or {}).items():  # a mapping: see _node
             if isinstance(ospec, str):
                 m = EXPR.fullmatch(ospec.strip())
                 po = _PARENT_OUTPUT.match(m.group(1)) if m else None
@@ -324,7 +349,9 @@ class V2Loader:
             ref = comp[5:] if comp.startswith("file:") else comp
             if ref.startswith(_CLOUD):
                 return None, f"component {ref} is an Azure ML asset; no local copy is registered"
-            spec = (path.parent / ref).resolve()
+            spec = local_path(
+                path.parent, ref, file=path, line=line, field=f"jobs.{name}.component"
+            )
             if spec not in self.modules:
                 from amlrun.pipelines.plancache import record
                 from amlrun.spec.load import load_module
@@ -381,7 +408,18 @@ class V2Loader:
                     line=line,
                     fix="reference the pipeline component file instead",
                 )
-            sub_path = (path.parent / ref).resolve()
+            sub_path = local_path(
+                path.parent, ref, file=path, line=line, field=f"jobs.{qname}.component"
+            )
+            if sub_path in self.including:
+                chain = " -> ".join(p.name for p in (*self.including, sub_path))
+                raise SpecError(
+                    f"the pipeline includes itself ({chain})",
+                    file=path,
+                    line=line_of(node, "component"),
+                    field=f"jobs.{qname}.component",
+                    fix="a pipeline job must name another pipeline component file",
+                )
             sub_doc = yamlio.load(sub_path)
         elif isinstance(comp, dict):
             sub_path, sub_doc = path, comp
@@ -392,31 +430,14 @@ class V2Loader:
                 line=line,
                 field=f"jobs.{qname}",
             )
-        _, promoted, _, _ = self.load(sub_doc, sub_path, {}, prefix=f"{qname}/", parent=bindings)
+        self.including.append(sub_path)
+        try:
+            _, promoted, _, _ = self.load(
+                sub_doc, sub_path, {}, prefix=f"{qname}/", parent=bindings
+            )
+        finally:
+            self.including.pop()
         self.aliases[qname] = promoted
-
-    def _check_bindings(
-        self, module: Module, bindings: dict[str, Binding], path: Path, name: str, line
-    ) -> None:
-        for k, b in bindings.items():
-            if module.port(k) is None and module.parameter(k) is None:
-                names = ", ".join(module.input_names) or "none"
-                raise SpecError(
-                    f"component '{module.name}' has no input '{k}'",
-                    file=path,
-                    line=b.line or line,
-                    field=f"jobs.{name}.inputs.{k}",
-                    fix=f"use one of: {names}",
-                )
-        for port in module.inputs:
-            if not port.optional and bindings.get(port.name, NONE).kind == "none":
-                raise SpecError(
-                    f"required input '{port.name}' of step '{name}' is not bound",
-                    file=path,
-                    line=line,
-                    field=f"jobs.{name}.inputs",
-                    fix=f"bind {port.name}: to data or an upstream output",
-                )
 
     def resolve_aliases(self) -> None:
         """Rewrite references to a nested pipeline's outputs to the inner step producing them."""
@@ -460,7 +481,7 @@ def _declare(node: dict, bindings: dict[str, Binding]) -> tuple[dict, dict]:
             )
             inputs[k] = {"type": t, "optional": b.kind == "none"}
     outputs = {}
-    for k, spec in (node.get("outputs") or {}).items():
+    for k, spec in (node.get("outputs") or {}).items():  # a mapping: see V2Loader._node
         t = spec.get("type") if isinstance(spec, dict) else None
         outputs[k] = {"type": t or "uri_folder"}
     return inputs, outputs

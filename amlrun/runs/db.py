@@ -30,16 +30,26 @@ CREATE INDEX IF NOT EXISTS steps_by_name ON steps (name);
 
 class RunDB:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.executescript(_SCHEMA)
-        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(runs)")}
-        for column in ("pid INTEGER", "host TEXT"):  # added after the first release
-            if column.split()[0] not in columns:
-                with self.conn:
-                    self.conn.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+        from amlrun.errors import AmlrunError, NoSpace
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(_SCHEMA)
+            columns = {row[1] for row in self.conn.execute("PRAGMA table_info(runs)")}
+            for column in ("pid INTEGER", "host TEXT"):  # added after the first release
+                if column.split()[0] not in columns:
+                    with self.conn:
+                        self.conn.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+        except OSError as exc:
+            raise NoSpace(f"the run database {path}", exc) from None
+        except sqlite3.OperationalError as exc:  # a read-only or full workspace folder
+            raise AmlrunError(
+                f"cannot open the run database {path}: {exc} "
+                "(is the workspace folder read-only or full?)"
+            ) from None
 
     def start_run(self, run_id: str, pipeline: str, source: str) -> None:
         self.mark_interrupted()

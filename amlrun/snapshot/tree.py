@@ -132,12 +132,51 @@ def hash_path(path: Path, statcache: StatCache | None = None) -> tuple[dict[str,
         raise SpecError(
             f"data path {top} does not exist", fix="create it or bind another path"
         ) from None
+    _check_data_path(top, st)
     if stat_mod.S_ISDIR(st.st_mode):
         files = _walk(top, "", cache, None)
         entries = {f.relpath: [f.hash, f.size, f.mode] for f in files}
         return entries, entries_hash(entries), False
-    entries = {"": [cache.hash(top, st), st.st_size, file_mode(st.st_mode)]}
+    try:
+        digest = cache.hash(top, st)
+    except OSError as exc:
+        raise SpecError(
+            f"data path {top} cannot be read: {exc.strerror or exc}",
+            fix="check its permissions, or bind another path",
+        ) from None
+    entries = {"": [digest, st.st_size, file_mode(st.st_mode)]}
     return entries, entries_hash(entries), True
+
+
+#: kernel pseudo-filesystems: their "files" are endless (/dev/zero), fail on read
+#: (/proc/self/mem) or change on every read, so they are never data
+PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
+
+
+def _check_data_path(top: str, st: os.stat_result) -> None:
+    """Data is a regular file or a folder; a FIFO would block and a device never ends."""
+    real = os.path.realpath(top)
+    pseudo = next((r for r in PSEUDO_ROOTS if real == r or real.startswith(r + "/")), None)
+    if pseudo is not None:
+        raise SpecError(
+            f"data path {top} is in {pseudo}, a kernel pseudo-filesystem, not data",
+            fix="bind a regular file or folder (copy what you need out first)",
+        )
+    if not (stat_mod.S_ISDIR(st.st_mode) or stat_mod.S_ISREG(st.st_mode)):
+        raise SpecError(
+            f"data path {top} is a {_file_kind(st.st_mode)}, not a regular file or folder",
+            fix="bind a regular file or folder",
+        )
+
+
+def _file_kind(mode: int) -> str:
+    kinds = {
+        stat_mod.S_ISFIFO: "FIFO (named pipe)",
+        stat_mod.S_ISSOCK: "socket",
+        stat_mod.S_ISCHR: "character device",
+        stat_mod.S_ISBLK: "block device",
+    }
+    return next((name for test, name in kinds.items() if test(mode)), "special file")
 
 
 def hash_folder(path: Path, statcache: StatCache | None = None) -> str:

@@ -14,6 +14,8 @@ from amlrun.spec.model import (
     Parameter,
     Port,
 )
+from amlrun.spec.porttypes import check_port_type
+from amlrun.spec.shape import sequence, usable_path
 
 PRIMITIVE_V2 = {"string", "number", "integer", "boolean"}
 INPUT_KEYS = {
@@ -47,10 +49,15 @@ def param_type(type_: Any) -> str | None:
     return None
 
 
-def port_type(type_: Any) -> str:
-    if isinstance(type_, list):
-        return "|".join(str(t) for t in type_)
-    return str(type_ or "uri_folder")
+def port_type(
+    type_: Any, *, file: Path | None = None, line: int | None = None, field: str = "type"
+) -> str:
+    """A port's type as text (a list of allowed types joins with '|'); typos are errors."""
+    text = (
+        "|".join(str(t) for t in type_) if isinstance(type_, list) else str(type_ or "uri_folder")
+    )
+    check_port_type(text, file=file, line=line, field=field)
+    return text
 
 
 def number(value: Any, *, file: Path, line: int | None, field: str) -> float | None:
@@ -83,8 +90,11 @@ def make_input(
     optional = bool(spec.get("optional", False))
     desc = str(spec.get("description") or "")
     if ptype is None:
-        return Port(name, port_type(spec.get("type")), optional, desc)
-    options = spec.get(enum_key) or spec.get("enum") or ()
+        kind = port_type(spec.get("type"), file=file, line=line_of(spec, "type"), field=where)
+        return Port(name, kind, optional, desc)
+    options = sequence(spec, enum_key, file=file, where=where) or sequence(
+        spec, "enum", file=file, where=where
+    )
     if options and ptype == "string":
         ptype = "enum"
     line = line_of(spec)
@@ -192,6 +202,7 @@ def read_conda(path: Path, *, file: Path, line: int | None, field: str) -> dict 
     """A conda file's content, or None when the file is absent (reported when it runs)."""
     from amlrun.pipelines.plancache import record
 
+    usable_path(path, file=file, line=line, field=field)
     record(path)
     if not path.is_file():
         return None

@@ -21,6 +21,7 @@ from amlrun.spec.common import (
 from amlrun.spec.model import Code, Command, Environment, Module, Parallel, Parameter, Port, Text
 from amlrun.spec.names import check_name
 from amlrun.spec.render import check_shell_command
+from amlrun.spec.shape import local_path, mapping, sequence
 from amlrun.spec.template import parse_shell
 
 V2_KEYS = {
@@ -155,7 +156,17 @@ def load_component(
         check_name(str(name), "port", file=path, line=line_of(outs, name), field=f"outputs.{name}")
         spec = spec if isinstance(spec, dict) else {"type": spec}
         outputs.append(
-            Port(str(name), port_type(spec.get("type")), False, str(spec.get("description") or ""))
+            Port(
+                str(name),
+                port_type(
+                    spec.get("type"),
+                    file=path,
+                    line=line_of(outs, name),
+                    field=f"outputs.{name}.type",
+                ),
+                False,
+                str(spec.get("description") or ""),
+            )
         )
 
     task = doc.get("task") if parallel_kind and isinstance(doc.get("task"), dict) else None
@@ -163,7 +174,11 @@ def load_component(
     code_raw = holder.get("code")
     if isinstance(code_raw, dict):  # 2021 preview: code: {local_path: ./src}
         code_raw = code_raw.get("local_path")
-    root = (base / str(code_raw)).resolve() if code_raw else base
+    root = (
+        local_path(base, code_raw, file=path, line=line_of(holder, "code"), field="code")
+        if code_raw
+        else base
+    )
     missing = None
     if code_raw and str(code_raw).startswith(("azureml:", "azureml://", "http")):
         raise SpecError(
@@ -193,7 +208,7 @@ def load_component(
         env = environment_v2(env_raw, base, path, diags, line_of(holder, "environment"))
     env = _with_variables(env, doc, path)
 
-    includes_raw = list(doc.get("additional_includes") or []) + sidecar_includes(path)
+    includes_raw = sequence(doc, "additional_includes", file=path) + sidecar_includes(path)
     includes = tuple((base / str(r), include_name(str(r))) for r in includes_raw)
     parallel = None
     if parallel_kind:
@@ -335,8 +350,8 @@ def _sdk20_environment(raw: Any, root: Path, path: Path, diags: Diagnostics) -> 
     if not isinstance(raw, dict):
         return environment_v2(raw, root, path, diags, None)
     diags.unknown_keys(raw, ENV_SDK20_KEYS, file=path, where="environment")
-    image = (raw.get("docker") or {}).get("image")
-    conda_spec = raw.get("conda") or {}
+    image = mapping(raw, "docker", file=path, where="environment", names=False).get("image")
+    conda_spec = mapping(raw, "conda", file=path, where="environment", names=False)
     conda, conda_file, missing = conda_spec.get("conda_dependencies"), None, None
     pip: tuple[str, ...] = ()
     if conda is None and conda_spec.get("conda_dependencies_file"):

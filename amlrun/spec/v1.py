@@ -28,6 +28,7 @@ from amlrun.spec.model import (
     Port,
     Text,
 )
+from amlrun.spec.shape import mapping, sequence, what
 from amlrun.spec.template import parse_v1_args
 
 TOP_KEYS = {
@@ -140,7 +141,9 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
         outputs.append(
             Port(
                 str(item["name"]).strip(),
-                port_type(item.get("type")),
+                port_type(
+                    item.get("type"), file=path, line=line_of(outs, i), field=f"outputs[{i}]"
+                ),
                 bool(item.get("optional", False)),
                 str(item.get("description") or ""),
             )
@@ -158,14 +161,21 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
     job_type = str(doc.get("jobType") or "basic").lower()
     parallel = None
     if "container" in impl:
-        body, where = impl["container"], "implementation.container"
+        body = mapping(impl, "container", file=path, where="implementation", names=False)
+        where = "implementation.container"
         diags.unknown_keys(body, CONTAINER_KEYS, file=path, where=where)
         command = _container_command(body, path, diags, where)
     elif "parallel" in impl:
-        body, where = impl["parallel"], "implementation.parallel"
+        body = mapping(impl, "parallel", file=path, where="implementation", names=False)
+        where = "implementation.parallel"
         diags.unknown_keys(body, PARALLEL_KEYS, file=path, where=where)
         entry = body.get("entry")
-        args = parse_v1_args(body.get("args") or [], file=path, diags=diags, field=f"{where}.args")
+        args = parse_v1_args(
+            sequence(body, "args", file=path, where=where),
+            file=path,
+            diags=diags,
+            field=f"{where}.args",
+        )
         command = Command("argv", (Text("python"), Text(str(entry)), *args))
         data = body.get("inputData") or []
         parallel = Parallel(
@@ -197,8 +207,8 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
 
     root = path.parent
     raw_includes = (
-        list(doc.get("additionalIncludes") or [])
-        + list(body.get("additionalIncludes") or [])
+        sequence(doc, "additionalIncludes", file=path)
+        + sequence(body, "additionalIncludes", file=path, where=where)
         + sidecar_includes(path)
     )
     includes = tuple((root / str(r), include_name(str(r))) for r in raw_includes)
@@ -208,7 +218,7 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
         namespace=None if namespace is None else str(namespace),
         display_name=str(name).strip(),
         description=str(description),
-        tags=_tags(doc),
+        tags=_tags(doc, path),
         is_deterministic=_bool(doc.get("isDeterministic", True)),
         job_type=job_type,
         kind="parallel" if parallel else "command",
@@ -239,12 +249,13 @@ def _bool(v: Any) -> bool:
     return v if isinstance(v, bool) else str(v).strip().lower() not in ("false", "0", "no")
 
 
-def _tags(doc: dict) -> tuple[tuple[str, str], ...]:
-    ann = (doc.get("metadata") or {}).get("annotations") or {}
-    tags = ann.get("tags") or []
+def _tags(doc: dict, path: Path) -> tuple[tuple[str, str], ...]:
+    meta = mapping(doc, "metadata", file=path, names=False)
+    annotations = mapping(meta, "annotations", file=path, where="metadata", names=False)
+    tags = annotations.get("tags") or []
     if isinstance(tags, dict):
         return tuple((str(k), str(v or "")) for k, v in tags.items())
-    return tuple((str(t), "") for t in tags)
+    return tuple((str(t), "") for t in sequence(annotations, "tags", file=path))
 
 
 def _interface_item(
@@ -273,16 +284,17 @@ def _interface_item(
                 line=line,
                 field=where,
             )
-        ports.append(Port(name, port_type(item.get("type")), optional, desc))
+        ptype_text = port_type(item.get("type"), file=path, line=line, field=where)
+        ports.append(Port(name, ptype_text, optional, desc))
         return
-    options = item.get("options") or []
+    options = sequence(item, "options", file=path, where=where)
     sub: list[tuple[str, list]] = []
     names: list[str] = []
     for opt in options:
         if isinstance(opt, dict) and len(opt) == 1:
             value, children = next(iter(opt.items()))
             names.append(str(value))
-            sub.append((str(value), children or []))
+            sub.append((str(value), sequence(opt, value, file=path, where=where)))
         else:
             names.append(str(opt))
     if names and ptype == "string":
@@ -330,7 +342,24 @@ def _container_command(body: dict, path: Path, diags: Diagnostics, where: str) -
     if isinstance(cmd, str):
         import shlex
 
-        cmd = shlex.split(cmd)
+        try:
+            cmd = shlex.split(cmd)
+        except ValueError as exc:  # an unclosed quote
+            raise SpecError(
+                f"the command cannot be split into words: {exc}",
+                file=path,
+                line=line_of(body, "command"),
+                field=f"{where}.command",
+                fix="close the quote, or write command: as a YAML list",
+            ) from None
+    if not isinstance(cmd, list):
+        raise SpecError(
+            f"the command must be a list or a string, not {what(cmd)}",
+            file=path,
+            line=line_of(body, "command"),
+            field=f"{where}.command",
+            fix="write command: [python, your_script.py]",
+        )
     head = parse_v1_args(cmd, file=path, diags=diags, field=f"{where}.command")
     args = body.get("args") or []
     if not isinstance(args, list):
@@ -347,9 +376,9 @@ def _container_command(body: dict, path: Path, diags: Diagnostics, where: str) -
 
 
 def _environment(body: dict, root: Path, path: Path, where: str) -> Environment:
-    aml = body.get("amlEnvironment") or {}
-    image = body.get("image") or ((aml.get("docker") or {}).get("baseImage"))
-    py = aml.get("python") or {}
+    aml = mapping(body, "amlEnvironment", file=path, where=where, names=False)
+    image = body.get("image") or mapping(aml, "docker", file=path, names=False).get("baseImage")
+    py = mapping(aml, "python", file=path, where=f"{where}.amlEnvironment", names=False)
     conda_file = body.get("conda") or py.get("condaDependenciesFile")
     conda = py.get("condaDependencies")
     missing = None
