@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -16,10 +15,12 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from amlrun.backends import procs
 from amlrun.backends.base import Availability, Backend
 from amlrun.backends.hookspecs import hookimpl
 from amlrun.backends.job import Job, JobResult, store_outputs
 from amlrun.backends.venvs import bin_dir_for, interpreter_identity, needs_venv, pip_requirements
+from amlrun.backends.workdirs import new_workdir
 from amlrun.hashing import hash_json
 from amlrun.spec.model import Environment
 
@@ -54,28 +55,28 @@ def run_prepared(
     start = time.perf_counter()
     chunks: list[bytes] = []
     try:
-        proc = subprocess.Popen(
+        group = procs.Group(
             argv,
             cwd=workdir,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            start_new_session=True,
         )
     except FileNotFoundError:
         msg = f"command not found: {argv[0]}\n".encode()
         return 127, msg, time.perf_counter() - start
-    stopper = _watch(proc, cancel, job.timeout_s)
-    assert proc.stdout is not None
-    for chunk in iter(lambda: proc.stdout.read1(65536), b""):
+    stopper = procs.watch(group, cancel, job.timeout_s)
+    out = group.proc.stdout
+    assert out is not None
+    for chunk in iter(lambda: out.read1(65536), b""):
         chunks.append(chunk)
         if log_file is not None:
             log_file.write(chunk)
             log_file.flush()
         if job.stream_logs:
             _echo(chunk)
-    code = proc.wait()
+    code = group.wait()
     stopper.set()
     if code < 0 and job.timeout_s and time.perf_counter() - start >= job.timeout_s:
         chunks.append(f"\namlrun: timed out after {job.timeout_s} s\n".encode())
@@ -91,28 +92,6 @@ def _echo(chunk: bytes) -> None:
     else:
         sys.stdout.write(chunk.decode(errors="replace"))
         sys.stdout.flush()
-
-
-def _watch(proc: subprocess.Popen, cancel: threading.Event | None, timeout: float | None):
-    """Kill the command's process group on Ctrl-C (cancel) or timeout."""
-    done = threading.Event()
-    deadline = time.monotonic() + timeout if timeout else None
-
-    def loop() -> None:
-        while not done.wait(0.05):
-            expired = deadline is not None and time.monotonic() > deadline
-            if (cancel is not None and cancel.is_set()) or expired:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    if proc.poll() is None:
-                        time.sleep(0.5)
-                        os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                return
-
-    threading.Thread(target=loop, daemon=True).start()
-    return done
 
 
 class LocalBackend(Backend):
@@ -164,10 +143,7 @@ def stage_snapshot(job: Job, store: Any, code: Path) -> None:
 
 def prepare_workdir(job: Job, store: Any, root: Path) -> Path:
     """A fresh folder with ``code/`` (a copy of the snapshot) and store-only ``inputs/``."""
-    import tempfile
-
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"{job.step.replace('/', '_')[:40]}-", dir=root))
+    work = new_workdir(root, job.step)
     stage_snapshot(job, store, work / "code")
     for name, inp in job.inputs.items():
         if inp.path is None:

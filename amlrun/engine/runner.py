@@ -19,11 +19,14 @@ from typing import Any
 
 from amlrun.backends.base import Backend
 from amlrun.backends.job import Job, JobInput
+from amlrun.backends.workdirs import remove_stale
 from amlrun.engine.key import KeyParts, explain_change
 from amlrun.engine.keys import KeyCalculator
+from amlrun.engine.locks import key_lock
 from amlrun.engine.state import StepOutcome
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.hashing import StatCache
+from amlrun.locks import LockCancelled
 from amlrun.pipelines.model import Pipeline, Step
 from amlrun.workspace import Workspace
 
@@ -203,6 +206,29 @@ class Engine:
         return False
 
     # ---------------------------------------------------------------- execution
+    def execute_once(self, name: str) -> bool:
+        """Execute a step, unless a concurrent run on this store is executing its key: then
+        wait for that run and reuse what it stored (see :mod:`amlrun.engine.locks`)."""
+        out = self.outcomes[name]
+        if out.status in ("failed", "cancelled") or not out.key:
+            return self.execute(name)
+        try:
+            with key_lock(self.store, out.key, self.cancel):
+                manifest = None
+                if self._forced(self.pipeline.steps[name]) is None:
+                    manifest = self.store.get_manifest(out.key)
+                if manifest is None:
+                    return self.execute(name)
+        except LockCancelled:
+            out.status, out.reason = "cancelled", "run interrupted"
+            self._report(out)
+            return False
+        self.manifests[name] = manifest
+        out.status, out.reason = "reused", "key stored meanwhile by a concurrent run"
+        out.duration_s = 0.0
+        self._report(out)
+        return True
+
     def execute(self, name: str) -> bool:
         out = self.outcomes[name]
         if out.status in ("failed", "cancelled"):
@@ -390,10 +416,11 @@ class Engine:
         previous = _install_sigint(self.cancel)
         try:
             if not self._all_reusable():
+                remove_stale(self.ws.dir)  # a killed run's temporary folders
                 run_tasks(
                     steps,
                     self.uptodate,
-                    self.execute,
+                    self.execute_once,
                     dep_file=self.ws.dir / "doit.sqlite",
                     jobs=self.jobs,
                     keep_going=self.pipeline.continue_on_step_failure,

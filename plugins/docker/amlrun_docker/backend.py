@@ -14,7 +14,6 @@ import contextlib
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from amlrun.backends.base import Availability, Backend
 from amlrun.backends.job import Job, JobResult, store_outputs
 from amlrun.backends.local import stage_snapshot
+from amlrun.backends.workdirs import new_workdir
 from amlrun.errors import AmlrunError
 from amlrun.spec.model import Environment
 from amlrun_docker.images import resolve_image
@@ -107,8 +107,7 @@ class DockerBackend(Backend):
         image = self._image(job.environment)
         store = open_store(job.store_url, self.workspace)
         root = Path(self.options.get("tmp") or self.workspace / ".amlrun" / "tmp")
-        root.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f"{job.step.replace('/', '_')[:40]}-", dir=root))
+        work = new_workdir(root, job.step)
         try:
             mounts, paths, outputs = _stage(job, store, work)
             code, log, seconds = self._run(job, image, mounts, paths, cancel)
