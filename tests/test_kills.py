@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -191,3 +192,77 @@ def test_four_concurrent_runs_on_one_store_execute_every_step_exactly_once(tmp_p
     assert [code for code, _ in finished] == [0] * 4, finished
     executed = log.read_text().split()
     assert sorted(executed) == sorted(f"s{i}" for i in range(20))  # each once, none twice
+
+
+SLEEPER = """
+    type: command
+    name: sleeper
+    outputs:
+      o: {type: uri_folder}
+    command: sleep 300
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_amlrun_leaves_no_running_docker_container(docker_host: str, tmp_path: Path):
+    import docker
+
+    from tests.fixtures.docker_engine import TEST_IMAGE
+
+    ws = tmp_path / "ws"
+    config = f"backends:\n  docker: {{host: '{docker_host}', default_image: '{TEST_IMAGE}'}}\n"
+    step = f"sleeper{os.getpid()}x{time.time_ns()}"  # labels its container, on any version
+    pipeline = SPAWN_PIPELINE.replace("spawn.yml", "sleeper.yml").replace("spawn:", f"{step}:")
+    _write(ws, {"sleeper.yml": SLEEPER, "pipeline.yml": pipeline, ".amlrun/config.yaml": config})
+    client = docker.DockerClient(base_url=docker_host)
+    proc = _start("run", str(ws / "pipeline.yml"), "--backend", "docker", cwd=ws)
+    mine = {"label": f"amlrun.step={step}"}
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not client.containers.list(filters=mine):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.1)
+        assert client.containers.list(filters=mine), "the step's container never started"
+        proc.kill()
+        proc.communicate()
+        deadline = time.time() + 20
+        while time.time() < deadline and client.containers.list(all=True, filters=mine):
+            time.sleep(0.1)
+        assert client.containers.list(all=True, filters=mine) == []
+    finally:
+        for container in client.containers.list(all=True, filters=mine):
+            container.remove(force=True)
+        client.close()
+
+
+@pytest.mark.slow
+def test_a_docker_run_removes_containers_a_dead_amlrun_left_but_not_a_live_ones(
+    docker_host: str, tmp_path: Path
+):
+    import docker
+
+    from tests.fixtures.docker_engine import TEST_IMAGE
+
+    ws = tmp_path / "ws"
+    config = f"backends:\n  docker: {{host: '{docker_host}', default_image: '{TEST_IMAGE}'}}\n"
+    sleeper = SLEEPER.replace("sleep 300", "echo done")
+    pipeline = SPAWN_PIPELINE.replace("spawn.yml", "sleeper.yml")
+    _write(ws, {"sleeper.yml": sleeper, "pipeline.yml": pipeline, ".amlrun/config.yaml": config})
+    client = docker.DockerClient(base_url=docker_host)
+    host, dead = os.uname().nodename, _dead_pid()
+    # owner label -> whether its container must survive the run
+    owners = {f"{host}:{dead}": False, f"{host}:{os.getpid()}": True, f"elsewhere:{dead}": True}
+    left = {
+        owner: client.containers.create(TEST_IMAGE, ["true"], labels={"amlrun.owner": owner})
+        for owner in owners
+    }
+    try:
+        result = run_json(str(ws / "pipeline.yml"), "--backend", "docker", cwd=ws)
+        assert statuses(result) == {"spawn": "ran"}
+        ids = {c.id for c in client.containers.list(all=True)}
+        assert {owner: c.id in ids for owner, c in left.items()} == owners
+    finally:
+        for c in left.values():
+            with contextlib.suppress(docker.errors.NotFound):
+                c.remove(force=True)
+        client.close()

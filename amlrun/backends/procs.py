@@ -3,8 +3,9 @@
 Each command runs in its own process group. When the command's main process exits, what
 is left of its group (background children) is killed, as a finished Azure ML job's
 container is. When amlrun itself dies, even by SIGKILL, a watchdog process started once per
-amlrun process kills every group still running (see :mod:`amlrun.backends._watchdog`):
-per step that costs two small writes to a pipe.
+amlrun process kills every group still running and removes every docker container still
+registered (see :mod:`amlrun.backends._watchdog`): per step that costs two small writes to
+a pipe. Backends outside core register their containers with :func:`watch_container`.
 """
 
 from __future__ import annotations
@@ -61,6 +62,15 @@ def _tell(message: str) -> None:
             _pipe.flush()
         except BrokenPipeError:  # the watchdog was killed: start another next time
             _pipe = None
+
+
+def watch_container(engine: str, container_id: str) -> None:
+    """Have the watchdog remove this container if amlrun dies before :func:`forget_container`."""
+    _tell(f"C{engine} {container_id}")
+
+
+def forget_container(container_id: str) -> None:
+    _tell(f"c{container_id}")
 
 
 class Group:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from amlrun.backends import procs
 from amlrun.backends.base import Availability, Backend
 from amlrun.backends.job import Job, JobResult, store_outputs
 from amlrun.backends.local import stage_snapshot
@@ -43,6 +44,7 @@ EXIT_TIMEOUT = 124  # what timeout(1) returns
 EXIT_NOT_FOUND = 127  # what a shell returns for a command it cannot run
 EXIT_CANCELLED = 130  # what a shell returns after Ctrl-C
 LABEL = "amlrun.step"  # marks amlrun's containers, e.g. for `docker ps -a --filter label=...`
+OWNER = "amlrun.owner"  # host:pid of the amlrun that made the container
 
 
 class DockerBackend(Backend):
@@ -143,6 +145,7 @@ class DockerBackend(Backend):
             except DockerException as exc:
                 raise AmlrunError(_unreachable(self.engine, exc)) from exc
             client.api.timeout = CLIENT_TIMEOUT_S
+            _remove_orphans(client)
             self._client = client
             return client
 
@@ -185,8 +188,9 @@ class DockerBackend(Backend):
             user=self.user or None,
             mounts=mounts,
             network_mode=self.options.get("network"),
-            labels={LABEL: job.step, "amlrun.key": job.key},
+            labels={LABEL: job.step, "amlrun.key": job.key, OWNER: procs.owner_label()},
         )
+        procs.watch_container(self.engine, container.id)  # removed even if amlrun is killed
         try:
             start = time.perf_counter()
             try:
@@ -211,6 +215,19 @@ class DockerBackend(Backend):
             return code, b"".join(chunks), seconds
         finally:
             container.remove(force=True)
+            procs.forget_container(container.id)
+
+
+def _remove_orphans(client: DockerClient) -> None:
+    """Remove containers a dead amlrun on this machine left behind (its watchdog could not)."""
+    from docker.errors import APIError
+
+    here = procs.owner_label().rsplit(":", 1)[0]
+    for container in client.containers.list(all=True, filters={"label": OWNER}):
+        host, _, pid = container.labels.get(OWNER, "").rpartition(":")
+        if host == here and pid.isdigit() and not procs.pid_alive(int(pid)):
+            with contextlib.suppress(APIError):  # another run removed it first
+                container.remove(force=True)
 
 
 def _echo() -> Callable[[bytes], None]:
