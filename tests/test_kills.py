@@ -148,6 +148,28 @@ def _dead_pid() -> int:
     return proc.pid
 
 
+BACKGROUND = """
+    import subprocess, sys
+    child = subprocess.Popen(["sleep", "30"])  # inherits stdout: the step's log pipe
+    open(sys.argv[1], "w").write(str(child.pid))
+"""
+
+
+def test_a_background_child_ends_with_its_step_instead_of_holding_the_run(tmp_path: Path):
+    ws, pid_file = tmp_path / "ws", tmp_path / "pid"
+    _write(ws, {"spawn.yml": SPAWN_COMPONENT.format(pids=pid_file), "src/spawn.py": BACKGROUND})
+    _write(ws, {"pipeline.yml": SPAWN_PIPELINE})
+    started = time.time()
+    try:
+        result = run_json(str(ws / "pipeline.yml"), cwd=ws)
+        assert statuses(result) == {"spawn": "ran"}
+        assert time.time() - started < 15  # not the 30 s the background sleep would take
+        assert not _alive(int(pid_file.read_text()))
+    finally:
+        if pid_file.exists() and _alive(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
 COUNT = """
     import pathlib, sys, time
     log, n, prev, out = sys.argv[1:]

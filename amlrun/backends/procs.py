@@ -89,6 +89,14 @@ class Group:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(self.proc.pid, sig)
 
+    def leader_exited(self) -> bool:
+        """Whether the leader has exited (it stays unreaped, so its pid is not reused)."""
+        with self._lock:
+            if self._reaped:
+                return True
+            flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+            return os.waitid(os.P_PID, self.proc.pid, flags) is not None
+
     def wait(self) -> int:
         """Wait for the leader, kill what is left of its group, then reap it; its exit code.
 
@@ -104,12 +112,17 @@ class Group:
 
 
 def watch(group: Group, cancel: threading.Event | None, timeout: float | None) -> threading.Event:
-    """Kill the group on Ctrl-C (cancel) or timeout; set the returned event to stop watching."""
+    """Kill the group on Ctrl-C (cancel) or timeout, or what is left of it once its leader
+    exited (a background child holding the log pipe open must not keep the step running);
+    set the returned event to stop watching."""
     done = threading.Event()
     deadline = time.monotonic() + timeout if timeout else None
 
     def loop() -> None:
         while not done.wait(0.05):
+            if group.leader_exited():
+                group.kill()
+                return
             expired = deadline is not None and time.monotonic() > deadline
             if (cancel is not None and cancel.is_set()) or expired:
                 group.kill(signal.SIGTERM)
