@@ -288,3 +288,30 @@ def test_a_docker_run_removes_containers_a_dead_amlrun_left_but_not_a_live_ones(
             with contextlib.suppress(docker.errors.NotFound):
                 c.remove(force=True)
         client.close()
+
+
+@pytest.mark.slow
+def test_a_killed_amlrun_stops_its_step_on_a_dask_worker(dask_scheduler: str, tmp_path: Path):
+    ws, pid_file = tmp_path / "ws", tmp_path / "pid"
+    sleeper = "import os, sys, time\nopen(sys.argv[1], 'w').write(str(os.getpid()))\n"
+    sleeper += "time.sleep(300)\n"
+    _write(ws, {"spawn.yml": SPAWN_COMPONENT.format(pids=pid_file), "src/spawn.py": sleeper})
+    config = f"backends:\n  dask: {{scheduler: '{dask_scheduler}'}}\n"
+    _write(ws, {"pipeline.yml": SPAWN_PIPELINE, ".amlrun/config.yaml": config})
+    proc = _start("run", str(ws / "pipeline.yml"), "--backend", "dask", cwd=ws)
+    deadline = time.time() + 60
+    while time.time() < deadline and not pid_file.exists():
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    time.sleep(0.2)
+    step = int(pid_file.read_text())
+    try:
+        proc.kill()
+        proc.communicate()
+        deadline = time.time() + 20
+        while time.time() < deadline and _alive(step):
+            time.sleep(0.1)
+        assert not _alive(step)
+    finally:
+        if _alive(step):
+            os.kill(step, signal.SIGKILL)
