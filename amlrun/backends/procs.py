@@ -23,8 +23,21 @@ from typing import IO, Any
 
 _WATCHDOG = Path(__file__).with_name("_watchdog.py")
 _lock = threading.Lock()
+_watchdog: subprocess.Popen | None = None
 _pipe: IO[bytes] | None = None
-_pipe_owner = 0  # the pid that started the watchdog (a forked child starts its own)
+
+
+def _forget_after_fork() -> None:
+    """A forked child must not hold its parent's watchdog pipe open: it starts its own."""
+    global _lock, _watchdog, _pipe
+    _lock = threading.Lock()  # another thread may have held it at the fork
+    if _pipe is not None:
+        with contextlib.suppress(OSError):
+            _pipe.close()
+    _watchdog = _pipe = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def owner_label() -> str:
@@ -45,17 +58,17 @@ def pid_alive(pid: int) -> bool:
 
 def _tell(message: str) -> None:
     """Send one line to the watchdog, starting it on first use in this process."""
-    global _pipe, _pipe_owner
+    global _watchdog, _pipe
     with _lock:
-        if _pipe is None or _pipe_owner != os.getpid():
-            proc = subprocess.Popen(
+        if _pipe is None:
+            _watchdog = subprocess.Popen(
                 [sys.executable, "-I", "-S", str(_WATCHDOG)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,  # survives a kill of amlrun's own process group
             )
-            _pipe, _pipe_owner = proc.stdin, os.getpid()
+            _pipe = _watchdog.stdin
         assert _pipe is not None
         try:
             _pipe.write(message.encode() + b"\n")
