@@ -148,6 +148,29 @@ def _dead_pid() -> int:
     return proc.pid
 
 
+def test_a_killed_runs_key_lock_does_not_hold_up_the_next_run(tmp_path: Path):
+    ws, flag = tmp_path / "ws", tmp_path / "slow"
+    slow = f"import os, time\nopen({str(tmp_path / 'pids.txt')!r}, 'a').write('1 2 3')\n"
+    slow += f"time.sleep(300 if os.path.exists({str(flag)!r}) else 0)\n"
+    _write(ws, {"spawn.yml": SPAWN_COMPONENT.format(pids=tmp_path), "src/spawn.py": slow})
+    _write(ws, {"pipeline.yml": SPAWN_PIPELINE})
+    flag.touch()
+    proc = _start("run", str(ws / "pipeline.yml"), cwd=ws)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (tmp_path / "pids.txt").exists():
+        time.sleep(0.05)
+    time.sleep(0.2)
+    proc.kill()  # while it holds the step's key lock
+    proc.communicate()
+    flag.unlink()
+
+    started = time.time()
+    result = run_json(str(ws / "pipeline.yml"), cwd=ws, timeout=60)
+
+    assert statuses(result) == {"spawn": "ran"}  # the same key: it took the lock at once
+    assert time.time() - started < 20
+
+
 BACKGROUND = """
     import subprocess, sys
     child = subprocess.Popen(["sleep", "30"])  # inherits stdout: the step's log pipe
