@@ -237,6 +237,7 @@ def test_four_concurrent_runs_on_one_store_execute_every_step_exactly_once(tmp_p
     assert [code for code, _ in finished] == [0] * 4, finished
     executed = log.read_text().split()
     assert sorted(executed) == sorted(f"s{i}" for i in range(20))  # each once, none twice
+    assert list((ws / ".amlrun" / "cache" / "locks").iterdir()) == []  # no lock files left
 
 
 SLEEPER = """

@@ -3,7 +3,8 @@
 Two runs sharing a store (two terminals, four CI jobs on one machine) must not execute the
 same key at once: the second waits for the first and then reuses what it stored. The lock
 is an flock on ``<store>/locks/<key>.lock`` in the first writable local layer, so a lock
-held by a killed run is released by the kernel, never left stale. Remote stores (s3://,
+held by a killed run is released by the kernel, never left stale; the holder removes the
+file when the step is done, so the store keeps no lock files. Remote stores (s3://,
 abfs://, ...) have no such lock: runs on different machines may execute one key twice;
 both leave a valid entry (blobs first, manifest last), so the cost is time, never a wrong
 result.
@@ -35,5 +36,5 @@ def key_lock(store: Any, key: str, cancel: threading.Event | None) -> Iterator[N
     Raises :class:`amlrun.locks.LockCancelled` when ``cancel`` is set during the wait.
     """
     path = lock_path(store, key)
-    with nullcontext() if path is None else file_lock(path, cancel):
+    with nullcontext() if path is None else file_lock(path, cancel, remove=True):
         yield
