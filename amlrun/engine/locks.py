@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +30,15 @@ def lock_path(store: Any, key: str) -> Path | None:
 
 
 @contextmanager
-def key_lock(store: Any, key: str, cancel: threading.Event | None) -> Iterator[None]:
-    """Hold ``key``'s lock (waiting for another runner if needed); no-op without a local layer.
+def key_lock(store: Any, key: str, cancel: threading.Event | None) -> Iterator[bool]:
+    """Hold ``key``'s lock, waiting for another runner if needed; yields whether a lock was
+    taken (False for a store without a writable local layer: there is nothing to re-check).
 
     Raises :class:`amlrun.locks.LockCancelled` when ``cancel`` is set during the wait.
     """
     path = lock_path(store, key)
-    with nullcontext() if path is None else file_lock(path, cancel, remove=True):
-        yield
+    if path is None:
+        yield False
+        return
+    with file_lock(path, cancel, remove=True):
+        yield True

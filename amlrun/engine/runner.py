@@ -213,10 +213,10 @@ class Engine:
         if out.status in ("failed", "cancelled") or not out.key:
             return self.execute(name)
         try:
-            with key_lock(self.store, out.key, self.cancel):
+            with key_lock(self.store, out.key, self.cancel) as locked:
                 manifest = None
-                if self._forced(self.pipeline.steps[name]) is None:
-                    manifest = self.store.get_manifest(out.key)
+                if locked and self._forced(self.pipeline.steps[name]) is None:
+                    manifest = self.store.get_manifest(out.key)  # as uptodate asks it
                 if manifest is None:
                     return self.execute(name)
         except LockCancelled:
