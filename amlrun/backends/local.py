@@ -1,18 +1,13 @@
 """The local backend: run a step's command as a subprocess on this machine.
 
-``python`` in a command means the interpreter amlrun runs on (a shim folder first on PATH),
-unless the environment asks for pip/conda packages: then a virtualenv is built once per
-environment hash in the user's cache folder and reused across runs and repositories.
+``python`` in a command means the interpreter amlrun runs on, or a cached virtualenv for a
+pip/conda environment (see :mod:`amlrun.backends.venvs`).
 """
 
 from __future__ import annotations
 
 import os
-import platform
-import re
-import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -20,121 +15,23 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from amlrun.backends import procs
 from amlrun.backends.base import Availability, Backend
 from amlrun.backends.distributions import distributions_digest
 from amlrun.backends.hookspecs import hookimpl
 from amlrun.backends.job import Job, JobResult, output_path, store_outputs
-from amlrun.errors import AmlrunError, SpecError
+from amlrun.backends.venvs import (
+    bin_dir_for,
+    interpreter_identity,
+    needs_venv,
+    pip_requirements,
+    user_cache_dir,
+)
+from amlrun.backends.workdirs import new_workdir
 from amlrun.hashing import hash_json
 from amlrun.spec.model import Environment
 
-#: conda packages a virtualenv provides itself
-_CONDA_BUILTIN = {"python", "pip", "setuptools", "wheel"}
-
-
-def interpreter_identity() -> str:
-    """What 'the current interpreter' means for the step key (shared with cluster workers)."""
-    v = sys.version_info
-    return f"python{v.major}.{v.minor}-{sys.platform}-{platform.machine()}"
-
-
-def user_cache_dir() -> Path:
-    base = os.environ.get("AMLRUN_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    return Path(base) / "amlrun" if base else Path.home() / ".cache" / "amlrun"
-
-
-def pip_requirements(
-    env: Environment,
-    fix: str = "move them to the pip: section, or run the step with --backend docker",
-) -> list[str]:
-    """The pip packages an environment asks for; conda-only packages are an error."""
-    reqs = list(env.pip)
-    if env.conda is None:
-        return reqs
-    if "missing_file" in env.conda:
-        raise SpecError(
-            f"conda file {env.conda['missing_file']} does not exist",
-            field="environment",
-            fix="create it or fix the path in the spec",
-        )
-    conda_only = []
-    for dep in env.conda.get("dependencies") or []:
-        if isinstance(dep, dict):
-            reqs.extend(str(p) for p in dep.get("pip") or [])
-        elif re.split(r"[=<>! ]", str(dep).strip(), maxsplit=1)[0].lower() not in _CONDA_BUILTIN:
-            conda_only.append(str(dep))
-    if conda_only:
-        raise SpecError(
-            "without conda, amlrun cannot install conda-only packages: " + ", ".join(conda_only),
-            file=env.conda_file,
-            field="dependencies",
-            fix=fix,
-        )
-    return reqs
-
-
-def _needs_venv(env: Environment) -> bool:
-    return env.kind in ("conda", "pip") or (env.kind == "image" and env.conda is not None)
-
-
-def ensure_venv(env: Environment) -> Path:
-    """A virtualenv with the environment's pip packages, built once per environment hash."""
-    reqs = pip_requirements(env)
-    digest = hash_json({"reqs": reqs, "python": interpreter_identity()})[:16]
-    venv = user_cache_dir() / "venvs" / digest
-    done = venv / ".amlrun-ready"
-    if done.exists():
-        return venv / "bin"
-    tmp = venv.with_name(f"{digest}.{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(tmp)],
-        check=True,
-        capture_output=True,
-    )
-    if reqs:
-        proc = subprocess.run(
-            [str(tmp / "bin" / "python"), "-m", "pip", "install", "-q", *reqs],
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise AmlrunError(
-                f"could not build the environment ({', '.join(reqs)}):\n{proc.stderr[-2000:]}"
-            )
-    (tmp / ".amlrun-ready").write_text("\n".join(reqs))
-    try:
-        os.replace(tmp, venv)
-    except OSError:  # built concurrently by another run: use theirs
-        shutil.rmtree(tmp, ignore_errors=True)
-    # the venv's scripts name their own path; fix the moved location once
-    return venv / "bin"
-
-
-def _shim_dir() -> Path:
-    """A folder whose ``python``/``python3`` start exactly the interpreter amlrun runs on.
-
-    The shims are tiny ``exec`` scripts, not symlinks: a symlink outside a virtualenv makes
-    Python look for ``pyvenv.cfg`` beside the link, miss it, and start as the base install
-    without the venv's site-packages. ``exec``-ing ``sys.executable`` by its own path keeps
-    venvs, ``--copies`` venvs, pyenv, conda and system Pythons all what they are.
-    """
-    exe = sys.executable
-    d = user_cache_dir() / "shims" / hash_json(["exec-v2", exe])[:12]
-    if not (d / "python3").exists():
-        d.mkdir(parents=True, exist_ok=True)
-        script = f'#!/bin/sh\nexec {shlex.quote(exe)} "$@"\n'
-        for name in ("python", "python3"):
-            tmp = d / f".{name}.{os.getpid()}.{threading.get_ident()}"
-            tmp.write_text(script)
-            tmp.chmod(0o755)
-            os.replace(tmp, d / name)
-    return d
-
-
-def bin_dir_for(env: Environment) -> Path:
-    return ensure_venv(env) if _needs_venv(env) else _shim_dir()
+__all__ = ["LocalBackend", "pip_requirements", "prepare_workdir", "run_prepared", "stage_snapshot"]
 
 
 def run_prepared(
@@ -165,28 +62,28 @@ def run_prepared(
     start = time.perf_counter()
     chunks: list[bytes] = []
     try:
-        proc = subprocess.Popen(
+        group = procs.Group(
             argv,
             cwd=workdir,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            start_new_session=True,
         )
     except FileNotFoundError:
         msg = f"command not found: {argv[0]}\n".encode()
         return 127, msg, time.perf_counter() - start
-    stopper = _watch(proc, cancel, job.timeout_s)
-    assert proc.stdout is not None
-    for chunk in iter(lambda: proc.stdout.read1(65536), b""):
+    stopper = procs.watch(group, cancel, job.timeout_s)
+    out = group.proc.stdout
+    assert out is not None
+    for chunk in iter(lambda: out.read1(65536), b""):
         chunks.append(chunk)
         if log_file is not None:
             log_file.write(chunk)
             log_file.flush()
         if job.stream_logs:
             _echo(chunk)
-    code = proc.wait()
+    code = group.wait()
     stopper.set()
     if code < 0 and job.timeout_s and time.perf_counter() - start >= job.timeout_s:
         chunks.append(f"\namlrun: timed out after {job.timeout_s} s\n".encode())
@@ -204,28 +101,6 @@ def _echo(chunk: bytes) -> None:
         sys.stdout.flush()
 
 
-def _watch(proc: subprocess.Popen, cancel: threading.Event | None, timeout: float | None):
-    """Kill the command's process group on Ctrl-C (cancel) or timeout."""
-    done = threading.Event()
-    deadline = time.monotonic() + timeout if timeout else None
-
-    def loop() -> None:
-        while not done.wait(0.05):
-            expired = deadline is not None and time.monotonic() > deadline
-            if (cancel is not None and cancel.is_set()) or expired:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    if proc.poll() is None:
-                        time.sleep(0.5)
-                        os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                return
-
-    threading.Thread(target=loop, daemon=True).start()
-    return done
-
-
 class LocalBackend(Backend):
     """Runs commands as subprocesses of amlrun, in a copy of the snapshot."""
 
@@ -238,7 +113,7 @@ class LocalBackend(Backend):
     def environment_identity(self, env: Environment) -> str:
         """The interpreter and what is installed in it (a cached venv sees it too)."""
         installed = distributions_digest(user_cache_dir())
-        if _needs_venv(env):
+        if needs_venv(env):
             reqs = hash_json(pip_requirements(env))[:16]
             return f"venv:{reqs}:{interpreter_identity()}:{installed}"
         return f"{interpreter_identity()}:{installed}"
@@ -278,10 +153,7 @@ def stage_snapshot(job: Job, store: Any, code: Path) -> None:
 
 def prepare_workdir(job: Job, store: Any, root: Path) -> Path:
     """A fresh folder with ``code/`` (a copy of the snapshot) and store-only ``inputs/``."""
-    import tempfile
-
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"{job.step.replace('/', '_')[:40]}-", dir=root))
+    work = new_workdir(root, job.step)
     stage_snapshot(job, store, work / "code")
     for inp in job.inputs.values():
         if inp.path is None:

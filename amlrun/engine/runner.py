@@ -21,10 +21,12 @@ from typing import Any
 
 from amlrun.backends.base import Backend
 from amlrun.backends.job import Job, JobInput
+from amlrun.backends.workdirs import remove_stale
 from amlrun.destinations import Destinations
 from amlrun.engine.failures import describe, keep_traceback
 from amlrun.engine.key import KeyParts, explain_change
 from amlrun.engine.keys import KeyCalculator, effective_env_vars
+from amlrun.engine.locks import key_lock
 from amlrun.engine.materialize import (
     WantedOutput,
     destinations_for,
@@ -34,6 +36,7 @@ from amlrun.engine.materialize import (
 from amlrun.engine.state import StepOutcome
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.hashing import StatCache
+from amlrun.locks import LockCancelled
 from amlrun.pipelines.model import Pipeline, Step
 from amlrun.spec.names import folder_name
 from amlrun.workspace import Workspace
@@ -219,6 +222,34 @@ class Engine:
         return False
 
     # ---------------------------------------------------------------- execution
+    def execute_once(self, name: str) -> bool:
+        """Execute a step, unless a concurrent run on this store is executing its key: then
+        wait for that run and reuse what it stored (see :mod:`amlrun.engine.locks`)."""
+        out = self.outcomes[name]
+        if out.status in ("failed", "cancelled") or not out.key:
+            return self.execute(name)
+        try:
+            with key_lock(self.store, out.key, self.cancel) as locked:
+                manifest = None
+                step = self.pipeline.steps[name]
+                if locked and self._forced(step) is None:  # asked as uptodate asks it
+                    manifest = self.store.find(out.key, [o.name for o in step.module.outputs])
+                if manifest is None:
+                    return self.execute(name)
+        except LockCancelled:
+            out.status, out.reason = "cancelled", "run interrupted"
+            self._report(out)
+            return False
+        except Exception as exc:  # the lock itself failed: this step fails, visibly
+            self._fail(out, exc, "cannot take the step's key lock: ")
+            self._report(out)
+            return False
+        self.manifests[name] = manifest
+        out.status, out.reason = "reused", "key stored meanwhile by a concurrent run"
+        out.duration_s = 0.0
+        self._report(out)
+        return True
+
     def execute(self, name: str) -> bool:
         out = self.outcomes[name]
         if out.status in ("failed", "cancelled"):
@@ -433,6 +464,7 @@ class Engine:
         previous = _install_sigint(self.cancel)
         try:
             if not self._all_reusable():
+                remove_stale(self.ws.dir)  # a killed run's temporary folders
                 self._schedule()
         finally:
             signal.signal(signal.SIGINT, previous) if previous is not None else None
@@ -464,7 +496,7 @@ class Engine:
             told = run_tasks(
                 steps,
                 self.uptodate,
-                self.execute,
+                self.execute_once,
                 dep_file=dep_file,
                 jobs=self.jobs,
                 keep_going=self.pipeline.continue_on_step_failure,

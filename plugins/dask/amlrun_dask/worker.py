@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from amlrun.backends.job import Job, JobResult, output_path, store_outputs
 from amlrun.errors import AmlrunError
@@ -45,7 +46,7 @@ def run_job(job: Job, cancel_event: str) -> JobResult:
         inputs = {name: inp.fetched_path(work) for name, inp in job.inputs.items()}
         outputs = {name: output_path(work, name) for name in job.outputs}
         fetched = time.perf_counter()
-        with _cancel_from(cancel_event, worker.client) as cancel:
+        with _cancel_from(cancel_event, worker) as cancel:
             code, log, seconds = run_prepared(job, work / "code", inputs, outputs, cancel)
         ran = time.perf_counter()
         with _explained(job, "write its outputs to"):
@@ -83,16 +84,20 @@ def _explained(job: Job, doing: str) -> Iterator[None]:
 
 
 @contextmanager
-def _cancel_from(name: str, client: object) -> Iterator[threading.Event]:
-    """A local mirror of the client's cancel event, which ``run_prepared`` polls cheaply."""
+def _cancel_from(name: str, worker: Any) -> Iterator[threading.Event]:
+    """A local mirror of the client's cancel event, which ``run_prepared`` polls cheaply.
+
+    It is also set when nobody wants the task any more: a killed amlrun's connection
+    closes, the scheduler releases its tasks, and the command must not run on regardless.
+    """
     from distributed import Event
 
-    remote = Event(name, client=client)
+    remote = Event(name, client=worker.client)
     cancel, done = threading.Event(), threading.Event()
 
     def follow() -> None:
         while not done.is_set():
-            if remote.wait(CANCEL_POLL_S):
+            if remote.wait(CANCEL_POLL_S) or _abandoned(worker, name):
                 cancel.set()
                 return
 
@@ -101,3 +106,9 @@ def _cancel_from(name: str, client: object) -> Iterator[threading.Event]:
         yield cancel
     finally:
         done.set()  # not joined: the watcher leaves after its current poll, off the job's time
+
+
+def _abandoned(worker: Any, key: str) -> bool:
+    """Whether the scheduler released this task (its client is gone)."""
+    task = worker.state.tasks.get(key)
+    return task is None or task.state in ("cancelled", "released", "forgotten")

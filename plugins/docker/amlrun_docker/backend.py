@@ -14,16 +14,17 @@ import contextlib
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from amlrun.backends import procs
 from amlrun.backends.base import Availability, Backend
 from amlrun.backends.job import Job, JobResult, output_path, store_outputs
 from amlrun.backends.local import stage_snapshot
+from amlrun.backends.workdirs import new_workdir
 from amlrun.errors import AmlrunError
 from amlrun.spec.model import Environment
 from amlrun.spec.names import folder_name
@@ -44,6 +45,7 @@ EXIT_TIMEOUT = 124  # what timeout(1) returns
 EXIT_NOT_FOUND = 127  # what a shell returns for a command it cannot run
 EXIT_CANCELLED = 130  # what a shell returns after Ctrl-C
 LABEL = "amlrun.step"  # marks amlrun's containers, e.g. for `docker ps -a --filter label=...`
+OWNER = "amlrun.owner"  # host:pid of the amlrun that made the container
 
 
 class DockerBackend(Backend):
@@ -108,8 +110,7 @@ class DockerBackend(Backend):
         image = self._image(job.environment)
         store = open_store(job.store_url, self.workspace)
         root = Path(self.options.get("tmp") or self.workspace / ".amlrun" / "tmp")
-        root.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f"{job.step.replace('/', '_')[:40]}-", dir=root))
+        work = new_workdir(root, job.step)
         try:
             mounts, paths, outputs = _stage(job, store, work)
             code, log, seconds = self._run(job, image, mounts, paths, cancel)
@@ -145,6 +146,7 @@ class DockerBackend(Backend):
             except DockerException as exc:
                 raise AmlrunError(_unreachable(self.engine, exc)) from exc
             client.api.timeout = CLIENT_TIMEOUT_S
+            _remove_orphans(client)
             self._client = client
             return client
 
@@ -187,8 +189,9 @@ class DockerBackend(Backend):
             user=self.user or None,
             mounts=mounts,
             network_mode=self.options.get("network"),
-            labels={LABEL: job.step, "amlrun.key": job.key},
+            labels={LABEL: job.step, "amlrun.key": job.key, OWNER: procs.owner_label()},
         )
+        procs.watch_container(self.engine, container.id)  # removed even if amlrun is killed
         try:
             start = time.perf_counter()
             try:
@@ -213,6 +216,19 @@ class DockerBackend(Backend):
             return code, b"".join(chunks), seconds
         finally:
             container.remove(force=True)
+            procs.forget_container(container.id)
+
+
+def _remove_orphans(client: DockerClient) -> None:
+    """Remove containers a dead amlrun on this machine left behind (its watchdog could not)."""
+    from docker.errors import APIError
+
+    here = procs.owner_label().rsplit(":", 1)[0]
+    for container in client.containers.list(all=True, filters={"label": OWNER}):
+        host, _, pid = container.labels.get(OWNER, "").rpartition(":")
+        if host == here and pid.isdigit() and not procs.pid_alive(int(pid)):
+            with contextlib.suppress(APIError):  # another run removed it first
+                container.remove(force=True)
 
 
 def _echo() -> Callable[[bytes], None]:
