@@ -56,19 +56,25 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _start_watchdog() -> None:
+    """Start this process's watchdog unless it runs (call with ``_lock`` held)."""
+    global _watchdog, _pipe
+    if _pipe is None:
+        _watchdog = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(_WATCHDOG)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # survives a kill of amlrun's own process group
+        )
+        _pipe = _watchdog.stdin
+
+
 def _tell(message: str) -> None:
     """Send one line to the watchdog, starting it on first use in this process."""
-    global _watchdog, _pipe
+    global _pipe
     with _lock:
-        if _pipe is None:
-            _watchdog = subprocess.Popen(
-                [sys.executable, "-I", "-S", str(_WATCHDOG)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,  # survives a kill of amlrun's own process group
-            )
-            _pipe = _watchdog.stdin
+        _start_watchdog()
         assert _pipe is not None
         try:
             _pipe.write(message.encode() + b"\n")
@@ -90,6 +96,8 @@ class Group:
     """A command started as the leader of its own process group, known to the watchdog."""
 
     def __init__(self, argv: list[str], **popen: Any) -> None:
+        with _lock:  # running before the command starts: a kill between leaves no orphan
+            _start_watchdog()
         self.proc = subprocess.Popen(argv, start_new_session=True, **popen)
         self._lock = threading.Lock()
         self._reaped = False
