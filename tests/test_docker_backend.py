@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from amlrun.backends import procs
 from amlrun.backends.job import Job, JobInput
 from amlrun.errors import AmlrunError
 from amlrun.hashing import hash_bytes
@@ -46,7 +47,9 @@ print("made", len(data), "bytes")
 def client(docker_host: str) -> Iterator[docker.DockerClient]:
     c = docker.DockerClient(base_url=docker_host)
     yield c
-    left = c.containers.list(all=True, filters={"label": LABEL})
+    # only this session's containers: another session may share the engine
+    mine = f"amlrun.owner={procs.owner_label()}"
+    left = c.containers.list(all=True, filters={"label": [LABEL, mine]})
     c.close()
     assert not left, f"containers left behind: {[x.name for x in left]}"
 
