@@ -216,6 +216,25 @@ def test_non_mappings_and_non_text_names_are_one_error_naming_the_line(
     assert proc.returncode == 2 and expected in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ("outputs: 3.5", "outputs: 'outputs' must be a mapping, not the number 3.5"),
+        ("inputs:\n  ? {a: 1}\n  : 2", "a mapping key must be a plain value"),
+        ("inputs:\n  7: {type: integer}", "the name 7 is not text"),
+    ],
+)
+def test_pipeline_ports_of_the_wrong_shape_are_one_error_before_names_are_checked(
+    tmp_path, section, expected
+):
+    (tmp_path / "p.yml").write_text(
+        f"type: pipeline\n{section}\njobs:\n  a:\n    type: command\n    command: echo hi\n"
+    )
+    proc = amlrun("run", "p.yml", "--dry-run", cwd=tmp_path)
+    assert proc.returncode == 2 and expected in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_a_fifo_or_proc_file_bound_as_data_is_refused_without_opening_it(tmp_path):
     _ws(tmp_path)
     os.mkfifo(tmp_path / "pipe")

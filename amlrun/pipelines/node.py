@@ -80,10 +80,15 @@ def check_identifiers(doc: dict, path: Path) -> None:
     if doc.get("name") is not None:
         check_name(str(doc["name"]), "pipeline", file=path, line=line_of(doc, "name"), field="name")
     for section in ("inputs", "outputs"):
-        ports = doc.get(section) or {}
-        for name in ports:
+        ports = doc.get(section)
+        # a section of the wrong shape, or a name that is not text, is spec.shape's to report
+        for name in ports if isinstance(ports, dict) else ():
+            if not isinstance(name, str):
+                continue
             line = line_of(ports, name)
             check_name(str(name), "port", file=path, line=line, field=f"{section}.{name}")
     jobs = doc.get("jobs")
     for name in jobs if isinstance(jobs, dict) else ():
+        if not isinstance(name, str):
+            continue
         check_name(str(name), "step", file=path, line=line_of(jobs, name), field=f"jobs.{name}")
