@@ -19,6 +19,7 @@ import sqlite3
 import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from amlrun.errors import AmlrunError, SpecError
@@ -131,8 +132,17 @@ class Destinations:
         ``internal``: folders no destination may touch at all (``.amlrun``, stores)."""
         self.table = DestinationTable(workspace_dir / "destinations.sqlite")
         self.force = force
-        self.internal = tuple(Path(os.path.realpath(p)) for p in (workspace_dir, *internal))
-        self.protected = tuple(Path(os.path.realpath(p)) for p in protected)
+        self._internal = (workspace_dir, *internal)
+        self._protected = protected
+
+    @cached_property
+    def internal(self) -> tuple[Path, ...]:
+        """Resolved when a destination is first checked: a run without outputs never pays."""
+        return tuple(Path(os.path.realpath(p)) for p in self._internal)
+
+    @cached_property
+    def protected(self) -> tuple[Path, ...]:
+        return tuple(Path(os.path.realpath(p)) for p in self._protected)
 
     def check_all(self, dests: Iterable[Destination]) -> None:
         """Refuse (exit 2) before anything is written if any destination may not be replaced."""
