@@ -24,6 +24,7 @@ from amlrun.cache.base import MissingBlob, Placement, Store, blob_rel, corrupt_b
 from amlrun.cache.blobstat import BlobStats, signature
 from amlrun.cache.files import BLOB_MODE, LINK_TYPES, NotRegular
 from amlrun.cache.manifest import BadManifest, blob_sizes, parse_manifest, warn
+from amlrun.cache.registry import OpenContext
 from amlrun.errors import AmlrunError, NoSpace
 from amlrun.hashing import hash_bytes, hash_file
 
@@ -60,6 +61,12 @@ class LocalStore(Store):
         self.link = link
         self.url = self._root + ("?ro" if read_only else "")
         self.stats = BlobStats(self._root, writable=not read_only)
+
+    @classmethod
+    def open(cls, url: str, ctx: OpenContext) -> LocalStore:
+        """A folder, ``~/folder`` or ``file://`` URL; relative folders are in the workspace."""
+        path = Path(os.path.expanduser(url.removeprefix("file://")))
+        return cls(path if path.is_absolute() else ctx.workspace / path, ctx.read_only, ctx.link)
 
     def _path(self, rel: str) -> str:
         return f"{self._root}/{rel}"
