@@ -23,6 +23,7 @@ from amlrun.cache.manifest import (
     warn,
 )
 from amlrun.cache.registry import OpenContext, kind_settings, protocol
+from amlrun.cache.signing import trusted
 from amlrun.hashing import hash_bytes, hash_file
 
 _CHUNK = 8 * 1024 * 1024
@@ -66,10 +67,15 @@ class FsspecStore(Store):
         except FileNotFoundError:
             return None
         try:
-            return parse_manifest(data, key)
+            manifest = parse_manifest(data, key)
         except BadManifest as exc:
             warn(f"store {self.url}: {rel}: {exc}; the step will rerun", f"{self.url}/{rel}")
             return None
+        return manifest if trusted(manifest, self.url, rel) else None
+
+    def step_keys(self) -> list[str]:
+        names = (path.rsplit("/", 1)[-1] for path in self._find("steps"))
+        return sorted(name[:-5] for name in names if name.endswith(".json"))
 
     def _write_manifest(self, key: str, data: bytes) -> None:
         self._pipe(self._path(manifest_rel(key)), data)

@@ -13,6 +13,7 @@ from amlrun.cache.files import LINK_TYPES
 from amlrun.cache.layered import LayeredStore
 from amlrun.cache.local import LocalStore
 from amlrun.cache.registry import OpenContext, open_url
+from amlrun.cache.signing import secret
 from amlrun.errors import AmlrunError, SpecError
 
 __all__ = ["LayeredStore", "LocalStore", "MissingBlob", "Store", "open_store"]
@@ -42,6 +43,7 @@ def open_store(
     layers restore files (``[tool.amlrun] link``; default reflink, else copy).
     """
     link = _link_type(link)
+    secret()  # an unreadable AMLRUN_CACHE_SECRET_FILE is bad input before anything runs
     if spec is None:
         return LocalStore(Path(workspace) / ".amlrun" / "cache", read_only, link)
     specs = spec.split(",") if isinstance(spec, str) else list(spec)
