@@ -14,6 +14,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.dask_cluster",
     "tests.fixtures.docker_engine",
     "tests.fixtures.s3",
+    "pytester",  # tests/test_pytest_plugin.py
 ]
 
 

@@ -45,15 +45,17 @@ class Expectation:
             return cls(frozenset())
         if expect_run is None:
             return cls(None)
-        known = list(steps)
         names = frozenset(n.strip() for n in expect_run.split(",") if n.strip())
-        for name in sorted(names - set(known)):
-            close = difflib.get_close_matches(name, known, n=1)
-            raise SpecError(
-                f"--expect-run names step {name!r}, which the pipeline does not have",
-                fix=f"did you mean {close[0]!r}?" if close else f"steps: {', '.join(known)}",
-            )
+        _check_names(steps, names, "--expect-run")
         return cls(names, names)
+
+    @classmethod
+    def allowing(cls, steps: Iterable[str], names: Iterable[str], where: str) -> Expectation:
+        """Only ``names`` may run (none has to): a test's declared reruns, which a warm
+        cache may already hold."""
+        allowed = frozenset(names)
+        _check_names(steps, allowed, where)
+        return cls(allowed)
 
     @property
     def active(self) -> bool:
@@ -84,6 +86,16 @@ class Expectation:
             elif o.name in self.must_run and o.status != "ran":
                 found[o.name] = f"expected to run, but {o.status}: {o.reason}"
         return found
+
+
+def _check_names(steps: Iterable[str], names: frozenset[str], where: str) -> None:
+    known = list(steps)
+    for name in sorted(names - set(known)):
+        close = difflib.get_close_matches(name, known, n=1)
+        raise SpecError(
+            f"{where} names step {name!r}, which the pipeline does not have",
+            fix=f"did you mean {close[0]!r}?" if close else f"steps: {', '.join(known)}",
+        )
 
 
 def failure(violations: dict[str, str], when: str) -> ExpectationFailed:
