@@ -127,3 +127,24 @@ def test_credentials_in_a_store_url_are_refused_without_echoing_them(tmp_path: P
 
     assert proc.returncode == 2, proc.stderr
     assert "credentials" in proc.stderr and "hunter2" not in proc.stderr + proc.stdout
+
+
+def test_an_s3_endpoint_can_come_from_pyproject(
+    s3_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.amlrun.stores.s3]\nendpoint_url = "{s3_server.endpoint}"\n'
+    )
+    url = f"{s3_server.url}/cfg-{uuid.uuid4().hex[:8]}"
+
+    h = open_store(url, tmp_path).put_bytes(b"configured")
+
+    assert open_store(url, tmp_path).get_bytes(h) == b"configured"
+
+
+def test_a_credential_in_pyproject_store_settings_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.amlrun.stores.azure]\naccount_key = "abc"\n')
+
+    with pytest.raises(AmlrunError, match=r"stores\.azure\.account_key.*credential"):
+        open_store("abfs://container/cache", tmp_path)
