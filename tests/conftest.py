@@ -10,9 +10,11 @@ CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 # fixture modules for real servers; each skips with the reason printed when it cannot start
 pytest_plugins: list[str] = [
+    "tests.fixtures.azurite",
     "tests.fixtures.dask_cluster",
     "tests.fixtures.docker_engine",
     "tests.fixtures.s3",
+    "pytester",  # tests/test_pytest_plugin.py
 ]
 
 

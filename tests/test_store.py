@@ -475,36 +475,6 @@ def test_a_manifest_is_stored_as_compact_json(tmp_path: Path) -> None:
         store.put_manifest("../escape", _manifest({}))
 
 
-# ---------------------------------------------------------------- a real S3 endpoint
-
-
-@pytest.mark.slow
-def test_an_s3_store_works_against_a_real_endpoint(s3_server, tmp_path: Path) -> None:
-    url = f"{s3_server.url}/cache-{uuid.uuid4().hex[:8]}"
-    src = _tree(tmp_path / "src")
-    store = open_store(url, tmp_path)
-
-    entries, _ = store.put_tree(src)
-    store.put_manifest("k1", _manifest({"out": (entries, False)}, log=store.put_bytes(b"log")))
-
-    code = (  # another process, configured by the environment alone
-        "import sys; from pathlib import Path; from amlrun.cache.store import open_store; "
-        f"s = open_store({url!r}, Path('.')); m = s.get_manifest('k1'); "
-        f"s.materialize(m['outputs']['out']['entries'], Path({str(tmp_path / 'dest')!r}), False); "
-        "print(s.verify())"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
-    assert _files(tmp_path / "dest") == _files(src)
-
-    layered = open_store(f"{tmp_path / 'local'},{url}", tmp_path)
-    assert layered.get_manifest("k1") == store.get_manifest("k1")
-    assert open_store(str(tmp_path / "local"), tmp_path).verify() == []
-    assert store.gc(older_than_s=0) == (1, len({h for h, _, _ in entries.values()}) + 1)
-    assert not store.has_manifest("k1")
-
-
 # ---------------------------------------------------------------- integrity
 
 

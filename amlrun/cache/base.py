@@ -33,6 +33,7 @@ from amlrun.cache.manifest import (
     safe_rel,
     warn,
 )
+from amlrun.cache.signing import signed
 from amlrun.errors import AmlrunError
 
 if TYPE_CHECKING:
@@ -97,6 +98,10 @@ class Store(ABC):
         Unusable: malformed (see :mod:`amlrun.cache.manifest`), or naming a blob that is
         missing or whose bytes are not what its name says (which is then quarantined).
         """
+
+    @abstractmethod
+    def step_keys(self) -> list[str]:
+        """Every step key with a manifest here (unchecked: for moving and listing entries)."""
 
     @abstractmethod
     def has_blob(self, h: str) -> bool: ...
@@ -179,7 +184,7 @@ class Store(ABC):
                 "store the data before the manifest",
                 missing,
             )
-        self._write_manifest(key, json.dumps(doc, separators=(",", ":")).encode())
+        self._write_manifest(key, json.dumps(signed(doc), separators=(",", ":")).encode())
 
     def put_tree(
         self, path: Path, statcache: StatCache | None = None, move: bool = False

@@ -64,6 +64,9 @@ class LayeredStore(Store):
             return manifest
         return None
 
+    def step_keys(self) -> list[str]:
+        return sorted({key for layer in self.layers for key in layer.step_keys()})
+
     def put_manifest(self, key: str, manifest: dict) -> None:
         """Every writable layer first gets the blobs only another layer has."""
         self._check_writable()

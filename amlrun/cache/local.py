@@ -24,6 +24,8 @@ from amlrun.cache.base import MissingBlob, Placement, Store, blob_rel, corrupt_b
 from amlrun.cache.blobstat import BlobStats, signature
 from amlrun.cache.files import BLOB_MODE, LINK_TYPES, NotRegular
 from amlrun.cache.manifest import BadManifest, blob_sizes, parse_manifest, warn
+from amlrun.cache.registry import OpenContext
+from amlrun.cache.signing import trusted
 from amlrun.errors import AmlrunError, NoSpace
 from amlrun.hashing import hash_bytes, hash_file
 
@@ -61,6 +63,12 @@ class LocalStore(Store):
         self.url = self._root + ("?ro" if read_only else "")
         self.stats = BlobStats(self._root, writable=not read_only)
 
+    @classmethod
+    def open(cls, url: str, ctx: OpenContext) -> LocalStore:
+        """A folder, ``~/folder`` or ``file://`` URL; relative folders are in the workspace."""
+        path = Path(os.path.expanduser(url.removeprefix("file://")))
+        return cls(path if path.is_absolute() else ctx.workspace / path, ctx.read_only, ctx.link)
+
     def _path(self, rel: str) -> str:
         return f"{self._root}/{rel}"
 
@@ -81,6 +89,8 @@ class LocalStore(Store):
         except (NotRegular, BadManifest) as exc:
             warn(f"store {self.url}: {rel}: {exc}; the step will rerun", f"{self.url}/{rel}")
             return None
+        if not trusted(manifest, self.url, rel):
+            return None
         for h, size in blob_sizes(manifest).items():
             problem = self._unusable(h, size)
             if problem:
@@ -92,6 +102,10 @@ class LocalStore(Store):
         if not self.read_only:
             _refresh(path, st.st_mtime)
         return manifest
+
+    def step_keys(self) -> list[str]:
+        entries = files.scandir(self._path("steps"))
+        return sorted(e.name[:-5] for e in entries if e.name.endswith(".json"))
 
     @_store_write
     def _write_manifest(self, key: str, data: bytes) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from amlrun.cache.base import MissingBlob, Placement, Store, blob_rel, corrupt_blob, manifest_rel
 from amlrun.cache.manifest import (
@@ -22,43 +22,32 @@ from amlrun.cache.manifest import (
     referenced_blobs,
     warn,
 )
+from amlrun.cache.registry import OpenContext, kind_settings, protocol
+from amlrun.cache.signing import trusted
 from amlrun.hashing import hash_bytes, hash_file
 
-#: protocols whose single put is atomic
-_OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "memory"})
-_S3 = frozenset({"s3", "s3a"})
 _CHUNK = 8 * 1024 * 1024
 
 
-def storage_options(url: str) -> dict[str, Any]:
-    """Options fsspec needs for ``url`` beyond its own config (``FSSPEC_<PROTOCOL>_*``).
-
-    For S3: the endpoint from ``FSSPEC_S3_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3`` or
-    ``AWS_ENDPOINT_URL`` (MinIO, moto, ...), and no listings cache, whose stale listings make
-    ``exists`` miss what another process wrote.
-    """
-    if url.split("://", 1)[0].lower() not in _S3:
-        return {}
-    opts: dict[str, Any] = {"use_listings_cache": False}
-    for var in ("FSSPEC_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"):
-        if os.environ.get(var):
-            opts["client_kwargs"] = {"endpoint_url": os.environ[var]}
-            break
-    return opts
-
-
 class FsspecStore(Store):
-    is_local = False
+    """Any fsspec filesystem; each write lands under a temporary name and is then moved."""
 
-    def __init__(self, url: str, read_only: bool = False) -> None:
+    is_local = False
+    #: a single put appears whole or not at all (object stores): no temporary name needed
+    atomic_put: ClassVar[bool] = False
+
+    def __init__(self, url: str, read_only: bool = False, **options: Any) -> None:
         from fsspec.core import url_to_fs  # lazy: only remote stores pay for fsspec
 
         self.read_only = read_only
         self.url = url + ("?ro" if read_only else "")
-        self.fs, root = url_to_fs(url, **storage_options(url))
+        self.fs, root = url_to_fs(url, **options)
         self.root = root.rstrip("/")
-        protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
-        self._atomic_put = not _OBJECT_STORES.isdisjoint(protocols)
+
+    @classmethod
+    def open(cls, url: str, ctx: OpenContext) -> Store:
+        """Settings from ``[tool.amlrun.stores.<protocol>]``; fsspec's own config applies too."""
+        return cls(url, ctx.read_only, **kind_settings(protocol(url), ctx))
 
     def _path(self, rel: str) -> str:
         return f"{self.root}/{rel}"
@@ -78,10 +67,15 @@ class FsspecStore(Store):
         except FileNotFoundError:
             return None
         try:
-            return parse_manifest(data, key)
+            manifest = parse_manifest(data, key)
         except BadManifest as exc:
             warn(f"store {self.url}: {rel}: {exc}; the step will rerun", f"{self.url}/{rel}")
             return None
+        return manifest if trusted(manifest, self.url, rel) else None
+
+    def step_keys(self) -> list[str]:
+        names = (path.rsplit("/", 1)[-1] for path in self._find("steps"))
+        return sorted(name[:-5] for name in names if name.endswith(".json"))
 
     def _write_manifest(self, key: str, data: bytes) -> None:
         self._pipe(self._path(manifest_rel(key)), data)
@@ -98,7 +92,7 @@ class FsspecStore(Store):
         h = h or hash_file(path)
         blob = self._path(blob_rel(h))
         if not self.fs.exists(blob):
-            if self._atomic_put:
+            if self.atomic_put:
                 self.fs.put_file(os.fspath(path), blob)
             else:
                 tmp = f"{blob}.{os.urandom(8).hex()}.tmp"
@@ -146,7 +140,7 @@ class FsspecStore(Store):
             os.chmod(dest, mode)
 
     def _pipe(self, path: str, data: bytes) -> None:
-        if self._atomic_put:
+        if self.atomic_put:
             self.fs.pipe_file(path, data)
         else:
             tmp = f"{path}.{os.urandom(8).hex()}.tmp"
@@ -251,3 +245,9 @@ def _mtime(info: dict) -> float:
             except ValueError:
                 continue
     return time.time()
+
+
+class ObjectStore(FsspecStore):
+    """An object store (memory://, gs://, ...): blobs and manifests go up in one put."""
+
+    atomic_put = True

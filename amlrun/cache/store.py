@@ -6,17 +6,17 @@ one, and the import everything else uses.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from amlrun.cache.base import MissingBlob, Store
 from amlrun.cache.files import LINK_TYPES
 from amlrun.cache.layered import LayeredStore
 from amlrun.cache.local import LocalStore
-from amlrun.cache.remote import FsspecStore
+from amlrun.cache.registry import OpenContext, open_url
+from amlrun.cache.signing import secret
 from amlrun.errors import AmlrunError, SpecError
 
-__all__ = ["FsspecStore", "LayeredStore", "LocalStore", "MissingBlob", "Store", "open_store"]
+__all__ = ["LayeredStore", "LocalStore", "MissingBlob", "Store", "open_store"]
 
 READ_ONLY_SUFFIX = "?ro"
 DEFAULT_LINK = "reflink"
@@ -32,7 +32,9 @@ def open_store(
 
     - None: the workspace's own ``<workspace>/.amlrun/cache``;
     - a folder (relative to ``workspace``) or ``file://`` URL: a local store;
-    - any other fsspec URL (``s3://bucket/prefix``, ``memory://name``, ...): a remote store;
+    - any other URL: the store kind its protocol names in
+      :data:`amlrun.cache.registry.KNOWN_STORES` (``s3://bucket/prefix``,
+      ``abfs://container/prefix``, ``memory://name``), else a generic fsspec store;
     - a list, or layers separated by commas: a :class:`LayeredStore`, first layer first.
 
     A layer ending in ``?ro`` is read-only. ``read_only=True`` makes a single store
@@ -41,6 +43,7 @@ def open_store(
     layers restore files (``[tool.amlrun] link``; default reflink, else copy).
     """
     link = _link_type(link)
+    secret()  # an unreadable AMLRUN_CACHE_SECRET_FILE is bad input before anything runs
     if spec is None:
         return LocalStore(Path(workspace) / ".amlrun" / "cache", read_only, link)
     specs = spec.split(",") if isinstance(spec, str) else list(spec)
@@ -69,9 +72,4 @@ def _link_type(link: object) -> str:
 def _open_one(spec: str, workspace: Path, read_only: bool, link: str) -> Store:
     if spec.endswith(READ_ONLY_SUFFIX):
         spec, read_only = spec[: -len(READ_ONLY_SUFFIX)], True
-    if spec.startswith("file://"):
-        spec = spec[len("file://") :]
-    elif "://" in spec:
-        return FsspecStore(spec, read_only)
-    path = Path(os.path.expanduser(spec))
-    return LocalStore(path if path.is_absolute() else Path(workspace) / path, read_only, link)
+    return open_url(spec, OpenContext(Path(workspace), read_only, link))

@@ -42,6 +42,15 @@ from amlrun.cli.common import (
 @click.option("--dry-run", is_flag=True, help="Plan only: show what would run and why.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
 @click.option("--stream", is_flag=True, help="Stream each step's output.")
+@click.option("--expect-reuse", is_flag=True, help="Exit 3, before running, if any step would run.")
+@click.option("--expect-run", metavar="STEP,...", help="Exit 3 if a different set of steps runs.")
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT:FILE",
+    help="Write a junit, json or markdown report, one row per step (repeatable).",
+)
 def run(
     pipeline,
     sets,
@@ -56,13 +65,20 @@ def run(
     dry_run,
     as_json,
     stream,
+    expect_reuse,
+    expect_run,
+    reports,
 ):
     """Run PIPELINE (v2 or v1 YAML, or a Python file with an @amlrun.pipeline)."""
     from amlrun.cli.main import parse_pairs
+    from amlrun.engine.expect import Expectation, failure
     from amlrun.engine.report import Reporter
     from amlrun.engine.runner import Engine
+    from amlrun.reports import Report, parse_targets, write_reports
 
     ws, p, st = open_pipeline(pipeline, sets, store, link)
+    expect = Expectation.from_options(p.steps, expect_reuse, expect_run)
+    targets = parse_targets(reports)
     options = {"dask": {"scheduler": scheduler}} if scheduler else {}
     reporter = None if as_json else Reporter()
     engine = Engine(
@@ -87,9 +103,18 @@ def run(
     from amlrun.pipelines.validate import check_runnable
 
     check_runnable(p.steps)
+    if expect.active:  # a step the plan says will run fails the job before it runs
+        plan = Engine(p, workspace=ws, store=st, backend=backend, force=force).plan()
+        if problems := expect.plan_violations(plan):
+            write_reports(Report(p.name, tuple(plan), None, problems), targets)
+            raise failure(problems, "before running")
     result = engine.run()
     if as_json:
         for note in engine.notes:  # the reporter prints them otherwise
             click.echo(f"note: {note}", err=True)
         click.echo(json.dumps(result.as_json()))
+    problems = expect.run_violations(result.steps)
+    write_reports(Report(p.name, tuple(result.steps), result.run_id, problems), targets)
+    if problems and result.ok:
+        raise failure(problems, "after the run")
     sys.exit(0 if result.ok else 1)
