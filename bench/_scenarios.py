@@ -1,0 +1,164 @@
+"""The scenarios each tool goes through on one workload, in one folder, in this order.
+
+cold      a fresh folder (sources, definition, empty state), then a run
+null      a rerun with nothing changed
+touch     every user file's mtime set to a new time (content unchanged), then a rerun
+restore   the outputs a user sees deleted (amlrun: not its store), then a rerun
+edit      the middle step's parameter changed (a new value each repeat), then a rerun
+
+The bash loop has no state: it is measured cold, and on the edit it runs only the steps an
+edit must rerun (the floor for an incremental tool). Every repeat is a separate process;
+figures use the median. ``heavy`` scenarios (cold, restore, edit: ones where a tool may run
+every step) are repeated only up to ``heavy_max_n`` steps, above which they run once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from _spellings import write_bash
+from _tools import Bash, Measure, Tool
+from _workloads import PARAM, Workload, user_files
+
+SCENARIOS = ("cold", "null", "touch", "restore", "edit")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass
+class ToolRuns:
+    """Every measured run of one tool on one workload, by scenario."""
+
+    tool: str
+    steps: int
+    runs: dict[str, list[Measure]] = field(default_factory=dict)
+    final: dict[str, str] = field(default_factory=dict)  # scenario -> digest of final output
+    error: str = ""
+
+    def median(self, scenario: str) -> float | None:
+        ms = self.runs.get(scenario)
+        if not ms or not all(m.ok for m in ms):
+            return None
+        return statistics.median(m.seconds for m in ms)
+
+    def failure(self, scenario: str) -> str:
+        bad = [m for m in self.runs.get(scenario, []) if not m.ok]
+        if bad:
+            return bad[0].note or "failed"
+        return self.error or f"{scenario} not measured"
+
+    def reruns(self, scenario: str) -> list[int | None]:
+        return [m.executed for m in self.runs.get(scenario, [])]
+
+
+@dataclass(frozen=True)
+class Plan:
+    repeats: int = 3
+    heavy_max_n: int = 300  # above: cold, restore and edit run once
+    edit_max_reruns: int = 300  # skip the edit where it must rerun more steps than this
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "missing"
+
+
+def touch_all(folder: Path) -> int:
+    """Give every user file one new mtime (the same for all: no file looks newer than
+    another, so mtime-based tools see no change of order either)."""
+    files = user_files(folder)
+    now = time.time_ns()
+    for f in files:
+        os.utime(f, ns=(now, now))
+    return len(files)
+
+
+def edit_tool(tool: Tool, w: Workload, param: int, folder: Path) -> None:
+    """Apply the edit: a tool rereads its definition; the bash loop gets only the dependants."""
+    edited = w.edited(param)
+    if isinstance(tool, Bash):
+        keep = set(w.dependants_of_middle())
+        write_bash([s for s in edited.steps if s.name in keep], folder)
+        tool.steps = len(keep)
+    else:
+        tool.define(edited, folder)
+
+
+def bench_tool(tool: Tool, w: Workload, folder: Path, plan: Plan) -> ToolRuns:
+    """All scenarios for one tool; a failure ends this tool's scenarios, not the bench."""
+    out = ToolRuns(tool.name, len(w.steps))
+    heavy = plan.repeats if len(w.steps) <= plan.heavy_max_n else 1
+    stateless = isinstance(tool, Bash)
+
+    def measure(scenario: str, times: int, before: Callable[[int], None]) -> bool:
+        log(f"  {w.name:>14} {tool.name:9} {scenario} x{times}")
+        for i in range(times):
+            before(i)
+            m = tool.run(folder)
+            out.runs.setdefault(scenario, []).append(m)
+            if not m.ok:
+                out.error = f"{scenario}: {m.note}"
+                return False
+        out.final[scenario] = _digest(tool.final_output(w, folder))
+        return True
+
+    try:
+        if not measure("cold", heavy, lambda i: tool.prepare(w, folder)):
+            return out
+        if not stateless:
+            ok = measure("null", plan.repeats, lambda i: None)
+            ok = ok and measure("touch", plan.repeats, lambda i: touch_all(folder))
+            ok = ok and measure("restore", heavy, lambda i: tool.delete_outputs(folder))
+            if not ok:
+                return out
+        if len(w.dependants_of_middle()) <= plan.edit_max_reruns:
+            measure("edit", heavy, lambda i: edit_tool(tool, w, PARAM + 1 + i, folder))
+    except Exception as exc:  # one tool failing must not stop the others
+        out.error = f"{type(exc).__name__}: {exc}"
+    return out
+
+
+def bench_workload(tools: list[Tool], w: Workload, root: Path, plan: Plan) -> list[ToolRuns]:
+    """Every tool on ``w``; each tool's folder is removed afterwards (1 MiB per step each)."""
+    results = []
+    for tool in tools:
+        folder = root / w.name / tool.name
+        results.append(bench_tool(tool, w, folder, plan))
+        shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
+def parallel(tool: Tool, w: Workload, root: Path, repeats: int) -> dict[int, list[Measure]]:
+    """Cold runs of ``w`` with -j 1 and -j 2, alternating, each in a fresh folder."""
+    runs: dict[int, list[Measure]] = {1: [], 2: []}
+    folder = root / f"{w.name}-j" / tool.name
+    log(f"  {w.name:>14} {tool.name:9} -j 1 / -j 2 x{repeats}")
+    for _ in range(repeats):
+        for jobs in (1, 2):
+            tool.prepare(w, folder)
+            runs[jobs].append(tool.run(folder, jobs))
+    shutil.rmtree(folder, ignore_errors=True)
+    return runs
+
+
+def big_null(tool: Tool, w: Workload, root: Path, repeats: int) -> tuple[Measure, list[Measure]]:
+    """The state after a genuine cold run of ``w`` (the bootstrap), then null reruns."""
+    folder = root / w.name / tool.name
+    log(f"  {w.name:>14} {tool.name:9} cold (bootstrap of the null runs)")
+    tool.prepare(w, folder)
+    cold = tool.run(folder)
+    nulls = []
+    if cold.ok:
+        log(f"  {w.name:>14} {tool.name:9} null x{repeats}")
+        nulls = [tool.run(folder) for _ in range(repeats)]
+    shutil.rmtree(folder, ignore_errors=True)
+    return cold, nulls
