@@ -24,8 +24,8 @@ def _version(argv: list[str]) -> str | None:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.SubprocessError):
         return None
-    lines = (proc.stdout or proc.stderr).strip().splitlines()
-    return lines[0].strip() if proc.returncode == 0 and lines else None
+    lines = (proc.stdout or proc.stderr).split(" (")[0].strip().splitlines()
+    return lines[0].split()[-1] if proc.returncode == 0 and lines else None
 
 
 def _pip_install(packages: list[str]) -> str:
@@ -48,7 +48,7 @@ def baseline_tools(skip: set[str]) -> Tools:
     tools = Tools([Bash(), Amlrun(), Doit()])
     tools.versions["amlrun"] = _version([str(BIN / "amlrun"), "--version"]) or "?"
     tools.versions["doit"] = _version([str(BIN / "doit"), "--version"]) or "?"
-    tools.versions["bash"] = (_version(["bash", "--version"]) or "?").split(" (")[0]
+    tools.versions["bash"] = _version(["bash", "--version"]) or "?"
     wanted = [cmd for cmd in PACKAGES if cmd not in skip]
     absent = [cmd for cmd in wanted if not (VENV / "bin" / cmd).exists()]
     error = ""

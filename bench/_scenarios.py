@@ -9,7 +9,10 @@ edit      the middle step's parameter changed (a new value each repeat), then a 
 The bash loop has no state: it is measured cold, and on the edit it runs only the steps an
 edit must rerun (the floor for an incremental tool). Every repeat is a separate process;
 figures use the median. ``heavy`` scenarios (cold, restore, edit: ones where a tool may run
-every step) are repeated only up to ``heavy_max_n`` steps, above which they run once.
+every step) are repeated only for amlrun and the bash loop (the figures and their
+baselines), and only up to ``heavy_max_n`` steps; other tools (anchors, context) and larger
+workloads run them once. Null and touch runs are always repeated (doit's null run is the
+baseline of amlrun's).
 """
 
 from __future__ import annotations
@@ -66,6 +69,11 @@ class Plan:
     repeats: int = 3
     heavy_max_n: int = 300  # above: cold, restore and edit run once
     edit_max_reruns: int = 300  # skip the edit where it must rerun more steps than this
+    figure_tools: tuple[str, ...] = ("amlrun", "bash")  # heavy scenarios repeated for these
+
+    def heavy(self, tool: str, n: int) -> int:
+        """Runs of a scenario that may execute every step."""
+        return self.repeats if tool in self.figure_tools and n <= self.heavy_max_n else 1
 
 
 def _digest(path: Path) -> str:
@@ -96,15 +104,15 @@ def edit_tool(tool: Tool, w: Workload, param: int, folder: Path) -> None:
 def bench_tool(tool: Tool, w: Workload, folder: Path, plan: Plan) -> ToolRuns:
     """All scenarios for one tool; a failure ends this tool's scenarios, not the bench."""
     out = ToolRuns(tool.name, len(w.steps))
-    heavy = plan.repeats if len(w.steps) <= plan.heavy_max_n else 1
+    heavy = plan.heavy(tool.name, len(w.steps))
     stateless = isinstance(tool, Bash)
 
     def measure(scenario: str, times: int, before: Callable[[int], None]) -> bool:
-        log(f"  {w.name:>14} {tool.name:9} {scenario} x{times}")
         for i in range(times):
             before(i)
             m = tool.run(folder)
             out.runs.setdefault(scenario, []).append(m)
+            log(f"  {w.name:>14} {tool.name:9} {scenario:7} {m.seconds:8.3f} s [{m.executed}]")
             if not m.ok:
                 out.error = f"{scenario}: {m.note}"
                 return False

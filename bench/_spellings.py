@@ -15,7 +15,7 @@ from pathlib import Path
 
 from _workloads import DATA, FINAL, OUT, SEED_DIR, SEED_FILE, Step, Workload, command
 
-AMLRUN_COMMAND = command("step.py", ["${{inputs.src}}"], "${{outputs.out}}", "${{inputs.p}}")
+AMLRUN_ARGS = ("step.py", ["${{inputs.src}}"], "${{outputs.out}}", "${{inputs.p}}")
 
 
 def _inputs(s: Step) -> list[str]:
@@ -44,7 +44,7 @@ def write_amlrun(w: Workload, folder: Path) -> Path:
             f"  {s.name}:",
             "    type: command",
             f"    code: ./{s.code}",
-            f"    command: {AMLRUN_COMMAND}",
+            f"    command: {command(s.python, *AMLRUN_ARGS)}",
             "    inputs:",
             f"      src: ${{{{{src}}}}}",
             f"      p: {s.param}",

@@ -45,9 +45,9 @@ main()
 '''
 
 
-def command(script: str, inputs: list[str], out: str, param: str) -> str:
+def command(python: str, script: str, inputs: list[str], out: str, param: str) -> str:
     """A step's command line: the same program and arguments in every tool."""
-    return " ".join(["python", script, *inputs, out, param])
+    return " ".join([python, script, *inputs, out, param])
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class Step:
     index: int
     deps: tuple[str, ...]  # upstream step names; none: the step reads the seed
     param: int = PARAM
+    python: str = "python"  # "python -S" for the cheap bootstrap variant (no site import)
 
     @property
     def code(self) -> str:
@@ -66,7 +67,9 @@ class Step:
         """The command as the baselines run it from the tool's folder (amlrun runs the same
         argv from the staged snapshot: ``python step.py IN.. OUT PARAM``)."""
         ins = [f"{OUT}/{d}" for d in self.deps] or [SEED_DIR]
-        return command(f"{self.code}/step.py", ins, f"{OUT}/{self.name}", str(self.param))
+        return command(
+            self.python, f"{self.code}/step.py", ins, f"{OUT}/{self.name}", str(self.param)
+        )
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ class Workload:
         return [s.name for s in self.steps if s.name in changed]
 
 
-def make_workload(shape: str, n: int, data_kib: int = 1024) -> Workload:
+def make_workload(shape: str, n: int, data_kib: int = 1024, python: str = "python") -> Workload:
     """``chain``: s0 -> s1 -> ... ; ``wide``: s0 fans out to s1 .. s(n-1)."""
     if shape not in ("chain", "wide"):
         raise ValueError(f"unknown shape {shape!r} (chain or wide)")
@@ -111,9 +114,10 @@ def make_workload(shape: str, n: int, data_kib: int = 1024) -> Workload:
         raise ValueError("a workload needs at least 2 steps")
     width = len(str(n - 1))
     names = [f"s{i:0{width}d}" for i in range(n)]
-    steps = [Step(names[0], 0, ())]
+    steps = [Step(names[0], 0, (), python=python)]
     for i in range(1, n):
-        steps.append(Step(names[i], i, (names[i - 1] if shape == "chain" else names[0],)))
+        up = names[i - 1] if shape == "chain" else names[0]
+        steps.append(Step(names[i], i, (up,), python=python))
     return Workload(shape, tuple(steps), data_kib)
 
 
