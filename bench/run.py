@@ -3,7 +3,9 @@
     python bench/run.py            # the full run (~25 min on the 2-core machine)
     python bench/run.py --quick    # development only: small N, not for RESULTS.md figures
 
-Runs bench/hashing.py and bench/pipelines.py in this process, prints the table and writes
+Runs bench/hashing.py, bench/pipelines.py and bench/backends.py (docker and dask, each
+started and stopped by the bench; ``--skip-backends`` leaves them out) in this process,
+prints the table and writes
 bench/RESULTS.md (``--quick`` writes bench/.work/RESULTS-quick.md instead, so a quick run
 never stands in for the real figures). Exit status 1 when a target is missed.
 """
@@ -17,11 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import backends
 import hashing
 import pipelines
 from _report import RESULTS, Machine, header, load, render, table
 
 QUICK_HASHING = ["--size-mb", "128", "--files", "2000"]
+QUICK_BACKENDS = ["--steps", "5", "--repeats", "1"]
 
 METHOD = [
     "- Every figure is the median of 3 runs, each a new process timed from outside "
@@ -39,6 +43,8 @@ METHOD = [
     "runs only the steps that must rerun.",
     "- The 10,000-step null run's store state comes from one genuine cold run of the same "
     "pipeline with a 1 KiB seed (1 MiB per step would be 20 GB on disk).",
+    "- Backends: cold runs of a 20-step chain of the same python steps (1 KiB data) on the "
+    "local, docker and dask backends, after one warm-up run each; median of 3.",
     "- Snakemake and DVC are installed by the bench into bench/.work/venv (pip); DVC runs "
     "up to 100 steps and Snakemake up to 300 (`dvc repro` and Snakemake's per-run cost "
     "grow with the number of stages; see --dvc-max, --anchor-max).",
@@ -48,21 +54,25 @@ METHOD = [
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="development only: small N")
+    ap.add_argument("--skip-backends", action="store_true", help="no docker/dask figures")
     args, rest = ap.parse_known_args(argv)
+    full = not (args.quick or rest or args.skip_backends)  # only a full run is RESULTS.md
     started = dt.datetime.now(dt.timezone.utc)
     machine, load_before = Machine.here(), load()
     print(f"load average before: {load_before}", file=sys.stderr)
     figures = hashing.figures(QUICK_HASHING if args.quick else [])
     res, tools = pipelines.measure_all([*(["--quick"] if args.quick else []), *rest])
     figures += res.figures
+    if not args.skip_backends:
+        figures += backends.figures(QUICK_BACKENDS if args.quick else [])[0]
     versions = ", ".join(f"{k} {v}" for k, v in tools.versions.items())
     head = header(machine, load_before, started, versions)
-    if args.quick or rest:
+    if not full:
         head["mode"] = "DEVELOPMENT RUN (--quick or options): not the benchmark's figures"
     context = [*METHOD, "", "### Every tool, every scenario (median s [reruns] x runs)", ""]
     context += [*res.matrix, *res.context]
     text = render(figures, context, head)
-    out = RESULTS if not (args.quick or rest) else RESULTS.parent / ".work" / "RESULTS-quick.md"
+    out = RESULTS if full else RESULTS.parent / ".work" / "RESULTS-quick.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print("\n".join(table(figures)))
