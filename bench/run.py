@@ -30,24 +30,26 @@ QUICK_BACKENDS = ["--steps", "5", "--repeats", "1"]
 METHOD = [
     "- Every figure is the median of 3 runs, each a new process timed from outside "
     "(start-up included), against a baseline measured in the same bench run; "
-    "runs in which a tool may execute every step (cold, restore, edit) of a workload "
-    "above 300 steps are measured once.",
+    "runs in which a tool may execute every step (cold, restore, edit) are repeated for "
+    "amlrun and the bash loop up to 300 steps and measured once otherwise.",
     "- Workloads: chains and fan-outs (wide) of N python steps; each step has its own "
     "code folder (its snapshot), a parameter, reads 1 MiB and writes 1 MiB "
     "(bench/_workloads.py). Every tool runs the identical command lines; `python` is the "
     "same interpreter for all.",
     "- touch: every user file (seed, code, definitions, outputs; not the tools' own "
-    "dot-folders) gets one new mtime, contents unchanged. restore: the outputs a user sees "
-    "are deleted (amlrun: `.amlrun/out` and the materialized output, not the store). "
-    "edit: the middle step's parameter gets a new value each repeat; the bash baseline "
-    "runs only the steps that must rerun.",
+    "dot-folders) gets one new mtime, the same for all files (no input looks newer than "
+    "its output), contents unchanged. restore: the outputs a user sees are deleted "
+    "(amlrun: `.amlrun/out` and the materialized output, not the store). edit: the middle "
+    "step's parameter gets a new value each repeat; the bash baseline runs only the steps "
+    "that must rerun.",
     "- The 10,000-step null run's store state comes from one genuine cold run of the same "
-    "pipeline with a 1 KiB seed (1 MiB per step would be 20 GB on disk).",
+    "pipeline with a 1 KiB seed and `python -S` steps (1 MiB per step would be 20 GB on "
+    "disk; the null run reads no step's data either way).",
     "- Backends: cold runs of a 20-step chain of the same python steps (1 KiB data) on the "
     "local, docker and dask backends, after one warm-up run each; median of 3.",
-    "- Snakemake and DVC are installed by the bench into bench/.work/venv (pip); DVC runs "
-    "up to 100 steps and Snakemake up to 300 (`dvc repro` and Snakemake's per-run cost "
-    "grow with the number of stages; see --dvc-max, --anchor-max).",
+    "- Snakemake and DVC are installed by the bench into bench/.work/venv (pip) and run the "
+    "chains: Snakemake up to 300 steps, DVC up to 100 (`dvc repro` costs ~0.5 s per stage "
+    "here; see --anchor-max, --dvc-max, --anchor-shapes).",
 ]
 
 
