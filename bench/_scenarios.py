@@ -8,11 +8,11 @@ edit      the middle step's parameter changed (a new value each repeat), then a 
 
 The bash loop has no state: it is measured cold, and on the edit it runs only the steps an
 edit must rerun (the floor for an incremental tool). Every repeat is a separate process;
-figures use the median. ``heavy`` scenarios (cold, restore, edit: ones where a tool may run
-every step) are repeated only for amlrun and the bash loop (the figures and their
-baselines), and only up to ``heavy_max_n`` steps; other tools (anchors, context) and larger
-workloads run them once. Null and touch runs are always repeated (doit's null run is the
-baseline of amlrun's).
+figures use the median. Scenarios where a tool may run every step (cold, restore, edit)
+are costly, so only amlrun and the bash loop (the figures and their baselines) repeat them,
+up to ``heavy_max_n`` steps, and run them once above; the other tools (anchors, context)
+run them once, and above ``heavy_max_n`` only cold (the state their null run needs). Null
+and touch runs are always repeated (doit's null run is the baseline of amlrun's).
 """
 
 from __future__ import annotations
@@ -67,13 +67,16 @@ class ToolRuns:
 @dataclass(frozen=True)
 class Plan:
     repeats: int = 3
-    heavy_max_n: int = 300  # above: cold, restore and edit run once
+    heavy_max_n: int = 300
     edit_max_reruns: int = 300  # skip the edit where it must rerun more steps than this
     figure_tools: tuple[str, ...] = ("amlrun", "bash")  # heavy scenarios repeated for these
 
-    def heavy(self, tool: str, n: int) -> int:
-        """Runs of a scenario that may execute every step."""
-        return self.repeats if tool in self.figure_tools and n <= self.heavy_max_n else 1
+    def heavy(self, tool: str, n: int, scenario: str) -> int:
+        """Runs of a scenario that may execute every step (0: skipped)."""
+        small = n <= self.heavy_max_n
+        if tool in self.figure_tools:
+            return self.repeats if small else 1
+        return 1 if small or scenario == "cold" else 0
 
 
 def _digest(path: Path) -> str:
@@ -104,10 +107,14 @@ def edit_tool(tool: Tool, w: Workload, param: int, folder: Path) -> None:
 def bench_tool(tool: Tool, w: Workload, folder: Path, plan: Plan) -> ToolRuns:
     """All scenarios for one tool; a failure ends this tool's scenarios, not the bench."""
     out = ToolRuns(tool.name, len(w.steps))
-    heavy = plan.heavy(tool.name, len(w.steps))
     stateless = isinstance(tool, Bash)
 
+    def heavy(scenario: str) -> int:
+        return plan.heavy(tool.name, len(w.steps), scenario)
+
     def measure(scenario: str, times: int, before: Callable[[int], None]) -> bool:
+        if times == 0:
+            return True
         for i in range(times):
             before(i)
             m = tool.run(folder)
@@ -120,16 +127,16 @@ def bench_tool(tool: Tool, w: Workload, folder: Path, plan: Plan) -> ToolRuns:
         return True
 
     try:
-        if not measure("cold", heavy, lambda i: tool.prepare(w, folder)):
+        if not measure("cold", heavy("cold"), lambda i: tool.prepare(w, folder)):
             return out
         if not stateless:
             ok = measure("null", plan.repeats, lambda i: None)
             ok = ok and measure("touch", plan.repeats, lambda i: touch_all(folder))
-            ok = ok and measure("restore", heavy, lambda i: tool.delete_outputs(folder))
+            ok = ok and measure("restore", heavy("restore"), lambda i: tool.delete_outputs(folder))
             if not ok:
                 return out
         if len(w.dependants_of_middle()) <= plan.edit_max_reruns:
-            measure("edit", heavy, lambda i: edit_tool(tool, w, PARAM + 1 + i, folder))
+            measure("edit", heavy("edit"), lambda i: edit_tool(tool, w, PARAM + 1 + i, folder))
     except Exception as exc:  # one tool failing must not stop the others
         out.error = f"{type(exc).__name__}: {exc}"
     return out

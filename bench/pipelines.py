@@ -1,6 +1,6 @@
 """Pipeline benchmark: amlrun against a bash loop, doit, Snakemake and DVC, same commands.
 
-    python bench/pipelines.py [--sizes 10,100,300,1000] [--big 10000] [--quick]
+    python bench/pipelines.py [--chain-sizes 10,100,300,1000] [--big 10000] [--quick]
 
 Workloads (bench/_workloads.py) are chains and fan-outs ("wide") of N python steps, each with
 its own code folder, a parameter, 1 MiB in and 1 MiB out. Every tool runs the scenarios of
@@ -30,7 +30,7 @@ from _scenarios import Plan, ToolRuns, bench_workload, big_null, log, parallel
 from _tools import Tool, Tools
 from _workloads import Workload, make_workload
 
-QUICK = {"sizes": "10,30", "big": 300, "repeats": 3, "wide_j": 20, "anchor_max": 30}
+QUICK = {"chain_sizes": "10,30", "wide_sizes": "10", "big": 300, "wide_j": 20, "anchor_max": 10}
 
 
 @dataclass
@@ -43,13 +43,13 @@ class Results:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="10,100,300,1000", help="step counts, comma-separated")
-    ap.add_argument("--shapes", default="chain,wide")
+    ap.add_argument("--chain-sizes", default="10,100,300,1000", help="chain step counts")
+    ap.add_argument("--wide-sizes", default="100,1000", help="fan-out step counts ('': none)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per figure (median is kept)")
     ap.add_argument("--heavy-max-n", type=int, default=300, help="above: cold/restore/edit once")
     ap.add_argument("--anchor-max", type=int, default=300, help="Snakemake and DVC up to N steps")
     ap.add_argument("--anchor-shapes", default="chain", help="shapes Snakemake and DVC run")
-    ap.add_argument("--dvc-max", type=int, default=100, help="DVC up to N steps (slow per stage)")
+    ap.add_argument("--dvc-max", type=int, default=10, help="DVC up to N steps (~0.5 s/stage)")
     ap.add_argument("--big", type=int, default=10000, help="steps of the big null run (0: skip)")
     ap.add_argument("--big-kib", type=int, default=1, help="seed size of the big run's pipeline")
     ap.add_argument("--big-python", default="python -S", help="the big run's interpreter command")
@@ -79,8 +79,8 @@ def run(args: argparse.Namespace, tools: Tools, root: Path, res: Results) -> Non
     plan = Plan(args.repeats, args.heavy_max_n)
     amlrun = tools.get("amlrun")
     assert amlrun is not None
-    for shape in filter(None, args.shapes.split(",")):
-        for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
+    for shape, sizes in (("chain", args.chain_sizes), ("wide", args.wide_sizes)):
+        for n in [int(s) for s in sizes.split(",") if s.strip()]:
             w = make_workload(shape, n)
             runs = bench_workload(tools_for(tools, w, args), w, root, plan)
             res.raw[w.name] = [asdict(r) for r in runs]

@@ -32,7 +32,8 @@ METHOD = [
     "(start-up included), against a baseline measured in the same bench run; "
     "runs in which a tool may execute every step (cold, restore, edit) are repeated for "
     "amlrun and the bash loop up to 300 steps and measured once otherwise.",
-    "- Workloads: chains and fan-outs (wide) of N python steps; each step has its own "
+    "- Workloads: chains (N = 10, 100, 300, 1,000) and fan-outs (wide: N = 100, 1,000) "
+    "of N python steps; each step has its own "
     "code folder (its snapshot), a parameter, reads 1 MiB and writes 1 MiB "
     "(bench/_workloads.py). Every tool runs the identical command lines; `python` is the "
     "same interpreter for all.",
@@ -48,8 +49,9 @@ METHOD = [
     "- Backends: cold runs of a 20-step chain of the same python steps (1 KiB data) on the "
     "local, docker and dask backends, after one warm-up run each; median of 3.",
     "- Snakemake and DVC are installed by the bench into bench/.work/venv (pip) and run the "
-    "chains: Snakemake up to 300 steps, DVC up to 100 (`dvc repro` costs ~0.5 s per stage "
-    "here; see --anchor-max, --dvc-max, --anchor-shapes).",
+    "chains: Snakemake up to 300 steps, DVC up to 10 (`dvc repro` costs ~0.5 s per stage "
+    "here, ~3 min for the 100-step chain's scenarios; see --anchor-max, --dvc-max, "
+    "--anchor-shapes).",
 ]
 
 
