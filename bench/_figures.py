@@ -77,11 +77,11 @@ def _edit(w: Workload, aml: ToolRuns, bash: ToolRuns | None) -> list[Figure]:
     """Did exactly the dependants rerun (every repeat), and at what cost per rerun step."""
     if "edit" not in aml.runs:
         return []
-    expected = tuple(w.dependants_of_middle())
+    expected = set(w.dependants_of_middle())
     k = len(expected)
     title = f"edit one parameter, {w.name}: reran exactly the {k} dependants"
     runs = aml.runs["edit"]
-    wrong = [m for m in runs if m.ran != expected]
+    wrong = [m for m in runs if set(m.ran or ()) != expected]
     first_wrong = f"; first wrong set: {_short(wrong[0])}" if wrong else ""
     exact = Figure(
         title,

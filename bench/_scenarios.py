@@ -99,7 +99,6 @@ def edit_tool(tool: Tool, w: Workload, param: int, folder: Path) -> None:
     if isinstance(tool, Bash):
         keep = set(w.dependants_of_middle())
         write_bash([s for s in edited.steps if s.name in keep], folder)
-        tool.steps = len(keep)
     else:
         tool.define(edited, folder)
 
