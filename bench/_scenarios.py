@@ -23,7 +23,6 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,52 +102,62 @@ def edit_tool(tool: Tool, w: Workload, param: int, folder: Path) -> None:
         tool.define(edited, folder)
 
 
-def bench_tool(tool: Tool, w: Workload, folder: Path, plan: Plan) -> ToolRuns:
-    """All scenarios for one tool; a failure ends this tool's scenarios, not the bench."""
-    out = ToolRuns(tool.name, len(w.steps))
-    stateless = isinstance(tool, Bash)
+def _prepare(tool: Tool, w: Workload, folder: Path, scenario: str, i: int) -> None:
+    """What happens before run ``i`` of ``scenario`` (the runs themselves are alike)."""
+    if scenario == "cold":
+        tool.prepare(w, folder)
+    elif scenario == "touch":
+        touch_all(folder)
+    elif scenario == "restore":
+        tool.delete_outputs(folder)
+    elif scenario == "edit":
+        edit_tool(tool, w, PARAM + 1 + i, folder)
 
-    def heavy(scenario: str) -> int:
-        return plan.heavy(tool.name, len(w.steps), scenario)
 
-    def measure(scenario: str, times: int, before: Callable[[int], None]) -> bool:
-        if times == 0:
-            return True
-        for i in range(times):
-            before(i)
-            m = tool.run(folder)
-            out.runs.setdefault(scenario, []).append(m)
-            log(f"  {w.name:>14} {tool.name:9} {scenario:7} {m.seconds:8.3f} s [{m.executed}]")
-            if not m.ok:
-                out.error = f"{scenario}: {m.note}"
-                return False
-        out.final[scenario] = _digest(tool.final_output(w, folder))
-        return True
-
-    try:
-        if not measure("cold", heavy("cold"), lambda i: tool.prepare(w, folder)):
-            return out
-        if not stateless:
-            ok = measure("null", plan.repeats, lambda i: None)
-            ok = ok and measure("touch", plan.repeats, lambda i: touch_all(folder))
-            ok = ok and measure("restore", heavy("restore"), lambda i: tool.delete_outputs(folder))
-            if not ok:
-                return out
-        if len(w.dependants_of_middle()) <= plan.edit_max_reruns:
-            measure("edit", heavy("edit"), lambda i: edit_tool(tool, w, PARAM + 1 + i, folder))
-    except Exception as exc:  # one tool failing must not stop the others
-        out.error = f"{type(exc).__name__}: {exc}"
-    return out
+def _runs_of(tool: Tool, w: Workload, plan: Plan, scenario: str) -> int:
+    if isinstance(tool, Bash) and scenario not in ("cold", "edit"):
+        return 0  # no state: nothing to rerun incrementally
+    if scenario == "edit" and len(w.dependants_of_middle()) > plan.edit_max_reruns:
+        return 0
+    if scenario in ("null", "touch"):
+        return plan.repeats
+    return plan.heavy(tool.name, len(w.steps), scenario)
 
 
 def bench_workload(tools: list[Tool], w: Workload, root: Path, plan: Plan) -> list[ToolRuns]:
-    """Every tool on ``w``; each tool's folder is removed afterwards (1 MiB per step each)."""
-    results = []
-    for tool in tools:
-        folder = root / w.name / tool.name
-        results.append(bench_tool(tool, w, folder, plan))
+    """Every tool through every scenario on ``w``, interleaved: run ``i`` of a scenario goes
+    round the tools before run ``i + 1``, so a change of machine load during the bench
+    hits a figure and its baseline alike. A tool that fails stops there; the others go on.
+    The folders are removed at the end (each holds 1 MiB per step)."""
+    folders = {t.name: root / w.name / t.name for t in tools}
+    out = {t.name: ToolRuns(t.name, len(w.steps)) for t in tools}
+    for scenario in SCENARIOS:
+        counts = {t.name: _runs_of(t, w, plan, scenario) for t in tools}
+        for i in range(max(counts.values(), default=0)):
+            for tool in tools:
+                r = out[tool.name]
+                if i < counts[tool.name] and not r.error:
+                    _measure(tool, w, folders[tool.name], scenario, i, r)
+        for tool in tools:
+            r = out[tool.name]
+            if counts[tool.name] and not r.error:
+                r.final[scenario] = _digest(tool.final_output(w, folders[tool.name]))
+    for folder in folders.values():
         shutil.rmtree(folder, ignore_errors=True)
-    return results
+    return list(out.values())
+
+
+def _measure(tool: Tool, w: Workload, folder: Path, scenario: str, i: int, r: ToolRuns) -> None:
+    try:
+        _prepare(tool, w, folder, scenario, i)
+        m = tool.run(folder)
+    except Exception as exc:  # one tool failing must not stop the others
+        r.error = f"{scenario}: {type(exc).__name__}: {exc}"
+        return
+    r.runs.setdefault(scenario, []).append(m)
+    log(f"  {w.name:>14} {tool.name:9} {scenario:7} {m.seconds:8.3f} s [{m.executed}]")
+    if not m.ok:
+        r.error = f"{scenario}: {m.note}"
 
 
 def parallel(tool: Tool, w: Workload, root: Path, repeats: int) -> dict[int, list[Measure]]:
