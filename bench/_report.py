@@ -119,7 +119,7 @@ def render(figures: list[Figure], context: list[str], header: dict[str, str]) ->
     lines += [f"- {k}: {v}" for k, v in header.items()]
     lines += ["", f"## Targets ({passed} of {len(targets)} met)", "", *table(targets)]
     if others:
-        lines += ["", "## Anchors (other tools, same workloads, same run)", "", *table(others)]
+        lines += ["", "## Other figures (no target; same run)", "", *table(others)]
     lines += ["", "## How it was measured", "", *context, ""]
     return "\n".join(lines)
 

@@ -164,11 +164,12 @@ def parallel(tool: Tool, w: Workload, root: Path, repeats: int) -> dict[int, lis
     """Cold runs of ``w`` with -j 1 and -j 2, alternating, each in a fresh folder."""
     runs: dict[int, list[Measure]] = {1: [], 2: []}
     folder = root / f"{w.name}-j" / tool.name
-    log(f"  {w.name:>14} {tool.name:9} -j 1 / -j 2 x{repeats}")
     for _ in range(repeats):
         for jobs in (1, 2):
             tool.prepare(w, folder)
-            runs[jobs].append(tool.run(folder, jobs))
+            m = tool.run(folder, jobs)
+            runs[jobs].append(m)
+            log(f"  {w.name:>14} {tool.name:9} -j {jobs}    {m.seconds:8.3f} s [{m.executed}]")
     shutil.rmtree(folder, ignore_errors=True)
     return runs
 
@@ -176,12 +177,14 @@ def parallel(tool: Tool, w: Workload, root: Path, repeats: int) -> dict[int, lis
 def big_null(tool: Tool, w: Workload, root: Path, repeats: int) -> tuple[Measure, list[Measure]]:
     """The state after a genuine cold run of ``w`` (the bootstrap), then null reruns."""
     folder = root / w.name / tool.name
-    log(f"  {w.name:>14} {tool.name:9} cold (bootstrap of the null runs)")
+    log(f"  {w.name:>14} {tool.name:9} cold (bootstrap of the null runs) ...")
     tool.prepare(w, folder)
     cold = tool.run(folder)
     nulls = []
-    if cold.ok:
-        log(f"  {w.name:>14} {tool.name:9} null x{repeats}")
-        nulls = [tool.run(folder) for _ in range(repeats)]
+    for _ in range(repeats if cold.ok else 0):
+        nulls.append(tool.run(folder))
+        m = nulls[-1]
+        rss = f"{m.rss_mb:.0f} MB"
+        log(f"  {w.name:>14} {tool.name:9} null    {m.seconds:8.3f} s [{m.executed}] {rss}")
     shutil.rmtree(folder, ignore_errors=True)
     return cold, nulls
