@@ -16,7 +16,7 @@ def task_test():
 
 
 def task_bench():
-    """Measure every figure README quotes (~25 min) and write them to bench/RESULTS.md."""
+    """Measure every figure README quotes (~18 min) and write them to bench/RESULTS.md."""
     return {"actions": ["python bench/run.py"], "verbosity": 2}
 
 

@@ -1,6 +1,6 @@
 """The whole benchmark (``doit bench``): every figure README quotes, into bench/RESULTS.md.
 
-    python bench/run.py            # the full run (~25 min on the 2-core machine)
+    python bench/run.py            # the full run (~18 min on the busy 2-core machine)
     python bench/run.py --quick    # development only: small N, not for RESULTS.md figures
 
 Runs bench/hashing.py, bench/pipelines.py and bench/backends.py (docker and dask, each
