@@ -16,14 +16,8 @@ def task_test():
 
 
 def task_bench():
-    """Print the benchmark figures the issues ask for."""
-    return {
-        "actions": [
-            "python bench/hashing.py",
-            "python bench/pipelines.py --quick",
-            "python bench/backends.py",
-        ]
-    }
+    """Measure every figure README quotes (~18 min) and write them to bench/RESULTS.md."""
+    return {"actions": ["python bench/run.py"], "verbosity": 2}
 
 
 def task_examples():

@@ -2,10 +2,11 @@
 
     python bench/backends.py [--steps 20] [--repeats 3] [--skip-docker] [--skip-dask]
 
-The workload is a chain of ``--steps`` tiny shell steps (bench/_workloads.py, the same as
-bench/pipelines.py) in a generated v2 pipeline. Every measured run is cold: a fresh
-workspace, so a fresh store and nothing to reuse. One unmeasured warm-up run per backend
-comes first (dask workers import amlrun on their first task, docker pages the image in);
+The workload is a chain of ``--steps`` python steps (bench/_workloads.py, as in
+bench/pipelines.py: each step has its own code folder and parameter) on 1 KiB of data.
+Every measured run is cold: a fresh workspace, so a fresh store and nothing to reuse. One
+unmeasured warm-up run per backend comes first (dask workers import amlrun on their first
+task, docker pages the image in);
 then the median of ``--repeats`` runs of the whole ``amlrun run`` command is kept, and
 per-step seconds are that wall time divided by the number of steps.
 
@@ -13,7 +14,7 @@ The script starts what it measures and stops it at the end: an isolated Docker e
 (``.ci/docker-engine.sh start`` and ``image``, in ``$AMLRUN_DOCKER_ROOT``, by default its
 own folder so as not to share an engine with test sessions; an engine already running
 there is used and left running) and a Dask scheduler with two single-threaded workers on
-127.0.0.1 (workers are stopped before the scheduler).
+127.0.0.1, started and stopped as the tests do (tests/fixtures/processes.py).
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,18 +33,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.fixtures.processes
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _workloads import FILE, FINAL, make_workload, write_amlrun
+from _report import Figure, failed_figure, table
+from _spellings import write_amlrun
+from _workloads import DATA, FINAL, make_workload, write_sources
+
+from tests.fixtures.processes import dask_cluster
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / ".ci" / "docker-engine.sh"
 IMAGE = "amlrun-test-python:bookworm"
 DOCKER_ROOT = "/tmp/amlrun-bench-docker"
 WORKERS = 2
-START_TIMEOUT_S = 60.0
-STOP_TIMEOUT_S = 15.0
 RUN_TIMEOUT_S = 600.0
+DATA_KIB = 1
 
 # goals from the issue: overhead per step over the local backend
 GOALS = {"docker": 0.6, "dask": 0.100}
@@ -102,64 +105,6 @@ def docker_engine() -> Iterator[str]:
             log("docker engine stopped")
 
 
-@contextlib.contextmanager
-def dask_cluster(logs: Path) -> Iterator[str]:
-    """A scheduler and two single-threaded workers on 127.0.0.1; workers stop first."""
-    dask = Path(sys.executable).parent / "dask"
-    if not dask.exists():
-        raise RuntimeError(f"the dask CLI is not installed next to {sys.executable}")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    address = f"tcp://127.0.0.1:{port}"
-    paths = [str(REPO), str(REPO / "plugins" / "dask"), os.environ.get("PYTHONPATH", "")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
-    board = ["--dashboard-address", "127.0.0.1:0"]
-    logs.mkdir(parents=True, exist_ok=True)
-    scheduler = _spawn(
-        [str(dask), "scheduler", "--host", "127.0.0.1", "--port", str(port), *board],
-        logs / "scheduler.log",
-        env,
-    )
-    workers: list[subprocess.Popen] = []
-    try:
-        for i in range(WORKERS):
-            argv = [str(dask), "worker", address, "--host", "127.0.0.1", "--nthreads", "1"]
-            argv += ["--local-directory", str(logs / f"worker{i}"), *board]
-            workers.append(_spawn(argv, logs / f"worker{i}.log", env))
-        from distributed import Client
-
-        with Client(address, timeout=START_TIMEOUT_S, set_as_default=False) as client:
-            client.wait_for_workers(WORKERS, timeout=START_TIMEOUT_S)
-        log(f"dask scheduler at {address} with {WORKERS} workers")
-        yield address
-    finally:
-        _stop(workers)
-        _stop([scheduler])
-        log("dask cluster stopped")
-
-
-def _spawn(argv: list[str], log_file: Path, env: dict[str, str]) -> subprocess.Popen:
-    with open(log_file, "wb") as out:  # own session: the nanny's children die with the group
-        return subprocess.Popen(
-            argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-
-
-def _stop(processes: list[subprocess.Popen]) -> None:
-    for proc in processes:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in processes:
-        try:
-            proc.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-
-
 # ---------------------------------------------------------------------- runs
 
 
@@ -169,7 +114,9 @@ def cold_run(root: Path, steps: int, backend: str, config: str) -> tuple[float, 
     (ws / ".git").mkdir()
     (ws / ".amlrun").mkdir()
     (ws / ".amlrun" / "config.yaml").write_text(config)
-    pipeline = write_amlrun(make_workload("chain", steps), ws)
+    workload = make_workload("chain", steps, data_kib=DATA_KIB)
+    write_sources(workload, ws)
+    pipeline = write_amlrun(workload, ws)
     final = ws / "final"
     argv = [sys.executable, "-c", "from amlrun.cli.main import main; main()", "run"]
     argv += [str(pipeline), "--backend", backend, "--json", "--output", f"{FINAL}={final}"]
@@ -187,7 +134,7 @@ def cold_run(root: Path, steps: int, backend: str, config: str) -> tuple[float, 
     if len(ran) != steps:
         raise RuntimeError(f"{backend}: {len(ran)} of {steps} steps ran: {result['steps']}")
     mean_step = statistics.fmean(s["duration_s"] for s in ran)
-    output = (final / FILE).read_text()
+    output = (final / DATA).read_bytes().hex()
     shutil.rmtree(ws, ignore_errors=True)
     return wall, mean_step, output
 
@@ -208,11 +155,13 @@ def measure(root: Path, steps: int, repeats: int, backend: str, config: str) -> 
 def measure_on(backend: str, root: Path, args: argparse.Namespace) -> Result:
     """Start the backend's engine, measure, stop it; a failure is reported, not raised."""
     try:
+        if backend == "local":
+            return measure(root, args.steps, args.repeats, backend, "{}\n")
         if backend == "docker":
             with docker_engine() as host:
                 config = f"backends: {{docker: {{host: '{host}', default_image: '{IMAGE}'}}}}\n"
                 return measure(root, args.steps, args.repeats, backend, config)
-        with dask_cluster(root / "dask") as address:
+        with dask_cluster(root / "dask", WORKERS) as address:
             config = f"backends: {{dask: {{scheduler: '{address}'}}}}\n"
             return measure(root, args.steps, args.repeats, backend, config)
     except Exception as exc:  # say what stopped it and measure the rest
@@ -220,52 +169,57 @@ def measure_on(backend: str, root: Path, args: argparse.Namespace) -> Result:
         return Result(backend, [], 0.0, str(exc))
 
 
-def report(results: list[Result], steps: int) -> bool:
-    """Print the table; True when every measured backend meets its goal."""
-    local = next(r for r in results if r.backend == "local")
-    print(f"\ncold runs of a {steps}-step chain, median wall time of the whole `amlrun run`")
-    print(f"{'backend':8} {'run s':>8} {'s/step':>8} {'step s':>8} {'overhead/step':>14}  goal")
-    ok = True
-    for r in results:
-        if r.error:
-            print(f"{r.backend:8} not measured: {r.error.splitlines()[0]}")
-            ok = False
-            continue
-        per_step = r.wall / steps
-        line = f"{r.backend:8} {r.wall:8.2f} {per_step:8.3f} {r.step_s:8.3f}"
-        if r.backend == "local":
-            print(line)
+def to_figures(results: list[Result], steps: int) -> list[Figure]:
+    """Each backend's overhead per step over the local backend, against its goal."""
+    local = results[0]
+    figs = []
+    for r in results[1:]:
+        title = f"{r.backend} backend, {steps}-step chain: overhead per step over local"
+        target = f"<= {GOALS[r.backend]:g} s/step"
+        if r.error or local.error:
+            figs.append(failed_figure(title, target, (r.error or local.error).splitlines()[0]))
             continue
         over = (r.wall - local.wall) / steps
-        goal = GOALS[r.backend]
-        met = over <= goal
-        ok &= met
-        print(f"{line} {over:14.3f}  <= {goal:g} s: {'met' if met else 'MISSED'}")
-    print("s/step: run wall time / steps; step s: mean of the steps' own durations (--json)")
-    return ok
+        figs.append(
+            Figure(
+                title,
+                f"{over:.3f} s/step (run {r.wall:.2f} s, steps' own {r.step_s:.3f} s each)",
+                f"local {local.wall:.2f} s",
+                r.wall / local.wall,
+                target,
+                over <= GOALS[r.backend],
+            )
+        )
+    return figs
 
 
-def main(argv: list[str] | None = None) -> int:
+def figures(argv: list[str] | None = None) -> tuple[list[Figure], list[dict]]:
+    """Measure local, docker and dask: the figures, and every run for --json."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3, help="measured cold runs per backend")
     ap.add_argument("--skip-docker", action="store_true")
     ap.add_argument("--skip-dask", action="store_true")
-    ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = ap.parse_args(argv)
-
     root = Path(tempfile.mkdtemp(prefix="amlrun-bench-backends-"))
-    results = [measure(root, args.steps, args.repeats, "local", "{}\n")]
-    if not args.skip_docker:
-        results.append(measure_on("docker", root, args))
-    if not args.skip_dask:
-        results.append(measure_on("dask", root, args))
-    shutil.rmtree(root, ignore_errors=True)
-    ok = report(results, args.steps)
+    try:
+        results = [measure_on("local", root, args)]
+        wanted = [b for b in ("docker", "dask") if not getattr(args, f"skip_{b}")]
+        results += [measure_on(b, root, args) for b in wanted]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return to_figures(results, args.steps), [{**vars(r), "wall": r.wall} for r in results]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    args, rest = ap.parse_known_args()
+    figs, rows = figures(rest)
+    print("\n".join(table(figs)))
     if args.json:
-        rows = [{**vars(r), "wall": r.wall} for r in results]
         Path(args.json).write_text(json.dumps(rows, indent=2))
-    return 0 if ok else 1
+    return 0 if all(f.passed for f in figs) else 1
 
 
 if __name__ == "__main__":
