@@ -214,7 +214,7 @@ def _step(
         if src_dir
         else path.parent
     )
-    from amlrun.pipelines.plancache import record
+    from amlrun.spec.reads import record
 
     record(root)
     module = Module(

@@ -353,8 +353,8 @@ class V2Loader:
                 path.parent, ref, file=path, line=line, field=f"jobs.{name}.component"
             )
             if spec not in self.modules:
-                from amlrun.pipelines.plancache import record
                 from amlrun.spec.load import load_module
+                from amlrun.spec.reads import record
 
                 record(spec)
                 if not spec.is_file():

@@ -189,7 +189,7 @@ def load_component(
             fix="point code at a local folder",
         )
     if code_raw:
-        from amlrun.pipelines.plancache import record
+        from amlrun.spec.reads import record
 
         record(root)
         if not root.is_dir():
@@ -365,7 +365,7 @@ def _sdk20_environment(raw: Any, root: Path, path: Path, diags: Diagnostics) -> 
         missing = None if conda is not None else root / conda_file
     if conda_spec.get("pip_requirements_file"):
         req = root / str(conda_spec["pip_requirements_file"])
-        from amlrun.pipelines.plancache import record
+        from amlrun.spec.reads import record
 
         record(req)
         if req.is_file():
