@@ -114,101 +114,15 @@ def _step(
     diags.unknown_keys(step, STEP_KEYS, file=path, where=f"steps.{key}")
     stype = str(step.get("type", "PythonScriptStep"))
     where = f"pipeline.steps.{key}"
-    bindings: dict[str, Binding] = {}
-    ports: list[Port] = []
-    step_inputs = mapping(step, "inputs", file=path, where=where)
-    side = mapping(step, "side_inputs", file=path, where=where)
-    for iname, ispec in {**step_inputs, **side}.items():
-        src = ispec.get("source", iname) if isinstance(ispec, dict) else ispec
-        if not isinstance(src, str):
-            raise SpecError(
-                f"input '{iname}' names its source with {what(src)}",
-                file=path,
-                line=line_of(step_inputs, iname) or line,
-                field=f"{where}.inputs.{iname}",
-                fix="give the name of a data reference or of another step's output",
-            )
-        ports.append(Port(str(iname), "uri_folder"))
-        iline = line_of(step_inputs, iname) or line
-        if src in producers:
-            up, out = producers[src]
-            bindings[str(iname)] = Binding("step", step=up, output=out, line=iline)
-        elif src in refs:
-            bindings[str(iname)] = refs[src]
-        else:  # not in this file: only a workspace dataset or an earlier run could provide it
-            bindings[str(iname)] = Binding(
-                "cloud",
-                f"source '{src}' is neither a data reference nor a step output in this "
-                "file (on Azure ML it must be a registered dataset)",
-                line=iline,
-            )
+    ports, bindings = _inputs(step, path, where, line, refs, producers)
+
     outputs = [Port(str(o), "uri_folder") for o in mapping(step, "outputs", file=path)]
-    parameters: list[Parameter] = []
-    for pname, pspec in mapping(step, "parameters", file=path, where=where).items():
-        if isinstance(pspec, dict) and "source" in pspec:
-            src = pspec["source"]
-            if not isinstance(src, str) or src not in params:
-                raise SpecError(
-                    f"parameter source '{src}' is not a pipeline parameter",
-                    file=path,
-                    line=line_of(step["parameters"], pname),
-                    field=f"{where}.parameters",
-                    fix="declare it under pipeline.parameters",
-                )
-            ptype, value = params[src]
-        else:
-            ptype, value = "string", pspec
-        parameters.append(Parameter(str(pname), ptype))
-        bindings[str(pname)] = NONE if value is None else Binding("literal", value)
-    items: list = []
-    for i, arg in enumerate(sequence(step, "arguments", file=path, where=where)):
-        text = str(arg)
-        kind, _, ref = text.partition(":")
-        if kind in ("input", "output", "parameter", "side_input") and ref:
-            known = {p.name for p in (outputs if kind == "output" else ports)} | (
-                {p.name for p in parameters} if kind == "parameter" else set()
-            )
-            if ref not in known:
-                raise SpecError(
-                    f"argument '{text}' names no declared {kind}",
-                    file=path,
-                    line=line_of(step["arguments"], i) or line,
-                    field=f"{where}.arguments",
-                    fix=f"declare '{ref}' under the step's {kind}s",
-                )
-            items.append(Ref("output" if kind == "output" else "input", ref))
-        else:
-            items.append(Text(text))
-    blocked = None
-    src_dir = step.get("source_directory")
-    script = step.get("script_name")
-    env = Environment()
-    if stype == "PythonScriptStep":
-        if not script:
-            raise SpecError(
-                "a PythonScriptStep needs script_name",
-                file=path,
-                line=line,
-                field=f"{where}.script_name",
-                fix="add script_name: train.py",
-            )
-        command = Command("argv", (Text("python"), Text(str(script)), *items))
-        if step.get("runconfig") and (
-            rc := _side_file(path, step["runconfig"], line, f"{where}.runconfig")
-        ):
-            env = _runconfig_env(rc)
-    elif stype == "ParallelRunStep":
-        prc = step.get("parallel_run_config")
-        cfg = {}
-        if prc and (prc_path := _side_file(path, prc, line, f"{where}.parallel_run_config")):
-            cfg = mapping(_document(prc_path), "parallel_run_config", file=prc_path)
-            src_dir = src_dir or cfg.get("source_directory")
-        script = cfg.get("entry_script") or "entry.py"
-        command = Command("argv", (Text("python"), Text(str(script)), *items))
-        blocked = "ParallelRunStep (mini-batch) steps load and plan, but cannot run locally yet"
-    else:
-        command = Command("argv", tuple(items))
-        blocked = f"{stype} runs only on Azure ML"
+    parameters = _parameters(step, path, where, params, bindings)
+
+    items = _arguments(step, path, where, line, ports, outputs, parameters)
+
+    command, env, blocked, src_dir = _command(step, stype, path, where, line, items)
+
     root = (
         local_path(path.parent, src_dir, file=path, line=line, field=f"{where}.source_directory")
         if src_dir
@@ -242,6 +156,128 @@ def _step(
         force_rerun=allow_reuse is False or str(allow_reuse).lower() == "false",
         blocked=blocked,
     )
+
+
+def _inputs(
+    step: dict, path: Path, where: str, line, refs, producers
+) -> tuple[list[Port], dict[str, Binding]]:
+    """The step's input ports, each bound to a data reference, a step output or the cloud."""
+    bindings: dict[str, Binding] = {}
+    ports: list[Port] = []
+    step_inputs = mapping(step, "inputs", file=path, where=where)
+    side = mapping(step, "side_inputs", file=path, where=where)
+    for iname, ispec in {**step_inputs, **side}.items():
+        src = ispec.get("source", iname) if isinstance(ispec, dict) else ispec
+        if not isinstance(src, str):
+            raise SpecError(
+                f"input '{iname}' names its source with {what(src)}",
+                file=path,
+                line=line_of(step_inputs, iname) or line,
+                field=f"{where}.inputs.{iname}",
+                fix="give the name of a data reference or of another step's output",
+            )
+        ports.append(Port(str(iname), "uri_folder"))
+        iline = line_of(step_inputs, iname) or line
+        if src in producers:
+            up, out = producers[src]
+            bindings[str(iname)] = Binding("step", step=up, output=out, line=iline)
+        elif src in refs:
+            bindings[str(iname)] = refs[src]
+        else:  # not in this file: only a workspace dataset or an earlier run could provide it
+            bindings[str(iname)] = Binding(
+                "cloud",
+                f"source '{src}' is neither a data reference nor a step output in this "
+                "file (on Azure ML it must be a registered dataset)",
+                line=iline,
+            )
+    return ports, bindings
+
+
+def _parameters(
+    step: dict, path: Path, where: str, params, bindings: dict[str, Binding]
+) -> list[Parameter]:
+    """The step's parameters (their literal bindings are added to ``bindings``)."""
+    parameters: list[Parameter] = []
+    for pname, pspec in mapping(step, "parameters", file=path, where=where).items():
+        if isinstance(pspec, dict) and "source" in pspec:
+            src = pspec["source"]
+            if not isinstance(src, str) or src not in params:
+                raise SpecError(
+                    f"parameter source '{src}' is not a pipeline parameter",
+                    file=path,
+                    line=line_of(step["parameters"], pname),
+                    field=f"{where}.parameters",
+                    fix="declare it under pipeline.parameters",
+                )
+            ptype, value = params[src]
+        else:
+            ptype, value = "string", pspec
+        parameters.append(Parameter(str(pname), ptype))
+        bindings[str(pname)] = NONE if value is None else Binding("literal", value)
+    return parameters
+
+
+def _arguments(
+    step: dict, path: Path, where: str, line, ports: list, outputs: list, parameters: list
+) -> list:
+    """The command's arguments; ``input:x``/``output:y``/``parameter:z`` name declared ports."""
+    items: list = []
+    for i, arg in enumerate(sequence(step, "arguments", file=path, where=where)):
+        text = str(arg)
+        kind, _, ref = text.partition(":")
+        if kind in ("input", "output", "parameter", "side_input") and ref:
+            known = {p.name for p in (outputs if kind == "output" else ports)} | (
+                {p.name for p in parameters} if kind == "parameter" else set()
+            )
+            if ref not in known:
+                raise SpecError(
+                    f"argument '{text}' names no declared {kind}",
+                    file=path,
+                    line=line_of(step["arguments"], i) or line,
+                    field=f"{where}.arguments",
+                    fix=f"declare '{ref}' under the step's {kind}s",
+                )
+            items.append(Ref("output" if kind == "output" else "input", ref))
+        else:
+            items.append(Text(text))
+    return items
+
+
+def _command(
+    step: dict, stype: str, path: Path, where: str, line, items: list
+) -> tuple[Command, Environment, str | None, str | None]:
+    """(command, environment, why it cannot run locally, source folder) of a step type."""
+    blocked = None
+    src_dir = step.get("source_directory")
+    script = step.get("script_name")
+    env = Environment()
+    if stype == "PythonScriptStep":
+        if not script:
+            raise SpecError(
+                "a PythonScriptStep needs script_name",
+                file=path,
+                line=line,
+                field=f"{where}.script_name",
+                fix="add script_name: train.py",
+            )
+        command = Command("argv", (Text("python"), Text(str(script)), *items))
+        if step.get("runconfig") and (
+            rc := _side_file(path, step["runconfig"], line, f"{where}.runconfig")
+        ):
+            env = _runconfig_env(rc)
+    elif stype == "ParallelRunStep":
+        prc = step.get("parallel_run_config")
+        cfg = {}
+        if prc and (prc_path := _side_file(path, prc, line, f"{where}.parallel_run_config")):
+            cfg = mapping(_document(prc_path), "parallel_run_config", file=prc_path)
+            src_dir = src_dir or cfg.get("source_directory")
+        script = cfg.get("entry_script") or "entry.py"
+        command = Command("argv", (Text("python"), Text(str(script)), *items))
+        blocked = "ParallelRunStep (mini-batch) steps load and plan, but cannot run locally yet"
+    else:
+        command = Command("argv", tuple(items))
+        blocked = f"{stype} runs only on Azure ML"
+    return command, env, blocked, src_dir
 
 
 def _runconfig_env(path: Path) -> Environment:
