@@ -303,16 +303,7 @@ def _interface_item(
         ptype_text = port_type(item.get("type"), file=path, line=line, field=where)
         ports.append(Port(name, ptype_text, optional, desc))
         return
-    options = sequence(item, "options", file=path, where=where)
-    sub: list[tuple[str, list]] = []
-    names: list[str] = []
-    for opt in options:
-        if isinstance(opt, dict) and len(opt) == 1:
-            value, children = next(iter(opt.items()))
-            names.append(str(value))
-            sub.append((str(value), sequence(opt, value, file=path, where=where)))
-        else:
-            names.append(str(opt))
+    names, sub = _options(item, path, where)
     if names and ptype == "string":
         ptype = "enum"
     params.append(
@@ -341,6 +332,20 @@ def _interface_item(
                 params,
                 line_of(children, j) or line,
             )
+
+
+def _options(item: dict, path: Path, where: str) -> tuple[list[str], list[tuple[str, list]]]:
+    """An enum parameter's option names, and the items each option makes active."""
+    sub: list[tuple[str, list]] = []
+    names: list[str] = []
+    for opt in sequence(item, "options", file=path, where=where):
+        if isinstance(opt, dict) and len(opt) == 1:
+            value = next(iter(opt))
+            names.append(str(value))
+            sub.append((str(value), sequence(opt, value, file=path, where=where)))
+        else:
+            names.append(str(opt))
+    return names, sub
 
 
 def _container_command(body: dict, path: Path, diags: Diagnostics, where: str) -> Command:
