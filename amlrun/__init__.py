@@ -14,14 +14,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from amlrun.spec import behaviour as _behaviour
+from amlrun.version import __version__
 
 if TYPE_CHECKING:
     from amlrun.engine.runner import RunResult
     from amlrun.pipelines.model import Pipeline
     from amlrun.spec.model import Module
 
-__all__ = ["Input", "Output", "load_module", "load_pipeline", "module", "pipeline", "run"]
+__all__ = [
+    "Input",
+    "Output",
+    "__version__",
+    "load_module",
+    "load_pipeline",
+    "module",
+    "pipeline",
+    "run",
+]
 
 
 def load_module(path: Any) -> Module:
@@ -31,7 +41,7 @@ def load_module(path: Any) -> Module:
 
 
 def load_pipeline(path: Any, **inputs: Any) -> Pipeline:
-    from amlrun.pipelines.load import load_pipeline as _load
+    from amlrun.loading import load_pipeline as _load
     from amlrun.workspace import Workspace
 
     return _load(path, inputs, config=Workspace.find().config)
@@ -68,6 +78,32 @@ def run(
         force_output=force_output,
     )
     return engine.run()
+
+
+def _run_module(module: Module, values: Any) -> Any:
+    from amlrun.runs.module_run import run_module
+
+    return run_module(module, values)
+
+
+def _call_module(module: Module, bindings: dict[str, Any]) -> Any:
+    from amlrun.dsl.builder import call_module
+
+    return call_module(module, bindings)
+
+
+def _module_from_func(fn: Any, **options: Any) -> Module:
+    from amlrun.dsl.function import module_from_func
+
+    return module_from_func(fn, **options)
+
+
+_behaviour.bind(
+    run_module=_run_module,
+    call_module=_call_module,
+    module_from_func=_module_from_func,
+    run_pipeline=run,
+)
 
 
 def __getattr__(name: str) -> Any:  # lazy: importing amlrun stays cheap

@@ -59,7 +59,7 @@ def test_every_corpus_module_loads(spec: Path):
 
 @pytest.mark.parametrize("spec", PIPELINES, ids=lambda p: str(p.relative_to(CORPUS)))
 def test_every_corpus_pipeline_loads(spec: Path):
-    from amlrun.pipelines.load import load_pipeline
+    from amlrun.loading import load_pipeline
 
     p = load_pipeline(spec, diags=Diagnostics())
     assert p.steps

@@ -11,11 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from amlrun.cache.manifest import Entries
 from amlrun.spec.model import Environment, Module
 from amlrun.spec.names import folder_name
-
-#: a stored tree: relative path ("" for a single file) -> [content hash, size, mode]
-Entries = dict[str, list]
 
 
 @dataclass(frozen=True)

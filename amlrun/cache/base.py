@@ -37,7 +37,7 @@ from amlrun.cache.signing import signed
 from amlrun.errors import AmlrunError
 
 if TYPE_CHECKING:
-    from amlrun.backends.job import Entries
+    from amlrun.cache.manifest import Entries
     from amlrun.hashing import StatCache
 
 #: (blob hash, destination path, file mode, size the manifest promises or None): one file to

@@ -15,6 +15,8 @@ import sys
 from amlrun.errors import AmlrunError
 
 MANIFEST_VERSION = 1
+#: a stored tree: relative path ("" for a single file) -> [content hash, size, mode]
+Entries = dict[str, list]
 _HASH = re.compile(r"[0-9a-f]{32}")
 _warned: set[str] = set()
 

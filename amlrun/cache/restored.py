@@ -18,8 +18,8 @@ from amlrun.cache.blobstat import signature
 from amlrun.cache.files import atomic_write
 
 if TYPE_CHECKING:
-    from amlrun.backends.job import Entries
     from amlrun.cache.base import Store
+    from amlrun.cache.manifest import Entries
 
 
 def restore_once(store: Store, entries: Entries, dest: Path, is_file: bool) -> None:

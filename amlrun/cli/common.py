@@ -30,7 +30,7 @@ def set_options(sets: tuple[str, ...]) -> dict[str, Any]:
 def open_pipeline(pipeline: str, sets: tuple[str, ...], store: str | None, link: str | None = None):
     from amlrun.cache.store import open_store
     from amlrun.errors import Diagnostics
-    from amlrun.pipelines.load import load_pipeline
+    from amlrun.loading import load_pipeline
     from amlrun.workspace import Workspace
 
     ws = Workspace.find()

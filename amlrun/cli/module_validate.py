@@ -42,7 +42,7 @@ def validate_file(path: Path) -> tuple[str, str, list[str]]:
             m = module_from_doc(doc, path.resolve(), diags)
             summary = f"module {m.name}" + (f" {m.version}" if m.version else "")
         elif kind == "pipeline":
-            from amlrun.pipelines.load import load_pipeline
+            from amlrun.loading import load_pipeline
 
             p = load_pipeline(path, diags=diags)
             summary = f"pipeline {p.name} ({len(p.steps)} steps)"

@@ -68,6 +68,33 @@ def module_from_func(
         Text("--name"),
         Text(fn.__name__),
     ]
+    _interface(fn, source, ports, outputs, params, items)
+    if isinstance(environment, str):
+        from amlrun.errors import Diagnostics
+        from amlrun.spec.component import environment_v2
+
+        environment = environment_v2(environment, root, source, Diagnostics(), None)
+    return Module(
+        name=name or fn.__name__,
+        version=version,
+        command=Command("argv", tuple(items)),
+        environment=environment or Environment(),
+        code=Code(root=root),
+        inputs=tuple(ports),
+        outputs=tuple(outputs),
+        parameters=tuple(params),
+        description=description or inspect.getdoc(fn) or "",
+        is_deterministic=is_deterministic,
+        source=source,
+        format="python",
+        func=fn,
+    )
+
+
+def _interface(
+    fn: Any, source: Path, ports: list, outputs: list, params: list, items: list
+) -> None:
+    """Ports, outputs and parameters from ``fn``'s annotated signature, and their arguments."""
     hints = _annotations(fn)
     for pname, p in inspect.signature(fn).parameters.items():
         ann = hints.get(pname, p.annotation)
@@ -93,26 +120,6 @@ def module_from_func(
             optional = has_default and default is None
         arg = (Text(f"--{pname}"), Ref("input", pname))
         items += [Group(arg)] if optional else list(arg)
-    if isinstance(environment, str):
-        from amlrun.errors import Diagnostics
-        from amlrun.spec.component import environment_v2
-
-        environment = environment_v2(environment, root, source, Diagnostics(), None)
-    return Module(
-        name=name or fn.__name__,
-        version=version,
-        command=Command("argv", tuple(items)),
-        environment=environment or Environment(),
-        code=Code(root=root),
-        inputs=tuple(ports),
-        outputs=tuple(outputs),
-        parameters=tuple(params),
-        description=description or inspect.getdoc(fn) or "",
-        is_deterministic=is_deterministic,
-        source=source,
-        format="python",
-        func=fn,
-    )
 
 
 def _annotations(fn: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from amlrun.engine.key import KeyParts
 from amlrun.errors import SpecError
 from amlrun.hashing import StatCache, hash_json
 from amlrun.pipelines.model import Binding, Step
+from amlrun.snapshot.environment import environment_spec_identity
 from amlrun.spec.model import Code, Module
 from amlrun.spec.names import folder_name
 
@@ -41,7 +42,7 @@ class KeyCalculator:
         return snap
 
     def environment(self, module: Module, backend) -> str:
-        ident = hash_json(module.environment.identity())
+        ident = hash_json(environment_spec_identity(module.environment))
         key = (ident, backend.name)
         h = self._envs.get(key)
         if h is None:

@@ -1,4 +1,5 @@
-"""Pipeline outputs put where the user asked (``--output``, ``path:``), never harming files.
+"""Bytes put on disk for a run: staged snapshots and upstream outputs that steps read, and
+pipeline outputs put where the user asked (``--output``, ``path:``), never harming files.
 
 Destinations are checked when the run starts, before any step runs, so a refusal costs
 nothing and changes nothing; each is checked again just before it is written (see
@@ -7,6 +8,9 @@ nothing and changes nothing; each is checked again just before it is written (se
 
 from __future__ import annotations
 
+import os
+import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +19,43 @@ from typing import Any
 from amlrun.destinations import Destination, Destinations
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.pipelines.model import Pipeline
+from amlrun.spec.names import folder_name
 from amlrun.workspace import Workspace
+
+
+class Staging:
+    """What steps read, on local disk under ``.amlrun/``: snapshots and upstream outputs."""
+
+    def __init__(self, amlrun_dir: Path, store: Any) -> None:
+        self.dir = amlrun_dir
+        self.store = store
+        self._lock = threading.Lock()
+        self._snapshot_locks: dict[str, threading.Lock] = {}
+
+    def snapshot(self, snapshot: Any) -> Path:
+        """The snapshot copied once per tree hash under .amlrun/snapshots (read-only use)."""
+        dest = self.dir / "snapshots" / snapshot.tree_hash
+        with self._lock:
+            lock = self._snapshot_locks.setdefault(snapshot.tree_hash, threading.Lock())
+        with lock:
+            if not (dest / ".amlrun-complete").exists():
+                tmp = dest.with_name(f"{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+                shutil.rmtree(tmp, ignore_errors=True)
+                snapshot.stage(tmp)
+                (tmp / ".amlrun-complete").touch()
+                shutil.rmtree(dest, ignore_errors=True)
+                os.replace(tmp, dest)
+        return dest
+
+    def upstream(self, key: str, output: str, spec: dict) -> Path:
+        """An upstream output on local disk (.amlrun/out/<key>/<output>), restored from the
+        store, and again whenever a step has written to it."""
+        from amlrun.cache.restored import restore_once
+
+        dest = self.dir / "out" / key / folder_name(output)
+        with self._lock:
+            restore_once(self.store, spec["entries"], dest, spec["is_file"])
+        return dest
 
 
 @dataclass(frozen=True)

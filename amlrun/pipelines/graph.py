@@ -37,30 +37,46 @@ def order_steps(steps: dict[str, Step], source: Path) -> dict[str, Step]:
                 )
             if step.module is not None and up.module is not None:
                 _check_types(step, name, up, b.output, source, b.line)
+    return _topological(steps, source)
+
+
+def _topological(steps: dict[str, Step], source: Path) -> dict[str, Step]:
+    """Depth-first, upstream steps first (siblings by name), with an explicit stack so that
+    a chain of any length orders without recursion; a step met again on the path is a cycle.
+    """
     ordered: dict[str, Step] = {}
-    state: dict[str, int] = {}
-
-    def visit(name: str, trail: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = " -> ".join([*trail[trail.index(name) :], name])
-            raise SpecError(
-                f"the pipeline has a cycle: {cycle}",
-                file=source,
-                line=steps[name].line,
-                field=f"jobs.{name}",
-                fix="remove one of the bindings in the cycle",
-            )
-        state[name] = 1
-        for up in sorted(steps[name].upstream()):
-            visit(up, [*trail, name])
-        state[name] = 2
-        ordered[name] = steps[name]
-
-    for name in steps:
-        visit(name, [])
+    on_path: set[str] = set()
+    for start in steps:
+        if start in ordered:
+            continue
+        path = [start]
+        pending = [iter(sorted(steps[start].upstream()))]
+        on_path.add(start)
+        while path:
+            up = next(pending[-1], None)
+            if up is None:
+                done = path.pop()
+                pending.pop()
+                on_path.discard(done)
+                ordered[done] = steps[done]
+            elif up in on_path:
+                _cycle(steps, [*path[path.index(up) :], up], source)
+            elif up not in ordered:
+                path.append(up)
+                pending.append(iter(sorted(steps[up].upstream())))
+                on_path.add(up)
     return ordered
+
+
+def _cycle(steps: dict[str, Step], cycle: list[str], source: Path) -> None:
+    name = cycle[0]
+    raise SpecError(
+        f"the pipeline has a cycle: {' -> '.join(cycle)}",
+        file=source,
+        line=steps[name].line,
+        field=f"jobs.{name}",
+        fix="remove one of the bindings in the cycle",
+    )
 
 
 def _kind(type_: str) -> str:

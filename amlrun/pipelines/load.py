@@ -1,4 +1,4 @@
-"""Load a pipeline from v2 YAML, v1 YAML or a Python file with an ``@amlrun.pipeline``."""
+"""Load a pipeline from v2 or v1 YAML (``amlrun.loading`` dispatches Python files to dsl/)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from amlrun.spec import yamlio
 from amlrun.spec.detect import kind_of
 
 
-def load_pipeline(
+def load_yaml_pipeline(
     path: str | Path,
     overrides: dict[str, Any] | None = None,
     diags: Diagnostics | None = None,
@@ -26,10 +26,6 @@ def load_pipeline(
     diags = diags if diags is not None else Diagnostics()
     overrides = overrides or {}
     config = config or {}
-    if path.suffix == ".py":
-        from amlrun.dsl.builder import pipeline_from_file
-
-        return pipeline_from_file(path, overrides)
     from amlrun.pipelines.plancache import cached
 
     def build() -> tuple[Pipeline, list]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from amlrun.spec import behaviour
 from amlrun.spec.model import Module
 
 
@@ -70,6 +71,4 @@ class Pipeline:
 
     def run(self, **options: Any):
         """Run this pipeline incrementally (see :func:`amlrun.run`)."""
-        import amlrun
-
-        return amlrun.run(self, **options)
+        return behaviour.call("run_pipeline", self, **options)

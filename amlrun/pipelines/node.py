@@ -40,7 +40,7 @@ def node_overrides(module: Module, node: dict, path: Path, diags: Diagnostics) -
         )
         module = replace(module, command=command)
     if node.get("code") is not None:
-        from amlrun.pipelines.plancache import record
+        from amlrun.spec.reads import record
 
         root = (path.parent / str(node["code"])).resolve()
         record(root)

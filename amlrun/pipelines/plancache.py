@@ -7,7 +7,6 @@ file it was built from changed (size, mtime, inode) and no code folder appeared 
 
 from __future__ import annotations
 
-import contextvars
 import os
 import pickle
 from collections.abc import Callable
@@ -15,53 +14,29 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.hashing import hash_json
+from amlrun.spec.reads import recording, signature
+from amlrun.version import __version__
 
 FORMAT = 3  # 3: output paths keep their last component unresolved; component
+
+
 #    environment_variables and node-level overrides are loaded
-_reads: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "amlrun_plan_reads", default=None
-)
-
-
-def _signature(path: str) -> Any:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino) if not os.path.isdir(path) else "dir"
-
-
-def record(path: str | os.PathLike) -> None:
-    """Called by loaders for every file they read or folder whose existence they check."""
-    reads = _reads.get()
-    if reads is not None:
-        p = os.path.abspath(path)
-        if p not in reads:
-            reads[p] = _signature(p)
-
-
 def cached(
     cache_dir: Path | None, key_data: dict[str, Any], build: Callable[[], tuple[Any, list]]
 ) -> tuple[Any, list]:
     """``build()`` -> (pipeline, warnings), or the cached pair when nothing it read changed."""
     if cache_dir is None:
         return build()
-    from amlrun import __version__
-
     entry = cache_dir / f"{hash_json({**key_data, 'v': FORMAT, 'amlrun': __version__})}.pickle"
     try:
         with open(entry, "rb") as f:
             deps, value = pickle.load(f)
-        if all(_signature(p) == sig for p, sig in deps.items()):
+        if all(signature(p) == sig for p, sig in deps.items()):
             return value
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
         pass
-    reads: dict[str, Any] = {}
-    token = _reads.set(reads)
-    try:
+    with recording() as reads:
         value = build()
-    finally:
-        _reads.reset(token)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")

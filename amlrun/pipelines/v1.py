@@ -114,6 +114,54 @@ def _step(
     diags.unknown_keys(step, STEP_KEYS, file=path, where=f"steps.{key}")
     stype = str(step.get("type", "PythonScriptStep"))
     where = f"pipeline.steps.{key}"
+    ports, bindings = _inputs(step, path, where, line, refs, producers)
+
+    outputs = [Port(str(o), "uri_folder") for o in mapping(step, "outputs", file=path)]
+    parameters = _parameters(step, path, where, params, bindings)
+
+    items = _arguments(step, path, where, line, ports, outputs, parameters)
+
+    command, env, blocked, src_dir = _command(step, stype, path, where, line, items)
+
+    root = (
+        local_path(path.parent, src_dir, file=path, line=line, field=f"{where}.source_directory")
+        if src_dir
+        else path.parent
+    )
+    from amlrun.spec.reads import record
+
+    record(root)
+    module = Module(
+        name=str(step.get("name") or key),
+        version=None,
+        command=command,
+        environment=env,
+        code=Code(root=root, missing=None if root.is_dir() else str(src_dir)),
+        inputs=tuple(ports),
+        outputs=tuple(outputs),
+        parameters=tuple(parameters),
+        source=path,
+        format="v1-pipeline",
+        kind="parallel" if stype == "ParallelRunStep" else "command",
+    )
+    check_bindings(module, bindings, diags, file=path, where=where, line=line)
+    allow_reuse = step.get("allow_reuse", True)
+    return Step(
+        name=key,
+        module=module,
+        bindings=bindings,
+        source=path,
+        line=line,
+        compute=str(step.get("compute") or default_compute or "") or None,
+        force_rerun=allow_reuse is False or str(allow_reuse).lower() == "false",
+        blocked=blocked,
+    )
+
+
+def _inputs(
+    step: dict, path: Path, where: str, line, refs, producers
+) -> tuple[list[Port], dict[str, Binding]]:
+    """The step's input ports, each bound to a data reference, a step output or the cloud."""
     bindings: dict[str, Binding] = {}
     ports: list[Port] = []
     step_inputs = mapping(step, "inputs", file=path, where=where)
@@ -142,7 +190,13 @@ def _step(
                 "file (on Azure ML it must be a registered dataset)",
                 line=iline,
             )
-    outputs = [Port(str(o), "uri_folder") for o in mapping(step, "outputs", file=path)]
+    return ports, bindings
+
+
+def _parameters(
+    step: dict, path: Path, where: str, params, bindings: dict[str, Binding]
+) -> list[Parameter]:
+    """The step's parameters (their literal bindings are added to ``bindings``)."""
     parameters: list[Parameter] = []
     for pname, pspec in mapping(step, "parameters", file=path, where=where).items():
         if isinstance(pspec, dict) and "source" in pspec:
@@ -160,6 +214,13 @@ def _step(
             ptype, value = "string", pspec
         parameters.append(Parameter(str(pname), ptype))
         bindings[str(pname)] = NONE if value is None else Binding("literal", value)
+    return parameters
+
+
+def _arguments(
+    step: dict, path: Path, where: str, line, ports: list, outputs: list, parameters: list
+) -> list:
+    """The command's arguments; ``input:x``/``output:y``/``parameter:z`` name declared ports."""
     items: list = []
     for i, arg in enumerate(sequence(step, "arguments", file=path, where=where)):
         text = str(arg)
@@ -179,6 +240,13 @@ def _step(
             items.append(Ref("output" if kind == "output" else "input", ref))
         else:
             items.append(Text(text))
+    return items
+
+
+def _command(
+    step: dict, stype: str, path: Path, where: str, line, items: list
+) -> tuple[Command, Environment, str | None, str | None]:
+    """(command, environment, why it cannot run locally, source folder) of a step type."""
     blocked = None
     src_dir = step.get("source_directory")
     script = step.get("script_name")
@@ -209,39 +277,7 @@ def _step(
     else:
         command = Command("argv", tuple(items))
         blocked = f"{stype} runs only on Azure ML"
-    root = (
-        local_path(path.parent, src_dir, file=path, line=line, field=f"{where}.source_directory")
-        if src_dir
-        else path.parent
-    )
-    from amlrun.pipelines.plancache import record
-
-    record(root)
-    module = Module(
-        name=str(step.get("name") or key),
-        version=None,
-        command=command,
-        environment=env,
-        code=Code(root=root, missing=None if root.is_dir() else str(src_dir)),
-        inputs=tuple(ports),
-        outputs=tuple(outputs),
-        parameters=tuple(parameters),
-        source=path,
-        format="v1-pipeline",
-        kind="parallel" if stype == "ParallelRunStep" else "command",
-    )
-    check_bindings(module, bindings, diags, file=path, where=where, line=line)
-    allow_reuse = step.get("allow_reuse", True)
-    return Step(
-        name=key,
-        module=module,
-        bindings=bindings,
-        source=path,
-        line=line,
-        compute=str(step.get("compute") or default_compute or "") or None,
-        force_rerun=allow_reuse is False or str(allow_reuse).lower() == "false",
-        blocked=blocked,
-    )
+    return command, env, blocked, src_dir
 
 
 def _runconfig_env(path: Path) -> Environment:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -13,87 +14,54 @@ from amlrun.pipelines.node import (
     EXPR,
     PARENT_INPUT,
     check_identifiers,
-    node_overrides,
     resolve_compute,
+)
+from amlrun.pipelines.v2_modules import module_for
+from amlrun.pipelines.v2_schema import (
+    CLOUD,
+    JOB_OUTPUT,
+    MAX_STEPS,
+    NODE_KEYS,
+    PARENT_OUTPUT,
+    PIPELINE_KEYS,
+    REMOTE,
+    SETTINGS_KEYS,
 )
 from amlrun.pipelines.validate import check_bindings, check_declared_input
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
 from amlrun.spec.shape import check_names, local_path, mapping
 
-_JOB_OUTPUT = re.compile(r"^(?:parents?\.)?jobs\.([^.]+)\.outputs\.(.+)$")
-_PARENT_OUTPUT = re.compile(r"^(?:parents?\.)?outputs\.(.+)$")
-_CLOUD = ("azureml:", "azureml://", "wasbs://", "wasb://", "abfss://", "adl://")
-_REMOTE = ("s3://", "gs://", "gcs://", "abfs://", "az://", "http://", "https://", "memory://")
+#: (effective inputs, promoted outputs, pipeline output specs, settings) of one pipeline
+_Loaded = tuple[dict[str, Any], dict[str, tuple[str, str]], dict[str, dict], dict]
 
-MAX_STEPS = 100_000
-PIPELINE_KEYS = {
-    "$schema",
-    "type",
-    "name",
-    "display_name",
-    "description",
-    "tags",
-    "experiment_name",
-    "settings",
-    "inputs",
-    "outputs",
-    "jobs",
-    "compute",
-    "version",
-    "is_deterministic",
-    "identity",
-    "properties",
-}
-NODE_KEYS = {
-    "type",
-    "component",
-    "inputs",
-    "outputs",
-    "compute",
-    "resources",
-    "distribution",
-    "limits",
-    "services",
-    "environment_variables",
-    "code",
-    "command",
-    "environment",
-    "name",
-    "display_name",
-    "description",
-    "tags",
-    "is_deterministic",
-    "settings",
-    "identity",
-    "input_data",
-    "mini_batch_size",
-    "task",
-    "retry_settings",
-    "logging_level",
-    "max_concurrency_per_instance",
-    "mini_batch_error_threshold",
-    "error_threshold",
-    "partition_keys",
-    "properties",
-    "queue_settings",
-    "experiment_name",
-    "$schema",
-    "additional_includes",
-    "trial",
-    "search_space",
-    "objective",
-    "sampling_algorithm",
-}
-SETTINGS_KEYS = {
-    "default_compute",
-    "default_datastore",
-    "continue_on_step_failure",
-    "force_rerun",
-    "datastore",
-    "on_init",
-    "on_finalize",
-}
+
+def _drive(outer: Generator[Generator, Any, _Loaded]) -> _Loaded:
+    """Run a generator that yields sub-generators whose results it receives, iteratively.
+
+    A sub-generator's exception is thrown into the one that yielded it, so ``try/finally``
+    inside the loaders behaves as in plain calls.
+    """
+    stack: list[Generator] = [outer]
+    sent: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            inner = stack[-1].throw(error) if error is not None else stack[-1].send(sent)
+        except StopIteration as stop:
+            stack.pop()
+            if not stack:
+                return stop.value
+            sent, error = stop.value, None
+            continue
+        except BaseException as exc:
+            stack.pop()
+            if not stack:
+                raise
+            sent, error = None, exc
+            continue
+        stack.append(inner)
+        sent, error = None, None
 
 
 class V2Loader:
@@ -117,7 +85,22 @@ class V2Loader:
         prefix: str = "",
         parent: dict[str, Binding] | None = None,
     ) -> tuple[dict[str, Any], dict[str, tuple[str, str]], dict[str, dict], dict]:
-        """Returns (effective inputs, promoted outputs, pipeline output specs, settings)."""
+        """Returns (effective inputs, promoted outputs, pipeline output specs, settings).
+
+        Nested pipeline components are loaded as they are met, depth first, on an explicit
+        stack (see ``_drive``), so nesting depth is bounded by memory, not the call stack.
+        """
+        return _drive(self._load(doc, path, overrides, prefix, parent))
+
+    def _load(
+        self,
+        doc: dict,
+        path: Path,
+        overrides: dict[str, Any],
+        prefix: str = "",
+        parent: dict[str, Binding] | None = None,
+    ) -> Generator[Generator, Any, _Loaded]:
+        """``load`` as a generator: yields the load of each nested pipeline, gets its result."""
         self.diags.unknown_keys(doc, PIPELINE_KEYS, file=path)
         settings = mapping(doc, "settings", file=path)
         self.diags.unknown_keys(settings, SETTINGS_KEYS, file=path, where="settings")
@@ -163,7 +146,7 @@ class V2Loader:
                     field=f"jobs.{name}",
                     fix="give it component/command and inputs",
                 )
-            self._node(str(name), node, path, prefix, inputs, promoted, default_compute)
+            yield from self._node(str(name), node, path, prefix, inputs, promoted, default_compute)
         outputs_spec = {k: (v or {}) for k, v in mapping(doc, "outputs", file=path).items()}
         effective = {
             k: (b.value if b.kind in ("literal", "path", "cloud") else None)
@@ -196,9 +179,9 @@ class V2Loader:
         return Binding("literal", value, line=line)
 
     def _data(self, raw: str, path: Path, line: int | None) -> Binding:
-        if raw.startswith(_CLOUD):
+        if raw.startswith(CLOUD):
             return Binding("cloud", f"data {raw} is an Azure ML asset or datastore path", line=line)
-        if raw.startswith(_REMOTE):
+        if raw.startswith(REMOTE):
             return Binding("path", raw, line=line)
         local = local_path(path.parent, raw, file=path, line=line, field="path")
         return Binding("path", str(local), line=line)
@@ -213,7 +196,7 @@ class V2Loader:
         parent_inputs: dict[str, Binding],
         promoted: dict[str, tuple[str, str]],
         default_compute: str | None,
-    ) -> None:
+    ) -> Generator[Generator, Any, None]:
         qname = f"{prefix}{name}"
         line = getattr(node, "line", None)
         where = f"jobs.{name}"
@@ -226,19 +209,21 @@ class V2Loader:
             for k, v in node_inputs.items()
         }
         if ntype == "pipeline":
-            self._subpipeline(qname, node, path, bindings, line)
+            yield from self._subpipeline(qname, node, path, bindings, line)
             self._promote(node, qname, path, promoted, sub=True)
             return
         module, blocked = None, None
         if ntype in ("command", "component", "parallel"):
-            module, blocked = self._module_for(node, path, bindings, line, name)
+            module, blocked = module_for(
+                node, path, bindings, line, name, modules=self.modules, diags=self.diags
+            )
         else:
             blocked = f"'{ntype}' jobs run only on Azure ML"
         output_paths = {}
         for oname, ospec in node_outputs.items():
             if isinstance(ospec, dict) and ospec.get("path"):
                 p = str(ospec["path"])
-                if not p.startswith(_CLOUD + _REMOTE):
+                if not p.startswith(CLOUD + REMOTE):
                     output_paths[oname] = os.path.abspath(path.parent / p)
         if module is not None:
             check_bindings(module, bindings, self.diags, file=path, where=where, line=line)
@@ -279,7 +264,7 @@ class V2Loader:
         for oname, ospec in (node.get("outputs") or {}).items():  # a mapping: see _node
             if isinstance(ospec, str):
                 m = EXPR.fullmatch(ospec.strip())
-                po = _PARENT_OUTPUT.match(m.group(1)) if m else None
+                po = PARENT_OUTPUT.match(m.group(1)) if m else None
                 if po is None:
                     raise SpecError(
                         f"cannot bind output to '{ospec}'",
@@ -309,7 +294,7 @@ class V2Loader:
                         )
                     b = parent_inputs[pi.group(1)]
                     return Binding(b.kind, b.value, b.step, b.output, line)
-                if jo := _JOB_OUTPUT.match(expr):
+                if jo := JOB_OUTPUT.match(expr):
                     return Binding(
                         "step", step=f"{prefix}{jo.group(1)}", output=jo.group(2), line=line
                     )
@@ -343,65 +328,13 @@ class V2Loader:
             return NONE
         return NONE if raw is None else Binding("literal", raw, line=line)
 
-    def _module_for(self, node: dict, path: Path, bindings: dict[str, Binding], line, name: str):
-        comp = node.get("component")
-        if isinstance(comp, str):
-            ref = comp[5:] if comp.startswith("file:") else comp
-            if ref.startswith(_CLOUD):
-                return None, f"component {ref} is an Azure ML asset; no local copy is registered"
-            spec = local_path(
-                path.parent, ref, file=path, line=line, field=f"jobs.{name}.component"
-            )
-            if spec not in self.modules:
-                from amlrun.pipelines.plancache import record
-                from amlrun.spec.load import load_module
-
-                record(spec)
-                if not spec.is_file():
-                    raise SpecError(
-                        f"component file {ref} does not exist",
-                        file=path,
-                        line=line_of(node, "component"),
-                        field=f"jobs.{name}.component",
-                        fix="fix the path (relative to the pipeline file)",
-                    )
-                self.modules[spec] = load_module(spec, self.diags)
-            return node_overrides(self.modules[spec], node, path, self.diags), None
-        if isinstance(comp, dict):
-            from amlrun.spec.component import load_component
-
-            module = load_component(comp, path, self.diags, base=path.parent)
-            return node_overrides(module, node, path, self.diags), None
-        if str(node.get("type") or "").lower() == "parallel":
-            from amlrun.spec.component import load_component
-
-            return load_component(
-                {
-                    **node,
-                    "inputs": _declare(node, bindings)[0],
-                    "outputs": _declare(node, bindings)[1],
-                },
-                path,
-                Diagnostics(),
-                base=path.parent,
-            ), None
-        if "command" in node:
-            return _inline_module(node, path, bindings, name, self.diags), None
-        raise SpecError(
-            "the job has neither component nor command",
-            file=path,
-            line=line,
-            field=f"jobs.{name}",
-            fix="add component: ./x.yml or command: ...",
-        )
-
     def _subpipeline(
         self, qname: str, node: dict, path: Path, bindings: dict[str, Binding], line
-    ) -> None:
+    ) -> Generator[Generator, Any, None]:
         comp = node.get("component")
         if isinstance(comp, str):
             ref = comp[5:] if comp.startswith("file:") else comp
-            if ref.startswith(_CLOUD):
+            if ref.startswith(CLOUD):
                 raise SpecError(
                     f"pipeline component {ref} is an Azure ML asset",
                     file=path,
@@ -432,7 +365,7 @@ class V2Loader:
             )
         self.including.append(sub_path)
         try:
-            _, promoted, _, _ = self.load(
+            _, promoted, _, _ = yield self._load(
                 sub_doc, sub_path, {}, prefix=f"{qname}/", parent=bindings
             )
         finally:
@@ -460,56 +393,3 @@ class V2Loader:
                 from dataclasses import replace
 
                 self.steps[qname] = replace(step, bindings=new)
-
-
-def _declare(node: dict, bindings: dict[str, Binding]) -> tuple[dict, dict]:
-    """Interface declarations inferred from an inline node's bound values."""
-    inputs: dict[str, Any] = {}
-    for k, b in bindings.items():
-        if b.kind in ("step", "path", "cloud"):
-            inputs[k] = {"type": "uri_folder"}
-        else:
-            v = b.value
-            t = (
-                "boolean"
-                if isinstance(v, bool)
-                else "integer"
-                if isinstance(v, int)
-                else "number"
-                if isinstance(v, float)
-                else "string"
-            )
-            inputs[k] = {"type": t, "optional": b.kind == "none"}
-    outputs = {}
-    for k, spec in (node.get("outputs") or {}).items():  # a mapping: see V2Loader._node
-        t = spec.get("type") if isinstance(spec, dict) else None
-        outputs[k] = {"type": t or "uri_folder"}
-    return inputs, outputs
-
-
-def _inline_module(
-    node: dict, path: Path, bindings: dict[str, Binding], name: str, diags: Diagnostics
-) -> Module:
-    """A command written directly on a pipeline node (no component)."""
-    from amlrun.spec.component import load_component
-
-    inputs, outputs = _declare(node, bindings)
-    doc = {
-        "type": "command",
-        "name": name,
-        "command": node["command"],
-        "inputs": inputs,
-        "outputs": outputs,
-        "code": node.get("code"),
-        "environment": node.get("environment"),
-        "is_deterministic": node.get("is_deterministic", True),
-    }
-    doc = {k: v for k, v in doc.items() if v is not None}
-    m = load_component(doc, path, diags, base=path.parent)
-    if "code" not in node:  # no code: the command runs in an empty folder, as on Azure ML
-        from dataclasses import replace
-
-        from amlrun.spec.model import Code
-
-        m = replace(m, code=Code(root=None))
-    return m

@@ -91,7 +91,7 @@ def run_module(
     """
     from amlrun.backends.local import run_prepared
     from amlrun.hashing import StatCache
-    from amlrun.snapshot.tree import hash_path, take_snapshot
+    from amlrun.snapshot.tree import take_snapshot
 
     if module.kind == "parallel":
         raise SpecError(
@@ -107,12 +107,7 @@ def run_module(
     destinations = Destinations(
         ws.dir, force=force_output, protected=_read_paths(module, inputs.values())
     )
-    wanted = {
-        name: Destination.of(f"--output {name}", os.fspath(raw))
-        for name, raw in given_outputs.items()
-        if raw is not None
-    }
-    destinations.check_all(wanted.values())
+    wanted = _destinations(given_outputs, destinations)
     if module.environment.kind in ("reference", "image", "build") and warn is not None:
         warn(
             f"environment {module.environment.describe()} is not available to a local run; "
@@ -148,12 +143,32 @@ def run_module(
             _with_missing(job, missing), code_dir, present, outputs, None, log_file=log
         )
     if code == 0:
-        for name, dest in wanted.items():
-            produced = outputs[name]
-            if os.path.lexists(produced):  # a file output the command never wrote: none
-                hashes = {rel: e[0] for rel, e in hash_path(produced)[0].items()}
-                outputs[name] = destinations.write(dest, partial(place, produced), hashes)
+        _deliver(wanted, outputs, destinations)
     return ModuleResult(code, outputs, log_path, run_dir, seconds)
+
+
+def _destinations(given: Mapping[str, Any], destinations: Destinations) -> dict[str, Destination]:
+    """Where the caller wants outputs, refused before the command starts if a file is there."""
+    wanted = {
+        name: Destination.of(f"--output {name}", os.fspath(raw))
+        for name, raw in given.items()
+        if raw is not None
+    }
+    destinations.check_all(wanted.values())
+    return wanted
+
+
+def _deliver(
+    wanted: dict[str, Destination], outputs: dict[str, Path], destinations: Destinations
+) -> None:
+    """Move each wanted output of a successful command into place (``outputs`` updated)."""
+    from amlrun.snapshot.tree import hash_path
+
+    for name, dest in wanted.items():
+        produced = outputs[name]
+        if os.path.lexists(produced):  # a file output the command never wrote: none
+            hashes = {rel: e[0] for rel, e in hash_path(produced)[0].items()}
+            outputs[name] = destinations.write(dest, partial(place, produced), hashes)
 
 
 def _read_paths(module: Module, inputs: Iterable[Path | None]) -> list[Path]:

@@ -200,7 +200,7 @@ def check_refs(
 
 def read_conda(path: Path, *, file: Path, line: int | None, field: str) -> dict | None:
     """A conda file's content, or None when the file is absent (reported when it runs)."""
-    from amlrun.pipelines.plancache import record
+    from amlrun.spec.reads import record
 
     usable_path(path, file=file, line=line, field=field)
     record(path)
@@ -244,7 +244,7 @@ def include_name(raw: str) -> str:
 
 def sidecar_includes(spec_path: Path) -> list[str]:
     """``<spec basename>.additional_includes``: one path per line, '#' comments allowed."""
-    from amlrun.pipelines.plancache import record
+    from amlrun.spec.reads import record
 
     side = spec_path.with_suffix(".additional_includes")
     record(side)

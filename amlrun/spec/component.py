@@ -116,6 +116,58 @@ def load_component(
     base = base or path.parent
     kind_raw = str(doc.get("type") or "command").lower()
     diags.unknown_keys(doc, SDK20_KEYS if sdk20 else V2_KEYS, file=path)
+    parallel_kind = _parallel_kind(doc, path, kind_raw)
+
+    ports, params = _interface(doc.get("inputs"), path, diags, "inputs")
+    outputs = _outputs(doc, path)
+
+    task = doc.get("task") if parallel_kind and isinstance(doc.get("task"), dict) else None
+    holder = task or doc
+    root, code_raw, missing = _code_root(holder, base, path)
+
+    command = _command(doc, task, path, diags, style, parallel_kind)
+    cmd_line = line_of(holder, "program_arguments" if task else "command")
+    check_interface_refs(command, ports, params, outputs, file=path, line=cmd_line, diags=diags)
+    field = "task.program_arguments" if task else "command"
+    check_shell_command(command, params, file=path, line=cmd_line, field=field)
+
+    env_raw = holder.get("environment")
+    if sdk20:
+        env = _sdk20_environment(env_raw, root, path, diags)
+    else:
+        env = environment_v2(env_raw, base, path, diags, line_of(holder, "environment"))
+    env = _with_variables(env, doc, path)
+
+    includes_raw = sequence(doc, "additional_includes", file=path) + sidecar_includes(path)
+    includes = tuple((base / str(r), include_name(str(r))) for r in includes_raw)
+    parallel = _parallel(doc, task) if parallel_kind else None
+
+    return Module(
+        name=str(doc.get("name") or path.stem),
+        version=None if doc.get("version") is None else str(doc.get("version")),
+        display_name=doc.get("display_name"),
+        description=str(doc.get("description") or ""),
+        tags=tuple((str(k), str(v or "")) for k, v in (doc.get("tags") or {}).items())
+        if isinstance(doc.get("tags"), dict)
+        else (),
+        is_deterministic=doc.get("is_deterministic", True) is not False,
+        kind="parallel" if parallel_kind else "command",
+        job_type="parallel" if parallel_kind else "basic",
+        parallel=parallel,
+        inputs=tuple(ports),
+        outputs=tuple(outputs),
+        parameters=tuple(params),
+        command=command,
+        environment=env,
+        # v2 without `code:` uploads nothing; sdk-2.0 snapshots the spec's folder
+        code=Code(root=root if code_raw or sdk20 else None, includes=includes, missing=missing),
+        source=path,
+        format=style,
+    )
+
+
+def _parallel_kind(doc: dict, path: Path, kind_raw: str) -> bool:
+    """Whether the component is a parallel one; a type that cannot run locally is refused."""
     if kind_raw in ("pipelinecomponent", "pipeline"):
         raise SpecError(
             "this is a pipeline, not a module",
@@ -124,7 +176,6 @@ def load_component(
             field="type",
             fix="run it with 'amlrun run'",
         )
-    parallel_kind = kind_raw in ("parallel", "parallelcomponent")
     if kind_raw not in (
         "command",
         "component",
@@ -140,8 +191,10 @@ def load_component(
             field="type",
             fix="use a command component",
         )
+    return kind_raw in ("parallel", "parallelcomponent")
 
-    ports, params = _interface(doc.get("inputs"), path, diags, "inputs")
+
+def _outputs(doc: dict, path: Path) -> list[Port]:
     outputs: list[Port] = []
     outs = doc.get("outputs") or {}
     if not isinstance(outs, dict):
@@ -168,9 +221,11 @@ def load_component(
                 str(spec.get("description") or ""),
             )
         )
+    return outputs
 
-    task = doc.get("task") if parallel_kind and isinstance(doc.get("task"), dict) else None
-    holder = task or doc
+
+def _code_root(holder: dict, base: Path, path: Path) -> tuple[Path, Any, str | None]:
+    """(snapshot root, ``code:`` as written, the folder named when it does not exist)."""
     code_raw = holder.get("code")
     if isinstance(code_raw, dict):  # 2021 preview: code: {local_path: ./src}
         code_raw = code_raw.get("local_path")
@@ -189,61 +244,21 @@ def load_component(
             fix="point code at a local folder",
         )
     if code_raw:
-        from amlrun.pipelines.plancache import record
+        from amlrun.spec.reads import record
 
         record(root)
         if not root.is_dir():
             missing = str(code_raw)
+    return root, code_raw, missing
 
-    command = _command(doc, task, path, diags, style, parallel_kind)
-    cmd_line = line_of(holder, "program_arguments" if task else "command")
-    check_interface_refs(command, ports, params, outputs, file=path, line=cmd_line, diags=diags)
-    field = "task.program_arguments" if task else "command"
-    check_shell_command(command, params, file=path, line=cmd_line, field=field)
 
-    env_raw = holder.get("environment")
-    if sdk20:
-        env = _sdk20_environment(env_raw, root, path, diags)
-    else:
-        env = environment_v2(env_raw, base, path, diags, line_of(holder, "environment"))
-    env = _with_variables(env, doc, path)
-
-    includes_raw = sequence(doc, "additional_includes", file=path) + sidecar_includes(path)
-    includes = tuple((base / str(r), include_name(str(r))) for r in includes_raw)
-    parallel = None
-    if parallel_kind:
-        data = doc.get("input_data")
-        parallel = Parallel(
-            input_data=(str(data),) if data else (),
-            output_data=str(task.get("append_row_to"))
-            if task and task.get("append_row_to")
-            else None,
-            entry_script=str(task.get("entry_script")) if task else None,
-            mini_batch_size=None
-            if doc.get("mini_batch_size") is None
-            else str(doc["mini_batch_size"]),
-        )
-    return Module(
-        name=str(doc.get("name") or path.stem),
-        version=None if doc.get("version") is None else str(doc.get("version")),
-        display_name=doc.get("display_name"),
-        description=str(doc.get("description") or ""),
-        tags=tuple((str(k), str(v or "")) for k, v in (doc.get("tags") or {}).items())
-        if isinstance(doc.get("tags"), dict)
-        else (),
-        is_deterministic=doc.get("is_deterministic", True) is not False,
-        kind="parallel" if parallel_kind else "command",
-        job_type="parallel" if parallel_kind else "basic",
-        parallel=parallel,
-        inputs=tuple(ports),
-        outputs=tuple(outputs),
-        parameters=tuple(params),
-        command=command,
-        environment=env,
-        # v2 without `code:` uploads nothing; sdk-2.0 snapshots the spec's folder
-        code=Code(root=root if code_raw or sdk20 else None, includes=includes, missing=missing),
-        source=path,
-        format=style,
+def _parallel(doc: dict, task: dict | None) -> Parallel:
+    data = doc.get("input_data")
+    return Parallel(
+        input_data=(str(data),) if data else (),
+        output_data=str(task.get("append_row_to")) if task and task.get("append_row_to") else None,
+        entry_script=str(task.get("entry_script")) if task else None,
+        mini_batch_size=None if doc.get("mini_batch_size") is None else str(doc["mini_batch_size"]),
     )
 
 
@@ -365,7 +380,7 @@ def _sdk20_environment(raw: Any, root: Path, path: Path, diags: Diagnostics) -> 
         missing = None if conda is not None else root / conda_file
     if conda_spec.get("pip_requirements_file"):
         req = root / str(conda_spec["pip_requirements_file"])
-        from amlrun.pipelines.plancache import record
+        from amlrun.spec.reads import record
 
         record(req)
         if req.is_file():

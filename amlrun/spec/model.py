@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from amlrun.spec import behaviour
+
 # ---------------------------------------------------------------- data types and params
 
 FILE_TYPES = frozenset({"anyfile", "uri_file", "csvfile", "zipfile"})
@@ -171,24 +173,6 @@ class Environment:
     reference: str | None = None
     variables: tuple[tuple[str, str], ...] = ()
 
-    def identity(self) -> dict:
-        """What the environment resolves to, never where its files are (two clones share keys).
-
-        ``variables`` are keyed one by one with the step's own (see ``engine.keys``), so
-        ``status`` can name the variable that changed.
-        """
-        conda = self.conda
-        if conda is not None and "missing_file" in conda:  # fails before it runs
-            conda = {"missing_file": self.conda_file}
-        return {
-            "kind": self.kind,
-            "image": self.image,
-            "conda": conda,
-            "pip": list(self.pip),
-            "build": self.build_context and _build_identity(self.build_context, self.dockerfile),
-            "reference": self.reference,
-        }
-
     def describe(self) -> str:
         if self.kind == "current":
             return "current interpreter"
@@ -202,12 +186,6 @@ class Environment:
         if self.kind == "conda":
             return f"conda spec {self.conda_file or 'inline'}"
         return "pip requirements " + ", ".join(self.pip)
-
-
-def _build_identity(context: str, dockerfile: str | None) -> str:
-    from amlrun.snapshot.tree import hash_folder  # lazy: only build environments need it
-
-    return hash_folder(Path(context)) + (f":{dockerfile}" if dockerfile else "")
 
 
 # ---------------------------------------------------------------- snapshot spec
@@ -306,21 +284,15 @@ class Module:
     # -- behaviour, delegated so the model stays plain data
     def run(self, **values: Any):
         """Run this module locally, like ``amlrun module run``; returns a ModuleResult."""
-        from amlrun.runs.module_run import run_module
-
-        return run_module(self, values)
+        return behaviour.call("run_module", self, values)
 
     def __call__(self, **bindings: Any):
         """Inside an ``@amlrun.pipeline`` function: add this module as a step."""
-        from amlrun.dsl.builder import call_module
-
-        return call_module(self, bindings)
+        return behaviour.call("call_module", self, bindings)
 
     @classmethod
     def from_func(cls, fn: Any, **options: Any) -> Module:
-        from amlrun.dsl.function import module_from_func
-
-        return module_from_func(fn, **options)
+        return behaviour.call("module_from_func", fn, **options)
 
     def to_yaml(self) -> str:
         """Write this module out as a v2 command component spec."""

@@ -93,6 +93,50 @@ def is_v1_module(doc: dict) -> bool:
 
 def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
     diags.unknown_keys(doc, TOP_KEYS, file=path)
+    name, version, namespace, description = _identifier(doc, path, diags)
+    ports: list[Port] = []
+    params: list[Parameter] = []
+    inputs = doc.get("inputs") or []
+    _expect_list(inputs, path, doc, "inputs")
+    for i, item in enumerate(inputs):
+        _interface_item(item, path, diags, f"inputs[{i}]", (), ports, params, line_of(inputs, i))
+    outputs = _outputs(doc, path, diags)
+    command, body, where, job_type, parallel = _implementation(doc, path, diags)
+    check_interface_refs(
+        command, ports, params, outputs, file=path, line=line_of(body), diags=diags
+    )
+
+    root = path.parent
+    raw_includes = (
+        sequence(doc, "additionalIncludes", file=path)
+        + sequence(body, "additionalIncludes", file=path, where=where)
+        + sidecar_includes(path)
+    )
+    includes = tuple((root / str(r), include_name(str(r))) for r in raw_includes)
+    return Module(
+        name=str(name).strip(),
+        version=None if version is None else str(version),
+        namespace=None if namespace is None else str(namespace),
+        display_name=str(name).strip(),
+        description=str(description),
+        tags=_tags(doc, path),
+        is_deterministic=_bool(doc.get("isDeterministic", True)),
+        job_type=job_type,
+        kind="parallel" if parallel else "command",
+        parallel=parallel,
+        inputs=tuple(ports),
+        outputs=tuple(outputs),
+        parameters=tuple(params),
+        command=command,
+        environment=_environment(body, root, path, where),
+        code=Code(root=root, includes=includes),
+        source=path,
+        format="v1",
+    )
+
+
+def _identifier(doc: dict, path: Path, diags: Diagnostics) -> tuple[Any, Any, Any, Any]:
+    """(name, version, namespace, description) from amlModuleIdentifier, or a G0 module's."""
     ident = doc.get("amlModuleIdentifier") or doc.get("moduleIdentifier")
     if ident is not None:
         if not isinstance(ident, dict):
@@ -118,13 +162,10 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
             field="amlModuleIdentifier.moduleName",
             fix="add moduleName under amlModuleIdentifier",
         )
+    return name, version, namespace, description
 
-    ports: list[Port] = []
-    params: list[Parameter] = []
-    inputs = doc.get("inputs") or []
-    _expect_list(inputs, path, doc, "inputs")
-    for i, item in enumerate(inputs):
-        _interface_item(item, path, diags, f"inputs[{i}]", (), ports, params, line_of(inputs, i))
+
+def _outputs(doc: dict, path: Path, diags: Diagnostics) -> list[Port]:
     outputs: list[Port] = []
     outs = doc.get("outputs") or []
     _expect_list(outs, path, doc, "outputs")
@@ -148,7 +189,13 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
                 str(item.get("description") or ""),
             )
         )
+    return outputs
 
+
+def _implementation(
+    doc: dict, path: Path, diags: Diagnostics
+) -> tuple[Command, dict, str, str, Parallel | None]:
+    """(command, implementation body, its field, job type, parallel settings)."""
     impl = doc.get("implementation")
     if not isinstance(impl, dict):
         raise SpecError(
@@ -200,38 +247,7 @@ def load_v1(doc: dict, path: Path, diags: Diagnostics) -> Module:
             field="implementation",
             fix="add implementation.container with command and args",
         )
-
-    check_interface_refs(
-        command, ports, params, outputs, file=path, line=line_of(body), diags=diags
-    )
-
-    root = path.parent
-    raw_includes = (
-        sequence(doc, "additionalIncludes", file=path)
-        + sequence(body, "additionalIncludes", file=path, where=where)
-        + sidecar_includes(path)
-    )
-    includes = tuple((root / str(r), include_name(str(r))) for r in raw_includes)
-    return Module(
-        name=str(name).strip(),
-        version=None if version is None else str(version),
-        namespace=None if namespace is None else str(namespace),
-        display_name=str(name).strip(),
-        description=str(description),
-        tags=_tags(doc, path),
-        is_deterministic=_bool(doc.get("isDeterministic", True)),
-        job_type=job_type,
-        kind="parallel" if parallel else "command",
-        parallel=parallel,
-        inputs=tuple(ports),
-        outputs=tuple(outputs),
-        parameters=tuple(params),
-        command=command,
-        environment=_environment(body, root, path, where),
-        code=Code(root=root, includes=includes),
-        source=path,
-        format="v1",
-    )
+    return command, body, where, job_type, parallel
 
 
 def _expect_list(value: Any, path: Path, doc: dict, field: str) -> None:
@@ -287,16 +303,7 @@ def _interface_item(
         ptype_text = port_type(item.get("type"), file=path, line=line, field=where)
         ports.append(Port(name, ptype_text, optional, desc))
         return
-    options = sequence(item, "options", file=path, where=where)
-    sub: list[tuple[str, list]] = []
-    names: list[str] = []
-    for opt in options:
-        if isinstance(opt, dict) and len(opt) == 1:
-            value, children = next(iter(opt.items()))
-            names.append(str(value))
-            sub.append((str(value), sequence(opt, value, file=path, where=where)))
-        else:
-            names.append(str(opt))
+    names, sub = _options(item, path, where)
     if names and ptype == "string":
         ptype = "enum"
     params.append(
@@ -325,6 +332,20 @@ def _interface_item(
                 params,
                 line_of(children, j) or line,
             )
+
+
+def _options(item: dict, path: Path, where: str) -> tuple[list[str], list[tuple[str, list]]]:
+    """An enum parameter's option names, and the items each option makes active."""
+    sub: list[tuple[str, list]] = []
+    names: list[str] = []
+    for opt in sequence(item, "options", file=path, where=where):
+        if isinstance(opt, dict) and len(opt) == 1:
+            value = next(iter(opt))
+            names.append(str(value))
+            sub.append((str(value), sequence(opt, value, file=path, where=where)))
+        else:
+            names.append(str(opt))
+    return names, sub
 
 
 def _container_command(body: dict, path: Path, diags: Diagnostics, where: str) -> Command:

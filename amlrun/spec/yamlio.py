@@ -153,7 +153,7 @@ def loads(text: str, file: str | Path = "<string>") -> object:
 
 
 def load(path: str | Path) -> object:
-    from amlrun.pipelines.plancache import record
+    from amlrun.spec.reads import record
 
     path = Path(path)
     record(path)

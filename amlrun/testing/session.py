@@ -80,7 +80,7 @@ def run_pipeline(
     """
     from amlrun.cache.store import open_store
     from amlrun.engine.runner import Engine
-    from amlrun.pipelines.load import load_pipeline
+    from amlrun.loading import load_pipeline
     from amlrun.workspace import Workspace
 
     path = Path(pipeline).resolve()

@@ -15,10 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from amlrun.backends.base import Availability, Backend
-from amlrun.backends.job import Job, JobResult
-from amlrun.errors import AmlrunError
-from amlrun.spec.model import Environment
+from amlrun.backends.api import AmlrunError, Availability, Backend, Environment, Job, JobResult
 from amlrun_dask.worker import environment_identity, run_job
 
 if TYPE_CHECKING:
@@ -124,7 +121,7 @@ class DaskBackend(Backend):
 
     def _worker_store_url(self, store_url: str) -> str:
         """The store as a worker must open it; refuses a store only this process can see."""
-        from amlrun.cache.store import open_store
+        from amlrun.backends.api import open_store
 
         workspace = Path(self.options.get("workspace") or Path.cwd())
         url = open_store(store_url, workspace).url  # folders made absolute, layers kept

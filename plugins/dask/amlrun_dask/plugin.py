@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from amlrun.backends.base import Backend
-from amlrun.backends.hookspecs import hookimpl
+from amlrun.backends.api import Backend, hookimpl
 from amlrun_dask.backend import DaskBackend
 
 

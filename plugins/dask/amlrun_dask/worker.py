@@ -15,26 +15,29 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from amlrun.backends.job import Job, JobResult, output_path, store_outputs
-from amlrun.errors import AmlrunError
-from amlrun.spec.model import Environment
+from amlrun.backends.api import (
+    AmlrunError,
+    Environment,
+    Job,
+    JobResult,
+    local_environment_identity,
+    output_path,
+    store_outputs,
+)
 
 CANCEL_POLL_S = 1.0  # how long an idle cancel watcher outlives its job
 
 
 def environment_identity(env: Environment) -> str:
     """The local backend's identity of ``env``, resolved on this worker's interpreter."""
-    from amlrun.backends.local import LocalBackend
-
-    return LocalBackend().environment_identity(env)
+    return local_environment_identity(env)
 
 
 def run_job(job: Job, cancel_event: str) -> JobResult:
     """Run ``job`` in a fresh folder; ``cancel_event`` names the client's Ctrl-C event."""
     from distributed import get_worker
 
-    from amlrun.backends.local import prepare_workdir, run_prepared
-    from amlrun.cache.store import open_store
+    from amlrun.backends.api import open_store, prepare_workdir, run_prepared
 
     worker = get_worker()
     local = Path(worker.local_directory)

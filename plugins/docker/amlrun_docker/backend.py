@@ -20,14 +20,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from amlrun.backends import procs
-from amlrun.backends.base import Availability, Backend
-from amlrun.backends.job import Job, JobResult, output_path, store_outputs
-from amlrun.backends.local import stage_snapshot
-from amlrun.backends.workdirs import new_workdir
-from amlrun.errors import AmlrunError
-from amlrun.spec.model import Environment
-from amlrun.spec.names import folder_name
+from amlrun.backends.api import (
+    AmlrunError,
+    Availability,
+    Backend,
+    Environment,
+    Job,
+    JobResult,
+    folder_name,
+    forget_container,
+    new_workdir,
+    output_path,
+    owner_label,
+    pid_alive,
+    stage_snapshot,
+    store_outputs,
+    watch_container,
+)
 from amlrun_docker.images import resolve_image
 
 if TYPE_CHECKING:
@@ -105,7 +114,7 @@ class DockerBackend(Backend):
         return self._image(env)
 
     def execute(self, job: Job, cancel: Any = None) -> JobResult:
-        from amlrun.cache.store import open_store
+        from amlrun.backends.api import open_store
 
         image = self._image(job.environment)
         store = open_store(job.store_url, self.workspace)
@@ -189,9 +198,9 @@ class DockerBackend(Backend):
             user=self.user or None,
             mounts=mounts,
             network_mode=self.options.get("network"),
-            labels={LABEL: job.step, "amlrun.key": job.key, OWNER: procs.owner_label()},
+            labels={LABEL: job.step, "amlrun.key": job.key, OWNER: owner_label()},
         )
-        procs.watch_container(self.engine, container.id)  # removed even if amlrun is killed
+        watch_container(self.engine, container.id)  # removed even if amlrun is killed
         try:
             start = time.perf_counter()
             try:
@@ -216,17 +225,17 @@ class DockerBackend(Backend):
             return code, b"".join(chunks), seconds
         finally:
             container.remove(force=True)
-            procs.forget_container(container.id)
+            forget_container(container.id)
 
 
 def _remove_orphans(client: DockerClient) -> None:
     """Remove containers a dead amlrun on this machine left behind (its watchdog could not)."""
     from docker.errors import APIError
 
-    here = procs.owner_label().rsplit(":", 1)[0]
+    here = owner_label().rsplit(":", 1)[0]
     for container in client.containers.list(all=True, filters={"label": OWNER}):
         host, _, pid = container.labels.get(OWNER, "").rpartition(":")
-        if host == here and pid.isdigit() and not procs.pid_alive(int(pid)):
+        if host == here and pid.isdigit() and not pid_alive(int(pid)):
             with contextlib.suppress(APIError):  # another run removed it first
                 container.remove(force=True)
 

@@ -15,9 +15,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from amlrun.backends.local import pip_requirements
-from amlrun.errors import AmlrunError, SpecError
-from amlrun.spec.model import Environment
+from amlrun.backends.api import (
+    AmlrunError,
+    Environment,
+    SpecError,
+    environment_spec_identity,
+    pip_requirements,
+)
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -41,7 +45,9 @@ def resolve_image(
     if env.kind == "build":
         if not env.build_context:
             raise SpecError("a docker build environment has no build context", field="environment")
-        return _build(client, env.build_context, env.dockerfile, env.identity(), network)
+        return _build(
+            client, env.build_context, env.dockerfile, environment_spec_identity(env), network
+        )
     base = env.image or default_image
     if base is None:
         raise AmlrunError(
@@ -59,7 +65,9 @@ def resolve_image(
     )
     with tempfile.TemporaryDirectory(prefix="amlrun-env-") as tmp:
         _write_context(Path(tmp), base_id, reqs)
-        return _build(client, tmp, None, {"env": env.identity(), "base": base_id}, network)
+        return _build(
+            client, tmp, None, {"env": environment_spec_identity(env), "base": base_id}, network
+        )
 
 
 def image_id(client: DockerClient, name: str, engine: str) -> str:

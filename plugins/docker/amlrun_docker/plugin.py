@@ -6,8 +6,7 @@ backends works without it installed.
 
 from __future__ import annotations
 
-from amlrun.backends.base import Backend
-from amlrun.backends.hookspecs import hookimpl
+from amlrun.backends.api import Backend, hookimpl
 from amlrun_docker.backend import DockerBackend
 
 

@@ -13,12 +13,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from amlrun.backends.base import Availability, Backend
-from amlrun.backends.hookspecs import hookimpl
-from amlrun.backends.job import Job, JobResult, store_outputs
-from amlrun.backends.local import LocalBackend, prepare_workdir, run_prepared
-from amlrun.cache.store import open_store
-from amlrun.spec.model import Environment
+from amlrun.backends.api import (
+    Availability,
+    Backend,
+    Environment,
+    Job,
+    JobResult,
+    hookimpl,
+    local_environment_identity,
+    open_store,
+    prepare_workdir,
+    run_prepared,
+    store_outputs,
+)
 
 
 class EchoBackend(Backend):
@@ -34,7 +41,7 @@ class EchoBackend(Backend):
         # The same interpreter as the local backend runs the command, so the same identity:
         # results are shared with `local` both ways. A backend running elsewhere (another
         # image, another python) must return something that says so.
-        return LocalBackend().environment_identity(env)
+        return local_environment_identity(env)
 
     def execute(self, job: Job, cancel: Any = None) -> JobResult:
         workspace = Path(self.options.get("workspace") or Path.cwd())

@@ -1,0 +1,230 @@
+"""Execution: doit's task loop over the plan, each step's backend call and what it stores.
+
+Each step commits on its own (blobs, then its manifest), so a killed run loses nothing that
+finished. A failed step stores nothing; its dependants are skipped and, unless the pipeline
+says otherwise, independent branches continue.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Any
+
+from amlrun.backends.base import Backend
+from amlrun.backends.job import Job, JobResult
+from amlrun.engine.failures import describe
+from amlrun.engine.jobs import assemble_job
+from amlrun.engine.locks import key_lock
+from amlrun.engine.materialize import Staging
+from amlrun.engine.plan import Plan
+from amlrun.engine.state import StepOutcome
+from amlrun.errors import AmlrunError
+from amlrun.locks import LockCancelled
+
+_UNSUCCESSFUL = ("failed", "skipped", "cancelled")
+
+
+class Executor:
+    def __init__(
+        self, plan: Plan, staging: Staging, *, reporter: Any, jobs: int, stream_logs: bool
+    ) -> None:
+        self.plan = plan
+        self.staging = staging
+        self.reporter = reporter
+        self.jobs = jobs
+        self.stream_logs = stream_logs
+        self.cancel = threading.Event()
+        self.engine_error = ""  # why doit stopped, when it failed on its own
+
+    @property
+    def records(self):
+        return self.plan.records
+
+    def report(self, out: StepOutcome) -> None:
+        if self.reporter is not None:
+            self.reporter.step_done(out)
+
+    def uptodate(self, name: str) -> bool:
+        """doit's question: is this step's key in the store? (computed when it is ready)"""
+        out = self.plan.outcomes[name]
+        if out.status == "reused":  # decided by the null-run pass
+            return True
+        if out.status == "failed":  # so was this (its key could not be computed)
+            return False
+        if self.cancel.is_set():
+            out.status, out.reason = "cancelled", "run interrupted"
+            return False
+        step = self.plan.pipeline.steps[name]
+        try:
+            if self.plan.decide(step, self.plan.key(step)):
+                self.report(out)
+                return True
+        except Exception as exc:  # e.g. an unreachable remote input: this step fails, visibly
+            self.records.fail(out, exc, "cannot compute the key: ")
+        return False
+
+    def all_reusable(self) -> bool:
+        """Answer doit's uptodate question for steps in order until one must run.
+
+        When every key is in the store (a null run) nothing needs scheduling and doit is not
+        even imported; otherwise doit runs everything, reusing the answers given here.
+        """
+        for name in self.plan.pipeline.steps:
+            if not self.uptodate(name):
+                out = self.plan.outcomes[name]
+                if out.status != "failed":
+                    out.status, out.reason = "pending", ""
+                return False
+        return True
+
+    def schedule(self) -> None:
+        """Run the steps through doit; what doit reports on its own fails the steps it names."""
+        from amlrun.engine.doit_tasks import run_tasks
+
+        pipeline = self.plan.pipeline
+        steps = [(n, sorted(s.upstream())) for n, s in pipeline.steps.items()]
+        dep_file = self.records.dir / "doit.sqlite"
+        try:
+            told = run_tasks(
+                steps,
+                self.uptodate,
+                self.execute_once,
+                dep_file=dep_file,
+                jobs=self.jobs,
+                keep_going=pipeline.continue_on_step_failure,
+            )
+        except Exception as exc:
+            self.engine_error = f"the engine (doit) failed: {describe(exc)} (dep file {dep_file})"
+            return
+        for name, message in told.failures.items():
+            out = self.plan.outcomes.get(name)
+            if out is not None and out.status not in ("failed", "cancelled"):
+                out.status, out.reason = "failed", f"doit: {message}"
+                self.report(out)
+        if told.errors:
+            self.engine_error = "the engine (doit) failed: " + "; ".join(told.errors)
+
+    def execute_once(self, name: str) -> bool:
+        """Execute a step, unless a concurrent run on this store is executing its key: then
+        wait for that run and reuse what it stored (see :mod:`amlrun.engine.locks`)."""
+        out = self.plan.outcomes[name]
+        if out.status in ("failed", "cancelled") or not out.key:
+            return self.execute(name)
+        try:
+            with key_lock(self.plan.store, out.key, self.cancel) as locked:
+                step = self.plan.pipeline.steps[name]
+                manifest = self.plan.stored(step, out.key) if locked else None
+                if manifest is None:
+                    return self.execute(name)
+        except LockCancelled:
+            out.status, out.reason = "cancelled", "run interrupted"
+            self.report(out)
+            return False
+        except Exception as exc:  # the lock itself failed: this step fails, visibly
+            self.records.fail(out, exc, "cannot take the step's key lock: ")
+            self.report(out)
+            return False
+        self.plan.manifests[name] = manifest
+        out.status, out.reason = "reused", "key stored meanwhile by a concurrent run"
+        out.duration_s = 0.0
+        self.report(out)
+        return True
+
+    def execute(self, name: str) -> bool:
+        out = self.plan.outcomes[name]
+        if out.status in ("failed", "cancelled"):
+            self.report(out)
+            return False
+        step = self.plan.pipeline.steps[name]
+        out.status = "running"
+        started = time.perf_counter()
+        try:
+            backend = self.plan.backends.for_step(step)
+            job = assemble_job(step, self.plan, self.staging, backend, stream_logs=self.stream_logs)
+            out.backend = backend.name
+            result = backend.execute(job, self.cancel)
+            out.log = str(self.records.write_log(name, result.log))
+            out.duration_s = time.perf_counter() - started
+            if self.cancel.is_set():
+                out.status, out.reason = "cancelled", "run interrupted"
+            elif result.exit_code != 0:
+                out.status = "failed"
+                out.reason = f"exit code {result.exit_code}; log: {out.log}"
+            else:
+                self._store(job, result, backend)
+                out.status = "ran"
+        except Exception as exc:  # a backend bug must fail the step visibly, not vanish
+            self.records.fail(out, exc, "backend error: ")
+            out.duration_s = time.perf_counter() - started
+        self.report(out)
+        return out.status == "ran"
+
+    def _store(self, job: Job, result: JobResult, backend: Backend) -> None:
+        """Commit a successful step: its manifest names the outputs the backend stored."""
+        missing = [o for o in job.outputs if o not in result.outputs]
+        if missing:
+            raise AmlrunError(f"backend returned no output '{missing[0]}'")
+        manifest = {
+            "v": 1,
+            "key": job.key,
+            "step": job.step,
+            "module": job.module.name,
+            "outputs": {
+                o: {"is_file": list(e) == [""], "entries": e} for o, e in result.outputs.items()
+            },
+            "duration_s": round(result.duration_s, 4),
+            "backend": backend.name,
+            "exit_code": 0,
+            "log": self.plan.store.put_bytes(result.log),
+            "created": time.time(),
+        }
+        self.plan.store.put_manifest(job.key, manifest)
+        self.plan.manifests[job.step] = manifest
+
+    def settle(self) -> None:
+        """Name what never ran: skipped (an upstream did not succeed), else why it stopped."""
+        outcomes, steps = self.plan.outcomes, self.plan.pipeline.steps
+        unfinished = [n for n, o in outcomes.items() if o.status in ("pending", "running")]
+        while unfinished:  # upstream steps first, whatever order the pipeline lists them in
+            left = set(unfinished)
+            ready = [n for n in unfinished if not set(steps[n].upstream()) & left]
+            for name in ready or unfinished:
+                self._settle_one(name)
+            unfinished = [n for n in unfinished if n not in (ready or unfinished)]
+
+    def _settle_one(self, name: str) -> None:
+        outcomes = self.plan.outcomes
+        out = outcomes[name]
+        upstream = sorted(self.plan.pipeline.steps[name].upstream())
+        bad = [u for u in upstream if outcomes[u].status in _UNSUCCESSFUL]
+        failed = [n for n, o in outcomes.items() if o.status == "failed"]
+        if bad:
+            out.status, out.reason = "skipped", f"upstream {bad[0]} did not succeed"
+        elif self.cancel.is_set():
+            out.status, out.reason = "cancelled", "run interrupted"
+        elif self.engine_error:
+            out.status, out.reason = "failed", self.engine_error
+            self.report(out)
+        elif failed and not self.plan.pipeline.continue_on_step_failure:
+            out.status = "cancelled"
+            out.reason = (
+                f"stopped after step {failed[0]} failed (continue_on_step_failure is false)"
+            )
+        else:  # nothing explains it: say so rather than guess
+            out.status, out.reason = "failed", "the engine stopped before this step started"
+            self.report(out)
+
+
+def install_sigint(cancel: threading.Event):
+    """Ctrl-C cancels running steps (their process groups are killed) instead of crashing."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    return signal.signal(signal.SIGINT, handler)
