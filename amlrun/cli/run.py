@@ -9,6 +9,7 @@ import click
 
 from amlrun.cli.common import (
     backend_option,
+    jobs_option,
     link_option,
     open_pipeline,
     pipeline_argument,
@@ -20,7 +21,7 @@ from amlrun.cli.common import (
 @click.command()
 @pipeline_argument
 @set_option
-@click.option("-j", "--jobs", default=1, show_default=True, help="Steps to run in parallel.")
+@jobs_option
 @store_option
 @link_option
 @backend_option
@@ -41,7 +42,9 @@ from amlrun.cli.common import (
 )
 @click.option("--dry-run", is_flag=True, help="Plan only: show what would run and why.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
-@click.option("--stream", is_flag=True, help="Stream each step's output.")
+@click.option(
+    "--stream", is_flag=True, help="Print each step's output lines, prefixed with its name."
+)
 def run(
     pipeline,
     sets,
@@ -61,10 +64,12 @@ def run(
     from amlrun.cli.main import parse_pairs
     from amlrun.engine.report import Reporter
     from amlrun.engine.runner import Engine
+    from amlrun.workspace import Workspace
 
-    ws, p, st = open_pipeline(pipeline, sets, store, link)
+    ws = Workspace.find()
+    p, st = open_pipeline(ws, pipeline, sets, store, link)
     options = {"dask": {"scheduler": scheduler}} if scheduler else {}
-    reporter = None if as_json else Reporter()
+    reporter = None if as_json else Reporter(stream=stream)
     engine = Engine(
         p,
         workspace=ws,

@@ -192,6 +192,9 @@ class Engine:
         old = self._last.get(step.name)
         before = self._db.tree_files(old["snapshot"]) if old and self._db else {}
         after = self._snapshot_files.get(parts.snapshot, {})
+        failed = self._db.last_failure(str(self.pipeline.source), step.name, parts.key)
+        if failed is not None:  # the same key failed last time: say where and why
+            return f"failed in run {failed[0]}: {failed[1]}"
         return explain_change(old, parts, (before, after))
 
     def uptodate(self, name: str) -> bool:
@@ -262,6 +265,8 @@ class Engine:
             job = self._job(step)
             backend = self.backend_for(step)
             out.backend = backend.name
+            if self.reporter is not None:
+                self.reporter.step_started(out)
             result = backend.execute(job, self.cancel)
             log_dir = self.ws.dir / "logs" / self.run_id
             log_dir.mkdir(parents=True, exist_ok=True)
@@ -373,6 +378,7 @@ class Engine:
             env_vars=effective_env_vars(step),
             timeout_s=step.timeout_s,
             stream_logs=self.stream_logs,
+            on_output=getattr(self.reporter, "output_sink", lambda _step: None)(step.name),
         )
 
     def _staged(self, snapshot) -> Path:
