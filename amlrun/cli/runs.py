@@ -24,7 +24,9 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
 
 
-def table(header: Sequence[str], rows: list[Sequence[str]], right: set[int] = frozenset()) -> str:
+def table(
+    header: Sequence[str], rows: list[Sequence[str]], right: set[int] = frozenset(), indent=""
+) -> str:
     """Columns padded to their widest cell (``right``: right-aligned columns, e.g. times)."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = []
@@ -33,7 +35,7 @@ def table(header: Sequence[str], rows: list[Sequence[str]], right: set[int] = fr
             str(c).rjust(w) if i in right else str(c).ljust(w)
             for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
-        lines.append("  ".join(cells).rstrip())
+        lines.append(indent + "  ".join(cells).rstrip())
     return "\n".join(lines)
 
 
@@ -73,11 +75,11 @@ def show(run_id: str) -> None:
     rid, pipeline, started, _finished, status, source = _run_or_fail(db, run_id)
     click.echo(f"run {rid}: {pipeline} ({source}) {status}, started {_when(started)}")
     rows = [
-        (name, st, (key or "")[:12], f"{dur or 0:.2f}s", backend or "-", reason or "")
+        (st, name, (key or "")[:12], f"{dur or 0:.2f}s", backend or "-", reason or "")
         for name, st, key, dur, reason, backend, _log in db.steps(rid)
     ]
-    header = ("STEP", "STATUS", "KEY", "TIME", "BACKEND", "REASON")
-    click.echo(table(header, rows, right={3}))
+    header = ("STATUS", "STEP", "KEY", "TIME", "BACKEND", "REASON")
+    click.echo(table(header, rows, right={3}, indent="  "))
 
 
 @runs.command()
