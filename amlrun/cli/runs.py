@@ -53,11 +53,9 @@ def list_(limit: int) -> None:
     if not rows:
         click.echo("no runs recorded yet ('amlrun run PIPELINE' records one)")
         return
-    out = [
-        (rid, _when(started), status, f"{finished - started:.2f}s" if finished else "-", pipe)
-        for rid, pipe, started, finished, status in rows
-    ]
-    click.echo(table(("RUN", "STARTED", "STATUS", "TOOK", "PIPELINE"), out, right={3}))
+    for run_id, pipeline, started, finished, status in rows:  # fixed widths: aligned
+        took = f"{finished - started:.2f}s" if finished else "-"
+        click.echo(f"{run_id}  {_when(started)}  {status:11} {took:>9}  {pipeline}")
 
 
 def _run_or_fail(db, run_id: str):
