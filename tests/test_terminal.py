@@ -14,12 +14,12 @@ from tests.talk_ws import make_talking_workspace
 NO_WS = {"AMLRUN_WORKSPACE": ""}  # discovery as a user gets it, not the tests' override
 
 
-def _block_docker(tmp_path):
-    """An environment in which ``import docker`` fails as it does without the package."""
-    fake = tmp_path / "nodocker" / "docker"
+def _block(tmp_path, module: str = "docker"):
+    """An environment in which ``import MODULE`` fails as it does without the package."""
+    fake = tmp_path / f"no{module}" / module
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text(
-        "raise ModuleNotFoundError(\"No module named 'docker'\", name='docker')\n"
+        f"raise ModuleNotFoundError(\"No module named '{module}'\", name='{module}')\n"
     )
     return {"PYTHONPATH": str(fake.parent)}
 
@@ -68,9 +68,7 @@ def test_init_creates_a_workspace_with_a_commented_config(tmp_path):
 # ------------------------------------------------------------------ 2. missing extras
 def test_backend_docker_without_the_package_is_one_line_naming_the_extra(tmp_path):
     spec = make_workspace(tmp_path)
-    proc = amlrun(
-        "run", str(spec), "--backend", "docker", cwd=tmp_path, env=_block_docker(tmp_path)
-    )
+    proc = amlrun("run", str(spec), "--backend", "docker", cwd=tmp_path, env=_block(tmp_path))
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0, proc.stderr
     assert "pip install 'amlrun[docker]'" in proc.stderr and "Traceback" not in proc.stderr
@@ -79,13 +77,23 @@ def test_backend_docker_without_the_package_is_one_line_naming_the_extra(tmp_pat
 def test_a_compute_mapped_to_a_missing_extra_names_the_extra(tmp_path):
     spec = make_workspace(tmp_path)
     (tmp_path / "pyproject.toml").write_text('[tool.amlrun.compute]\ncpu-cluster = "docker"\n')
-    proc = amlrun("run", str(spec), cwd=tmp_path, env=_block_docker(tmp_path))
+    proc = amlrun("run", str(spec), cwd=tmp_path, env=_block(tmp_path))
     assert proc.returncode == 2, proc.stderr
     assert "pip install 'amlrun[docker]'" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_an_s3_store_without_s3fs_names_the_extra_also_in_json(tmp_path):
+    spec = make_workspace(tmp_path)
+    args = ("status", str(spec), "--store", "s3://bucket/cache")
+    proc = amlrun(*args, cwd=tmp_path, env=_block(tmp_path, "s3fs"))
+    assert proc.returncode == 2 and "pip install 'amlrun[s3]'" in proc.stderr, proc.stderr
+    as_json = amlrun(*args, "--json", cwd=tmp_path, env=_block(tmp_path / "j", "s3fs"))
+    assert as_json.returncode == 2
+    assert json.loads(as_json.stdout)["error"]["fix"] == "pip install 'amlrun[s3]'"
+
+
 def test_backends_tells_not_installed_from_installed_but_unreachable(tmp_path):
-    blocked = amlrun("backends", cwd=tmp_path, env=_block_docker(tmp_path), check=True).stdout
+    blocked = amlrun("backends", cwd=tmp_path, env=_block(tmp_path), check=True).stdout
     docker = next(line for line in blocked.splitlines() if line.startswith("docker"))
     assert "not installed" in docker and "pip install 'amlrun[docker]'" in docker
     env = {"DOCKER_HOST": f"unix://{tmp_path}/no.sock", "AMLRUN_DASK_SCHEDULER": ""}
@@ -193,6 +201,22 @@ def test_status_after_a_failure_names_the_failed_run_and_its_reason(tmp_path):
     assert reason.startswith("exit code 1")  # the run's own reason is unchanged
     later = amlrun("status", str(spec), "--set", "fail=1", cwd=tmp_path).stdout
     assert f"failed in run {again['run_id']}: exit code 1" in later
+
+
+def test_off_a_terminal_progress_is_plain_lines_and_streamed_lines_are_prefixed(tmp_path):
+    spec = make_talking_workspace(tmp_path)
+    proc = amlrun("run", str(spec), "--stream", cwd=tmp_path, check=True)
+    assert proc.stdout.splitlines() == [
+        "talker | tick 0",
+        "talker | tick 1",
+        "talker | tick 2",
+        "quiet  | tick 0",
+    ]
+    err = proc.stderr.splitlines()
+    assert "running   talker on local" in err and "\x1b" not in proc.stderr
+    assert any(re.fullmatch(r"  ran +quiet +\d+\.\d\ds  local", line) for line in err), err
+    quiet = amlrun("run", str(spec), "--set", "lines=4", cwd=tmp_path, check=True)
+    assert quiet.stdout == "" and "tick" not in quiet.stderr  # without --stream: not printed
 
 
 # ------------------------------------------------------------------ 5. outputs told
