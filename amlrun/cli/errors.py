@@ -5,7 +5,7 @@ same either way (2 for bad input, 130 for an interrupt)."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import click
 
@@ -28,9 +28,8 @@ class Told:
         )
 
     def as_json(self) -> str:
-        fields = asdict(self)
-        del fields["exit_code"]
-        return json.dumps({"error": fields})
+        keys = ("file", "line", "field", "message", "fix")
+        return json.dumps({"error": {k: getattr(self, k) for k in keys}})
 
 
 def told(exc: BaseException) -> Told | None:
