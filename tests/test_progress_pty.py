@@ -80,7 +80,7 @@ def test_the_screen_shows_the_running_step_its_backend_time_last_lines_and_count
         assert float(re.search(r"talker  local  (\d+\.\d)s", later).group(1)) > first
         done = wait_for(screen, r"AMLRUN-EXITED-0")
     assert "▶" not in done  # the live view is gone; the summary stays
-    assert re.search(r"^  ran +talker +\d+\.\d\ds  local$", done, re.M), done
+    assert re.search(r"^  talker +\d+\.\d\ds  ran  local$", done, re.M), done
     assert "output result: in the store" in done
 
 

@@ -95,11 +95,11 @@ def test_an_s3_store_without_s3fs_names_the_extra_also_in_json(tmp_path):
 def test_backends_tells_not_installed_from_installed_but_unreachable(tmp_path):
     blocked = amlrun("backends", cwd=tmp_path, env=_block(tmp_path), check=True).stdout
     docker = next(line for line in blocked.splitlines() if line.startswith("docker"))
-    assert "not installed" in docker and "pip install 'amlrun[docker]'" in docker
+    assert docker.split()[1] == "not-installed" and "pip install 'amlrun[docker]'" in docker
     env = {"DOCKER_HOST": f"unix://{tmp_path}/no.sock", "AMLRUN_DASK_SCHEDULER": ""}
     rows = amlrun("backends", cwd=tmp_path, env=env, check=True).stdout.splitlines()
     docker = next(line for line in rows if line.startswith("docker"))
-    assert "unreachable" in docker and "installed, engine not reachable" in docker
+    assert docker.split()[1] == "unreachable" and "installed, engine not reachable" in docker
     assert "pip install" not in docker
     assert next(line for line in rows if line.startswith("local")).split()[1] == "ready"
 
@@ -149,6 +149,19 @@ def test_logs_of_a_reused_step_show_the_producing_runs_log_and_name_it(tmp_path)
     proc = amlrun("runs", "logs", second, "talker", cwd=tmp_path, check=True)
     assert proc.stdout == "tick 0\ntick 1\ntick 2\n"
     assert f"log of run {first}" in proc.stderr and "reused" in proc.stderr
+
+
+def test_logs_of_a_step_reused_from_a_shared_store_come_from_the_store(tmp_path):
+    shared = tmp_path / "shared"
+    runs = {}
+    for clone in ("ci", "laptop"):
+        spec = make_talking_workspace(tmp_path / clone)
+        (tmp_path / clone / "pyproject.toml").write_text(f'[tool.amlrun]\nstore = "{shared}"\n')
+        runs[clone] = run_json(str(spec), cwd=tmp_path / clone)
+    assert {s["status"] for s in runs["laptop"]["steps"]} == {"reused"}
+    rid = runs["laptop"]["run_id"]
+    proc = amlrun("runs", "logs", rid, "talker", cwd=tmp_path / "laptop", check=True)
+    assert proc.stdout == "tick 0\ntick 1\ntick 2\n" and "stored with its result" in proc.stderr
 
 
 def test_json_errors_are_one_json_object_with_the_same_exit_status(tmp_path):
@@ -214,7 +227,7 @@ def test_off_a_terminal_progress_is_plain_lines_and_streamed_lines_are_prefixed(
     ]
     err = proc.stderr.splitlines()
     assert "running   talker on local" in err and "\x1b" not in proc.stderr
-    assert any(re.fullmatch(r"  ran +quiet +\d+\.\d\ds  local", line) for line in err), err
+    assert any(re.fullmatch(r"  quiet +\d+\.\d\ds  ran  local", line) for line in err), err
     quiet = amlrun("run", str(spec), "--set", "lines=4", cwd=tmp_path, check=True)
     assert quiet.stdout == "" and "tick" not in quiet.stderr  # without --stream: not printed
 

@@ -6,12 +6,14 @@ import click
 
 
 def backend_state(name: str, cls, options: dict) -> tuple[str, str]:
-    """(state, detail): ready, not installed, unreachable or broken, each with its fix."""
+    """(state, detail): ready, not-installed, unreachable or broken, each with its fix.
+
+    The state is one word, so scripts can split the line; the detail says what to do."""
     from amlrun.extras import backend_missing, install_hint
 
     missing = backend_missing(name)
     if missing is not None:
-        return "not installed", f"the '{missing}' package is missing: {install_hint(missing)}"
+        return "not-installed", f"not installed: {install_hint(missing)} (needs '{missing}')"
     try:
         avail = cls(options).availability()
     except Exception as exc:  # a broken plugin must not hide the others

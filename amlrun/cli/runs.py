@@ -87,24 +87,40 @@ def logs(run_id: str, step: str) -> None:
     """The captured output of STEP in RUN (of the run that produced it, if RUN reused it)."""
     db = _db()
     rid = _run_or_fail(db, run_id)[0]
-    for name, status, key, _dur, _reason, _backend, log in db.steps(rid):
-        if name != step:
-            continue
-        if not log and key:
-            producer = db.producer(key)
-            if producer is not None:
-                click.echo(
-                    f"amlrun: {step} was {status} in run {rid}; log of run {producer[0]}:", err=True
-                )
-                log = producer[1]
-        if not log:
-            raise SpecError(
-                f"step '{step}' was {status} in run {rid} and no recorded run produced it",
-                fix="its result came from a shared store or an older workspace; "
-                f"'amlrun run PIPELINE --force {step}' reruns it",
-            )
-        if not Path(log).is_file():
-            raise SpecError(f"the log {log} is gone", fix="rerun with --force " + step)
-        click.echo(Path(log).read_text(errors="replace"), nl=False)
+    row = next((r for r in db.steps(rid) if r[0] == step), None)
+    if row is None:
+        raise SpecError(f"run {rid} has no step '{step}'", fix=f"see 'amlrun runs show {rid}'")
+    _name, status, key, _dur, _reason, _backend, log = row
+    if log:
+        click.echo(_read(log, step), nl=False)
         return
-    raise SpecError(f"run {rid} has no step '{step}'", fix=f"see 'amlrun runs show {rid}'")
+    producer = db.producer(key) if key else None
+    if producer is not None:
+        click.echo(f"amlrun: {step} was {status} in run {rid}; log of run {producer[0]}:", err=True)
+        click.echo(_read(producer[1], step), nl=False)
+        return
+    stored = _stored_log(key) if key else None
+    if stored is None:
+        raise SpecError(
+            f"step '{step}' was {status} in run {rid} and has no log",
+            fix=f"'amlrun run PIPELINE --force {step}' reruns it",
+        )
+    click.echo(f"amlrun: {step} was {status} in run {rid}; log stored with its result:", err=True)
+    click.echo(stored.decode(errors="replace"), nl=False)
+
+
+def _read(log: str, step: str) -> str:
+    if not Path(log).is_file():
+        raise SpecError(f"the log {log} is gone", fix=f"rerun the step with --force {step}")
+    return Path(log).read_text(errors="replace")
+
+
+def _stored_log(key: str) -> bytes | None:
+    """The log kept in the store's entry for ``key`` (a result another machine produced)."""
+    from amlrun.cache.store import open_store
+    from amlrun.workspace import Workspace
+
+    ws = Workspace.find()
+    store = open_store(ws.config.get("store"), ws.root, read_only=True)
+    digest = (store.get_manifest(key) or {}).get("log")
+    return store.get_bytes(digest) if digest else None

@@ -96,11 +96,12 @@ def log_tail(log: str | None) -> list[str]:
 
 
 def summary_rows(steps: list[Any], limit: int = 20) -> list[str]:
-    """Per step: status, name, duration, backend; a long all-reused tail is one line."""
+    """Per step: name, duration, status, backend (a long list leaves the reused out)."""
     shown = steps if len(steps) <= limit else [s for s in steps if s.status != "reused"]
     width = max((len(s.name) for s in shown), default=0)
+    status = max((len(s.status) for s in shown), default=0)
     rows = [
-        f"  {s.status:9} {s.name:{width}}  {s.duration_s:7.2f}s  {s.backend or ''}".rstrip()
+        f"  {s.name:{width}}  {s.duration_s:7.2f}s  {s.status:{status}}  {s.backend or ''}".rstrip()
         for s in shown
     ]
     if len(shown) < len(steps):
