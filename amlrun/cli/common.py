@@ -85,7 +85,7 @@ backend_option = click.option(
 class Jobs(click.ParamType):
     """``-j N`` with N >= 1, or ``-j auto``: one step per CPU."""
 
-    name = "N|auto"
+    name = "jobs"
 
     def convert(self, value, param, ctx) -> int:
         import os
@@ -107,6 +107,7 @@ jobs_option = click.option(
     "-j",
     "--jobs",
     type=Jobs(),
+    metavar="N",
     default=1,
     show_default=True,
     help="Steps to run in parallel (a number, or 'auto': one per CPU).",

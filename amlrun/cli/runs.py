@@ -45,7 +45,9 @@ def runs() -> None:
 
 
 @runs.command("list")
-@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Runs shown."
+)
 def list_(limit: int) -> None:
     """Recent runs, newest first."""
     db = _db()
