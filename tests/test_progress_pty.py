@@ -69,14 +69,14 @@ SLOW = ("--set", "lines=40", "--set", "delay=0.15")
 def test_the_screen_shows_the_running_step_its_backend_time_last_lines_and_counts(tmp_path):
     spec = make_talking_workspace(tmp_path)
     with terminal(tmp_path, "run", str(spec), *SLOW) as screen:
-        shown = wait_for(screen, r"^ *tick 5$")
+        shown = wait_for(screen, r"^ +tick ([5-9]|[1-3]\d)$")  # a few lines in, not done
         assert re.search(r"^▶ talker  local  \d+\.\ds$", shown, re.M), shown
         ticks = re.findall(r"^ +tick (\d+)$", shown, re.M)
         assert 1 <= len(ticks) <= 3 and ticks == sorted(ticks, key=int), shown  # the tail
         counts = re.search(r"^\d/2 steps: (.*)$", shown, re.M)
         assert counts and "1 running" in counts.group(1) and "failed" in counts.group(1), shown
         first = float(re.search(r"talker  local  (\d+\.\d)s", shown).group(1))
-        later = wait_for(screen, r"^ *tick 12$")
+        later = wait_for(screen, r"^ +tick (1[2-9]|[23]\d)$")
         assert float(re.search(r"talker  local  (\d+\.\d)s", later).group(1)) > first
         done = wait_for(screen, r"AMLRUN-EXITED-0")
     assert "▶" not in done  # the live view is gone; the summary stays
@@ -87,8 +87,8 @@ def test_the_screen_shows_the_running_step_its_backend_time_last_lines_and_count
 def test_streamed_lines_carry_the_step_name_and_never_glue_to_the_display(tmp_path):
     spec = make_talking_workspace(tmp_path)
     with terminal(tmp_path, "run", str(spec), "--stream", *SLOW) as screen:
-        shown = [wait_for(screen, r"^talker \| tick 5$")]
-        shown.append(wait_for(screen, r"^talker \| tick 20$"))
+        shown = [wait_for(screen, r"^talker \| tick ([5-9]|[1-3]\d)$")]
+        shown.append(wait_for(screen, r"^talker \| tick ([23]\d)$"))
         shown.append(wait_for(screen, r"AMLRUN-EXITED-0"))
     for text in shown:
         for line in text.splitlines():
