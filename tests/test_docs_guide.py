@@ -34,7 +34,9 @@ def _pattern(expected: str) -> re.Pattern:
     return re.compile(".*".join(re.escape(part) for part in expected.split("...")))
 
 
-@pytest.mark.parametrize("guide", ["getting-started.md", "troubleshooting.md"])
+@pytest.mark.parametrize(
+    "guide", ["getting-started.md", "writing-pipelines.md", "troubleshooting.md"]
+)
 def test_the_guide_runs_as_written(guide, tmp_path):
     text = (DOCS / guide).read_text()
     (tmp_path / ".git").mkdir()  # a project of its own, as a clone is
