@@ -35,11 +35,13 @@ def _pattern(expected: str) -> re.Pattern:
 
 
 @pytest.mark.parametrize(
-    "guide", ["getting-started.md", "writing-pipelines.md", "troubleshooting.md"]
+    "guide",
+    ["getting-started.md", "writing-pipelines.md", "stores-and-ci.md", "troubleshooting.md"],
 )
 def test_the_guide_runs_as_written(guide, tmp_path):
     text = (DOCS / guide).read_text()
-    (tmp_path / ".git").mkdir()  # a project of its own, as a clone is
+    tmp_path = tmp_path / "project"  # the guides may use a folder next to it (../team-store)
+    (tmp_path / ".git").mkdir(parents=True)  # a project of its own, as a clone is
     for rel, body in FILE.findall(text):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(body)
