@@ -242,3 +242,13 @@ def test_after_a_run_each_output_is_told_with_how_to_get_it(tmp_path):
     assert f"output final: {tmp_path / 'out'}" in got
     assert (tmp_path / "out" / "report.md").is_file()
     assert spec.exists()
+
+
+def test_a_progress_bar_line_shows_its_last_state_and_split_lines_join():
+    from amlrun.engine.progress import Running
+
+    running = Running("local")
+    assert running.feed(b"a\r\nb 10%\rb 100%\nhalf a li") == ["a", "b 100%"]
+    assert running.feed("ne, é".encode()[:-1]) == []  # a character split across chunks
+    assert running.feed("é".encode()[-1:] + b"\n") == ["half a line, é"]
+    assert running.rest() == [] and list(running.tail) == ["a", "b 100%", "half a line, é"]

@@ -37,6 +37,7 @@ class Running:
         """The whole lines ``chunk`` completes (a partial last line waits for the rest)."""
         text = self.partial + self.decoder.decode(chunk)
         *lines, self.partial = text.replace("\r\n", "\n").split("\n")
+        lines = [line.rsplit("\r", 1)[-1] for line in lines]  # a progress bar's last state
         self.tail.extend(lines)
         return lines
 
