@@ -1,9 +1,19 @@
-"""The workspace: the ``.amlrun/`` folder of a repository (runs, local store, config)."""
+"""The workspace: the ``.amlrun/`` folder of a repository (runs, local store, config).
+
+Found like git and DVC find theirs: the nearest folder at or above the current one holding
+``.amlrun/``, ``.git`` or ``pyproject.toml``. Commands that only read (``status``,
+``runs list``...) never create ``.amlrun/``: without one they work on an empty throwaway
+state (:meth:`Workspace.scratch`), so looking never litters a folder.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -16,6 +26,7 @@ _MARKERS = (".amlrun", ".git", "pyproject.toml")
 @dataclass(frozen=True)
 class Workspace:
     root: Path
+    state: Path | None = None  # where runs, logs and caches go; None: <root>/.amlrun
 
     @classmethod
     def find(cls, start: Path | None = None) -> Workspace:
@@ -31,7 +42,24 @@ class Workspace:
 
     @property
     def dir(self) -> Path:
-        return self.root / ".amlrun"
+        return self.state or self.root / ".amlrun"
+
+    @property
+    def exists(self) -> bool:
+        return (self.root / ".amlrun").is_dir()
+
+    @contextmanager
+    def scratch(self) -> Iterator[Workspace]:
+        """This workspace, or, if it has no ``.amlrun/`` yet, one whose state is a temporary
+        folder removed afterwards: for commands that must not create a workspace."""
+        if self.exists:
+            yield self
+            return
+        tmp = Path(tempfile.mkdtemp(prefix="amlrun-readonly-"))
+        try:
+            yield replace(self, state=tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     @property
     def tmp(self) -> Path:

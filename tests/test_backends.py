@@ -191,11 +191,11 @@ def test_backends_lists_each_with_its_state_and_why(tmp_path: Path) -> None:
 
     assert {"local", "docker", "dask"} <= set(rows)
     assert rows["local"][0] == "ready"
-    assert rows["docker"][0] == "unavailable"
+    assert rows["docker"][0] == "unreachable"  # installed, engine not reachable
     assert "cannot reach a docker engine at unix:///nonexistent/docker.sock" in rows["docker"][1]
     assert "'.ci/docker-engine.sh start'" in rows["docker"][1]
-    assert rows["dask"][0] == "unavailable"
-    assert rows["dask"][1].startswith("no dask scheduler configured")
+    assert rows["dask"][0] == "unreachable"
+    assert rows["dask"][1].startswith("installed, engine not reachable: no dask scheduler")
 
 
 @pytest.mark.slow

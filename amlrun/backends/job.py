@@ -7,6 +7,7 @@ cluster worker), so any backend can run it without asking the core anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,9 @@ class Job:
     env_vars: dict[str, str] = field(default_factory=dict)
     timeout_s: float | None = None
     stream_logs: bool = False  # echo the command's output live
+    #: receives the command's output live, chunk by chunk (the terminal's progress display);
+    #: when set, it replaces stream_logs' echo
+    on_output: Callable[[bytes], None] | None = field(default=None, compare=False, repr=False)
 
     def argv(self, paths: dict[str, str]) -> list[str]:
         """The command line, with ``paths`` giving each input/output its location."""

@@ -81,7 +81,9 @@ def run_prepared(
         if log_file is not None:
             log_file.write(chunk)
             log_file.flush()
-        if job.stream_logs:
+        if job.on_output is not None:
+            job.on_output(chunk)
+        elif job.stream_logs:
             _echo(chunk)
     code = group.wait()
     stopper.set()

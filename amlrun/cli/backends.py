@@ -1,8 +1,26 @@
-"""``amlrun backends``: installed backends and whether each can run now."""
+"""``amlrun backends``: installed backends and whether each can run now, with the fix."""
 
 from __future__ import annotations
 
 import click
+
+
+def backend_state(name: str, cls, options: dict) -> tuple[str, str]:
+    """(state, detail): ready, not-installed, unreachable or broken, each with its fix.
+
+    The state is one word, so scripts can split the line; the detail says what to do."""
+    from amlrun.extras import backend_missing, install_hint
+
+    missing = backend_missing(name)
+    if missing is not None:
+        return "not-installed", f"not installed: {install_hint(missing)} (needs '{missing}')"
+    try:
+        avail = cls(options).availability()
+    except Exception as exc:  # a broken plugin must not hide the others
+        return "broken", f"{type(exc).__name__}: {exc}"
+    if avail.ok:
+        return "ready", avail.detail
+    return "unreachable", f"installed, engine not reachable: {avail.detail}"
 
 
 @click.command()
@@ -11,12 +29,7 @@ def backends() -> None:
     from amlrun.backends.registry import backend_classes
     from amlrun.workspace import Workspace
 
-    ws = Workspace.find()
-    configured = ws.config.get("backends") or {}
+    configured = Workspace.find().config.get("backends") or {}
     for name, cls in sorted(backend_classes().items()):
-        try:
-            avail = cls(dict(configured.get(name) or {})).availability()
-            state, detail = ("ready" if avail.ok else "unavailable"), avail.detail
-        except Exception as exc:  # a broken plugin must not hide the others
-            state, detail = "broken", f"{type(exc).__name__}: {exc}"
-        click.echo(f"{name:8} {state:12} {detail}")
+        state, detail = backend_state(name, cls, dict(configured.get(name) or {}))
+        click.echo(f"{name:8} {state:13} {detail}")

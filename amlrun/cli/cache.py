@@ -20,8 +20,11 @@ def cache() -> None:
     """Maintain the cache store."""
 
 
+STORE_HELP = "The store (default: [tool.amlrun] store, else .amlrun/cache)."
+
+
 @cache.command()
-@click.option("--store", metavar="URL")
+@click.option("--store", metavar="URL", help=STORE_HELP)
 @click.option(
     "--repair",
     is_flag=True,
@@ -43,8 +46,10 @@ def verify(store: str | None, repair: bool) -> None:
 
 
 @cache.command()
-@click.option("--store", metavar="URL")
-@click.option("--older-than-days", default=30.0, show_default=True)
+@click.option("--store", metavar="URL", help=STORE_HELP)
+@click.option(
+    "--older-than-days", default=30.0, show_default=True, help="Keep entries used since then."
+)
 def gc(store: str | None, older_than_days: float) -> None:
     """Remove entries not used recently, then blobs nothing refers to."""
     manifests, blobs = _store(store).gc(older_than_days * 86400)

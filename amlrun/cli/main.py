@@ -7,10 +7,9 @@ import sys
 
 import click
 
-from amlrun.errors import AmlrunError, NoSpace
-
 #: command name -> "module:attribute"; one file per command, like doit
 COMMANDS = {
+    "init": "amlrun.cli.init:init",
     "run": "amlrun.cli.run:run",
     "status": "amlrun.cli.status:status",
     "runs": "amlrun.cli.runs:runs",
@@ -39,7 +38,7 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
-@click.group(cls=LazyGroup, lazy=COMMANDS)
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="amlrun")
 def cli() -> None:
     """Run Azure ML modules and pipelines locally, incrementally."""
@@ -51,27 +50,22 @@ def module() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
     try:
-        cli.main(args=argv, prog_name="amlrun", standalone_mode=False)
-    except AmlrunError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        cli.main(args=args, prog_name="amlrun", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except OSError as exc:  # a full or read-only disk where amlrun writes its own files
-        if exc.errno not in NoSpace.ERRNOS:
-            raise
-        click.echo(f"error: {NoSpace(str(exc.filename or 'a file'), exc)}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        from amlrun.cli.errors import show, told
+
+        what = told(exc)
+        if what is None:
+            raise
+        show(exc, what, as_json="--json" in args)
+        sys.exit(what.exit_code)
 
 
 def parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ import click
 
 from amlrun.cli.common import (
     backend_option,
+    jobs_option,
     link_option,
     open_pipeline,
     pipeline_argument,
@@ -20,7 +21,7 @@ from amlrun.cli.common import (
 @click.command()
 @pipeline_argument
 @set_option
-@click.option("-j", "--jobs", default=1, show_default=True, help="Steps to run in parallel.")
+@jobs_option
 @store_option
 @link_option
 @backend_option
@@ -41,7 +42,9 @@ from amlrun.cli.common import (
 )
 @click.option("--dry-run", is_flag=True, help="Plan only: show what would run and why.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the result.")
-@click.option("--stream", is_flag=True, help="Stream each step's output.")
+@click.option(
+    "--stream", is_flag=True, help="Print each step's output lines, prefixed with its name."
+)
 @click.option("--expect-reuse", is_flag=True, help="Exit 3, before running, if any step would run.")
 @click.option("--expect-run", metavar="STEP,...", help="Exit 3 if a different set of steps runs.")
 @click.option(
@@ -75,12 +78,14 @@ def run(
     from amlrun.engine.report import Reporter
     from amlrun.engine.runner import Engine
     from amlrun.reports import Report, parse_targets, write_reports
+    from amlrun.workspace import Workspace
 
-    ws, p, st = open_pipeline(pipeline, sets, store, link)
+    ws = Workspace.find()
+    p, st = open_pipeline(ws, pipeline, sets, store, link)
     expect = Expectation.from_options(p.steps, expect_reuse, expect_run)
     targets = parse_targets(reports)
     options = {"dask": {"scheduler": scheduler}} if scheduler else {}
-    reporter = None if as_json else Reporter()
+    reporter = None if as_json else Reporter(stream=stream)
     engine = Engine(
         p,
         workspace=ws,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -10,14 +12,31 @@ from amlrun.errors import SpecError
 
 
 def _db():
+    """The run database, or None when this workspace has none (reading never creates it)."""
     from amlrun.runs.db import RunDB
     from amlrun.workspace import Workspace
 
-    return RunDB(Workspace.find().dir / "runs.sqlite")
+    path = Workspace.find().dir / "runs.sqlite"
+    return RunDB(path) if path.is_file() else None
 
 
 def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+def table(
+    header: Sequence[str], rows: list[Sequence[str]], right: set[int] = frozenset(), indent=""
+) -> str:
+    """Columns padded to their widest cell (``right``: right-aligned columns, e.g. times)."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        cells = [
+            str(c).rjust(w) if i in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append(indent + "  ".join(cells).rstrip())
+    return "\n".join(lines)
 
 
 @click.group()
@@ -26,16 +45,23 @@ def runs() -> None:
 
 
 @runs.command("list")
-@click.option("-n", "--limit", default=20, show_default=True)
+@click.option(
+    "-n", "--limit", default=20, show_default=True, type=click.IntRange(min=1), help="Runs shown."
+)
 def list_(limit: int) -> None:
     """Recent runs, newest first."""
-    for run_id, pipeline, started, finished, status in _db().runs(limit):
+    db = _db()
+    rows = db.runs(limit) if db is not None else []
+    if not rows:
+        click.echo("no runs recorded yet ('amlrun run PIPELINE' records one)")
+        return
+    for run_id, pipeline, started, finished, status in rows:  # fixed widths: aligned
         took = f"{finished - started:.2f}s" if finished else "-"
-        click.echo(f"{run_id}  {_when(started)}  {status:9} {took:>8}  {pipeline}")
+        click.echo(f"{run_id}  {_when(started)}  {status:11} {took:>9}  {pipeline}")
 
 
 def _run_or_fail(db, run_id: str):
-    row = db.run(run_id)
+    row = db.run(run_id) if db is not None else None
     if row is None:
         raise SpecError(f"no run '{run_id}'", fix="see 'amlrun runs list'")
     return row
@@ -48,28 +74,55 @@ def show(run_id: str) -> None:
     db = _db()
     rid, pipeline, started, _finished, status, source = _run_or_fail(db, run_id)
     click.echo(f"run {rid}: {pipeline} ({source}) {status}, started {_when(started)}")
-    for name, st, key, dur, reason, backend, _log in db.steps(rid):
-        click.echo(
-            f"  {st:9} {name}  {(key or '')[:12]}  {dur or 0:.2f}s  {backend or ''}  {reason or ''}"
-        )
+    rows = [
+        (st, name, (key or "")[:12], f"{dur or 0:.2f}s", backend or "-", reason or "")
+        for name, st, key, dur, reason, backend, _log in db.steps(rid)
+    ]
+    header = ("STATUS", "STEP", "KEY", "TIME", "BACKEND", "REASON")
+    click.echo(table(header, rows, right={3}, indent="  "))
 
 
 @runs.command()
 @click.argument("run_id")
 @click.argument("step")
 def logs(run_id: str, step: str) -> None:
-    """The captured output of STEP in RUN."""
-    from pathlib import Path
-
+    """The captured output of STEP in RUN (of the run that produced it, if RUN reused it)."""
     db = _db()
     rid = _run_or_fail(db, run_id)[0]
-    for name, status, _key, _dur, _reason, _backend, log in db.steps(rid):
-        if name == step:
-            if not log:
-                raise SpecError(
-                    f"step '{step}' was {status} and has no log in this run",
-                    fix="look at the run that produced it",
-                )
-            click.echo(Path(log).read_text(errors="replace"), nl=False)
-            return
-    raise SpecError(f"run {rid} has no step '{step}'", fix=f"see 'amlrun runs show {rid}'")
+    row = next((r for r in db.steps(rid) if r[0] == step), None)
+    if row is None:
+        raise SpecError(f"run {rid} has no step '{step}'", fix=f"see 'amlrun runs show {rid}'")
+    _name, status, key, _dur, _reason, _backend, log = row
+    if log:
+        click.echo(_read(log, step), nl=False)
+        return
+    producer = db.producer(key) if key else None
+    if producer is not None:
+        click.echo(f"amlrun: {step} was {status} in run {rid}; log of run {producer[0]}:", err=True)
+        click.echo(_read(producer[1], step), nl=False)
+        return
+    stored = _stored_log(key) if key else None
+    if stored is None:
+        raise SpecError(
+            f"step '{step}' was {status} in run {rid} and has no log",
+            fix=f"'amlrun run PIPELINE --force {step}' reruns it",
+        )
+    click.echo(f"amlrun: {step} was {status} in run {rid}; log stored with its result:", err=True)
+    click.echo(stored.decode(errors="replace"), nl=False)
+
+
+def _read(log: str, step: str) -> str:
+    if not Path(log).is_file():
+        raise SpecError(f"the log {log} is gone", fix=f"rerun the step with --force {step}")
+    return Path(log).read_text(errors="replace")
+
+
+def _stored_log(key: str) -> bytes | None:
+    """The log kept in the store's entry for ``key`` (a result another machine produced)."""
+    from amlrun.cache.store import open_store
+    from amlrun.workspace import Workspace
+
+    ws = Workspace.find()
+    store = open_store(ws.config.get("store"), ws.root, read_only=True)
+    digest = (store.get_manifest(key) or {}).get("log")
+    return store.get_bytes(digest) if digest else None

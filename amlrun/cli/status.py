@@ -39,6 +39,8 @@ def print_plan(pipeline, outcomes, as_json: bool) -> None:
 def status(pipeline, sets, store, backend, as_json):
     """Explain, per step, what a run would do: reused, or would run because of what."""
     from amlrun.engine.runner import Engine
+    from amlrun.workspace import Workspace
 
-    ws, p, st = open_pipeline(pipeline, sets, store)
-    print_plan(p, Engine(p, workspace=ws, store=st, backend=backend).plan(), as_json)
+    with Workspace.find().scratch() as ws:  # looking never creates .amlrun/
+        p, st = open_pipeline(ws, pipeline, sets, store)
+        print_plan(p, Engine(p, workspace=ws, store=st, backend=backend).plan(), as_json)

@@ -142,8 +142,13 @@ class Executor:
         started = time.perf_counter()
         try:
             backend = self.plan.backends.for_step(step)
-            job = assemble_job(step, self.plan, self.staging, backend, stream_logs=self.stream_logs)
+            sink = getattr(self.reporter, "output_sink", lambda _step: None)(name)
+            job = assemble_job(
+                step, self.plan, self.staging, backend, stream_logs=self.stream_logs, on_output=sink
+            )
             out.backend = backend.name
+            if self.reporter is not None:
+                self.reporter.step_started(out)
             result = backend.execute(job, self.cancel)
             out.log = str(self.records.write_log(name, result.log))
             out.duration_s = time.perf_counter() - started

@@ -6,6 +6,7 @@ job always runs with exactly the values its key names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from amlrun.backends.base import Backend
@@ -18,7 +19,13 @@ from amlrun.pipelines.model import Step
 
 
 def assemble_job(
-    step: Step, plan: Plan, staging: Staging, backend: Backend, *, stream_logs: bool
+    step: Step,
+    plan: Plan,
+    staging: Staging,
+    backend: Backend,
+    *,
+    stream_logs: bool,
+    on_output: Callable[[bytes], None] | None = None,
 ) -> Job:
     module = step.module
     assert module is not None
@@ -51,6 +58,7 @@ def assemble_job(
         env_vars=effective_env_vars(step),
         timeout_s=step.timeout_s,
         stream_logs=stream_logs,
+        on_output=on_output,
     )
 
 

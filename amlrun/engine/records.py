@@ -44,6 +44,9 @@ class Records:
         """Why ``step`` must run: what changed since the last run (``files``: its snapshot)."""
         if self._last is None:
             self._last = self.db.last_components(self.source)
+        failed = self.db.last_failure(self.source, step, parts.key)
+        if failed is not None:  # the same key failed last time: say where and why
+            return f"failed in run {failed[0]}: {failed[1]}"
         old = self._last.get(step)
         before = self.db.tree_files(old["snapshot"]) if old and self.db else {}
         return explain_change(old, parts, (before, files))

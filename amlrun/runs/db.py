@@ -120,6 +120,24 @@ class RunDB:
         ).fetchall()
         return {name: json.loads(c) for name, c in rows}
 
+    def producer(self, key: str) -> tuple[str, str] | None:
+        """(run id, log path) of the newest run that ran the step with ``key``."""
+        return self.conn.execute(
+            "SELECT s.run_id, s.log FROM steps s JOIN runs r ON r.id = s.run_id "
+            "WHERE s.key = ? AND s.status = 'ran' AND s.log IS NOT NULL "
+            "ORDER BY r.started DESC",
+            (key,),
+        ).fetchone()
+
+    def last_failure(self, source: str, name: str, key: str) -> tuple[str, str] | None:
+        """(run id, reason) if the newest record of step ``name`` with ``key`` failed."""
+        row = self.conn.execute(
+            "SELECT s.run_id, s.status, s.reason FROM steps s JOIN runs r ON r.id = s.run_id "
+            "WHERE r.source = ? AND s.name = ? AND s.key = ? ORDER BY r.started DESC",
+            (source, name, key),
+        ).fetchone()
+        return (row[0], row[2] or "") if row and row[1] == "failed" else None
+
     def runs(self, limit: int = 20) -> list[tuple]:
         return self.conn.execute(
             "SELECT id, pipeline, started, finished, status FROM runs "

@@ -174,4 +174,5 @@ def _portable(job: Job, store_url: str) -> Job:
         inputs={name: replace(inp, path=None) for name, inp in job.inputs.items()},
         store_url=store_url,
         stream_logs=False,  # the log comes back with the result; echoing would go to the worker
+        on_output=None,
     )

@@ -208,7 +208,7 @@ class DockerBackend(Backend):
             except APIError as exc:  # e.g. the program is not in the image
                 return EXIT_NOT_FOUND, f"amlrun: {exc.explanation}\n".encode(), 0.0
             stopper = _Stopper(container, cancel, job.timeout_s)
-            echo = _echo() if job.stream_logs else None
+            echo = job.on_output or (_echo() if job.stream_logs else None)
             try:
                 chunks: list[bytes] = []
                 for chunk in container.logs(stream=True, follow=True):
