@@ -25,6 +25,14 @@ __all__ = ["Input", "Output", "load_module", "load_pipeline", "module", "pipelin
 
 
 def load_module(path: Any) -> Module:
+    """A spec file, or a registered module: ``"azureml:name:1"``, ``"azureml:name@label"``."""
+    from amlrun.registry.resolve import is_registry_ref
+
+    if isinstance(path, str) and is_registry_ref(path):
+        from amlrun.registry.resolve import module_resolver
+        from amlrun.workspace import Workspace
+
+        return module_resolver(Workspace.find().config)(path)
     from amlrun.spec.load import load_module as _load
 
     return _load(path)

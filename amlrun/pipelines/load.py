@@ -72,8 +72,9 @@ def _load_yaml(path: Path, overrides: dict, diags: Diagnostics, config: dict) ->
             default_compute=compute,
         )
     from amlrun.pipelines.v2 import V2Loader
+    from amlrun.registry.resolve import module_resolver
 
-    loader = V2Loader(diags, {})
+    loader = V2Loader(diags, {}, module_resolver(config))
     loader.including.append(path)
     inputs, promoted, outputs_spec, settings = loader.load(doc, path, overrides)
     loader.resolve_aliases()

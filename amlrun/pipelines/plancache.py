@@ -40,6 +40,16 @@ def record(path: str | os.PathLike) -> None:
             reads[p] = _signature(p)
 
 
+def volatile() -> None:
+    """Called by loaders that read something besides files (a registry label): never cache."""
+    reads = _reads.get()
+    if reads is not None:
+        reads[_VOLATILE] = True
+
+
+_VOLATILE = "<volatile>"
+
+
 def cached(
     cache_dir: Path | None, key_data: dict[str, Any], build: Callable[[], tuple[Any, list]]
 ) -> tuple[Any, list]:
@@ -62,6 +72,8 @@ def cached(
         value = build()
     finally:
         _reads.reset(token)
+    if _VOLATILE in reads:
+        return value
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from amlrun.pipelines.node import (
     resolve_compute,
 )
 from amlrun.pipelines.validate import check_bindings, check_declared_input
+from amlrun.registry.refs import is_registry_ref
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
 from amlrun.spec.shape import check_names, local_path, mapping
@@ -99,9 +101,16 @@ SETTINGS_KEYS = {
 class V2Loader:
     """Flattens one pipeline file (and the pipeline components it nests) into steps."""
 
-    def __init__(self, diags: Diagnostics, module_cache: dict[Path, Module]) -> None:
+    def __init__(
+        self,
+        diags: Diagnostics,
+        module_cache: dict[Path, Module],
+        resolver: Callable[[str], Module] | None = None,
+    ) -> None:
         self.diags = diags
         self.modules = module_cache
+        #: ``azureml:`` component reference -> registered module (see amlrun.registry)
+        self.resolver = resolver
         self.steps: dict[str, Step] = {}
         #: "prefix/node" of a nested pipeline -> its outputs -> (inner step, output)
         self.aliases: dict[str, dict[str, tuple[str, str]]] = {}
@@ -347,6 +356,9 @@ class V2Loader:
         comp = node.get("component")
         if isinstance(comp, str):
             ref = comp[5:] if comp.startswith("file:") else comp
+            if ref.startswith(_CLOUD) and self.resolver is not None and is_registry_ref(ref):
+                module = self._registered(ref, path, node, name)
+                return node_overrides(module, node, path, self.diags), None
             if ref.startswith(_CLOUD):
                 return None, f"component {ref} is an Azure ML asset; no local copy is registered"
             spec = local_path(
@@ -394,6 +406,21 @@ class V2Loader:
             field=f"jobs.{name}",
             fix="add component: ./x.yml or command: ...",
         )
+
+    def _registered(self, ref: str, path: Path, node: dict, name: str) -> Module:
+        assert self.resolver is not None
+        try:
+            return self.resolver(ref)
+        except SpecError as exc:
+            if exc.file is not None:
+                raise
+            raise SpecError(
+                exc.message,
+                file=path,
+                line=line_of(node, "component"),
+                field=f"jobs.{name}.component",
+                fix=exc.fix,
+            ) from None
 
     def _subpipeline(
         self, qname: str, node: dict, path: Path, bindings: dict[str, Binding], line

@@ -1,0 +1,81 @@
+"""A registered module version: what is stored, and the content digest that identifies it.
+
+The record keeps the spec's bytes, the snapshot's entries (blobs in ``cas/``) and the
+environment the spec resolved to where it was registered (its conda or pip files may live
+outside the snapshot). The digest covers exactly those: identical content, identical digest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from amlrun.errors import SpecError
+from amlrun.hashing import hash_json
+from amlrun.spec.model import Environment
+
+RECORD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Record:
+    name: str
+    version: str
+    spec_name: str  # file name the spec is written back under
+    spec_blob: str  # content hash of the spec's bytes in cas/
+    tree_hash: str
+    files: dict[str, list]  # relpath -> [hash, size, mode]
+    environment: dict[str, Any]
+    source: str = ""  # where it was registered from, for people
+
+    @property
+    def digest(self) -> str:
+        return hash_json(
+            {"spec": self.spec_blob, "tree": self.tree_hash, "environment": self.environment}
+        )
+
+    def to_bytes(self) -> bytes:
+        doc = {"v": RECORD_VERSION, **dataclasses.asdict(self), "digest": self.digest}
+        return json.dumps(doc, indent=1, sort_keys=True).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, where: str) -> Record:
+        try:
+            doc = json.loads(data)
+            if doc.pop("v") != RECORD_VERSION:
+                raise ValueError("unknown record version")
+            stored = doc.pop("digest")
+            rec = cls(**doc)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise SpecError(
+                f"malformed registry record ({exc})", file=where, fix="re-register the version"
+            ) from None
+        if rec.digest != stored:
+            raise SpecError(
+                f"registry record says digest {stored} but its content hashes to {rec.digest}",
+                file=where,
+                fix="the record was edited; re-register the version under a new number",
+            )
+        return rec
+
+
+def environment_data(env: Environment) -> dict[str, Any]:
+    """The environment as plain JSON; a build context is a local folder and cannot travel."""
+    if env.kind == "build":
+        raise SpecError(
+            f"a module built from a Docker context ({env.build_context}) cannot be registered",
+            fix="register an image name, a conda file or pip requirements instead",
+        )
+    return json.loads(json.dumps(dataclasses.asdict(env)))
+
+
+def environment_from(data: dict[str, Any]) -> Environment:
+    return Environment(
+        **{
+            **data,
+            "pip": tuple(data.get("pip") or ()),
+            "variables": tuple(tuple(v) for v in data.get("variables") or ()),
+        }
+    )

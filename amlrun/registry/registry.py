@@ -1,0 +1,143 @@
+"""One registry: module versions (immutable), labels and disabled marks at one location.
+
+Layout (DESIGN.md "Registry")::
+
+    modules/<name>/<version>.json   Record, created once, never rewritten
+    modules/<name>/labels/<label>   the version a label points at, replaced atomically
+    modules/<name>/disabled/<ver>   present while the version is disabled
+    cas/<ab>/<hash>                 snapshot and spec blobs (a store at the same URL shares them)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from amlrun.errors import SpecError
+from amlrun.registry.location import Location
+from amlrun.registry.record import Record
+from amlrun.spec.names import folder_name
+
+VERSION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
+LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
+LATEST = "latest"  # computed: the highest enabled version, never stored
+DEFAULT = "default"
+
+
+def check_version(version: str) -> str:
+    if not VERSION.fullmatch(version) or version.endswith("."):
+        raise SpecError(
+            f"version '{version}' is not a valid module version",
+            fix="use letters, digits, '.', '_', '+' and '-' (like 1 or 1.2.0)",
+        )
+    return version
+
+
+def check_label(label: str) -> str:
+    if not LABEL.fullmatch(label):
+        raise SpecError(
+            f"label '{label}' is not a valid label", fix="use letters, digits, '_', '.' and '-'"
+        )
+    return label
+
+
+def version_order(version: str) -> tuple:
+    """Numeric parts compare as numbers: 10 > 9 > 1.2 > 1."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.+-]", version))
+
+
+class Registry:
+    def __init__(self, url: str, workspace: Path) -> None:
+        self.loc = Location(url, workspace)
+        self.url = self.loc.url
+
+    def _dir(self, name: str) -> str:
+        return f"modules/{folder_name(name)}"
+
+    # ------------------------------------------------------------ reading
+    def modules(self) -> list[str]:
+        """Registered module names (from their records: folder names may be mapped)."""
+        out = []
+        for folder in self.loc.names("modules"):
+            versions = [n for n in self.loc.names(f"modules/{folder}") if n.endswith(".json")]
+            if versions:
+                out.append(self.record_at(f"modules/{folder}/{versions[0]}").name)
+        return sorted(out)
+
+    def versions(self, name: str, include_disabled: bool = True) -> list[str]:
+        found = [n[: -len(".json")] for n in self.loc.names(self._dir(name)) if n.endswith(".json")]
+        if not include_disabled:
+            disabled = set(self.loc.names(f"{self._dir(name)}/disabled"))
+            found = [v for v in found if v not in disabled]
+        return sorted(found, key=version_order)
+
+    def record_at(self, rel: str) -> Record:
+        data = self.loc.read(rel)
+        if data is None:
+            raise SpecError(f"{self.url}/{rel} vanished while being read")
+        return Record.from_bytes(data, f"{self.url}/{rel}")
+
+    def record(self, name: str, version: str) -> Record | None:
+        rel = f"{self._dir(name)}/{check_version(version)}.json"
+        return self.record_at(rel) if self.loc.read(rel) is not None else None
+
+    def is_disabled(self, name: str, version: str) -> bool:
+        return self.loc.read(f"{self._dir(name)}/disabled/{check_version(version)}") is not None
+
+    def label(self, name: str, label: str) -> str | None:
+        """The version ``label`` points at; ``default`` falls back to ``latest``."""
+        if label == LATEST:
+            enabled = self.versions(name, include_disabled=False)
+            return enabled[-1] if enabled else None
+        data = self.loc.read(f"{self._dir(name)}/labels/{check_label(label)}")
+        if data is not None:
+            return data.decode().strip()
+        return self.label(name, LATEST) if label == DEFAULT else None
+
+    def labels(self, name: str) -> dict[str, str]:
+        out = {lb: self.label(name, lb) or "" for lb in self.loc.names(f"{self._dir(name)}/labels")}
+        out.setdefault(DEFAULT, self.label(name, DEFAULT) or "")
+        out[LATEST] = self.label(name, LATEST) or ""
+        return out
+
+    # ------------------------------------------------------------ writing
+    def add(self, record: Record) -> bool:
+        """Create the version; False when identical content is already there (a no-op)."""
+        rel = f"{self._dir(record.name)}/{check_version(record.version)}.json"
+        if self.loc.create(rel, record.to_bytes()):
+            # the first version registered is the default until set-default (az ml module)
+            self.loc.create(f"{self._dir(record.name)}/labels/{DEFAULT}", record.version.encode())
+            return True
+        existing = self.record_at(rel)
+        if existing.digest == record.digest:
+            return False
+        raise SpecError(
+            f"module {record.name} version {record.version} is already registered in "
+            f"{self.url} with different content (registered {existing.digest}, "
+            f"this one {record.digest})",
+            fix="versions are immutable: bump the version in the spec and register again",
+        )
+
+    def set_label(self, name: str, label: str, version: str) -> None:
+        if check_label(label) == LATEST:
+            raise SpecError("'latest' is computed (the highest enabled version), not set")
+        self._require(name, version)
+        self.loc.replace(f"{self._dir(name)}/labels/{label}", version.encode())
+
+    def set_disabled(self, name: str, version: str, disabled: bool) -> None:
+        self._require(name, version)
+        rel = f"{self._dir(name)}/disabled/{version}"
+        if disabled:
+            self.loc.replace(rel, b"disabled\n")
+        else:
+            self.loc.delete(rel)
+
+    def _require(self, name: str, version: str) -> Record:
+        rec = self.record(name, version)
+        if rec is None:
+            have = ", ".join(self.versions(name)) or "none"
+            raise SpecError(
+                f"module {name} has no version {version} in registry {self.url}",
+                fix=f"use one of the registered versions: {have}",
+            )
+        return rec
