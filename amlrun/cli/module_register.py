@@ -60,4 +60,4 @@ def register(source: str, registry: str | None, set_default: bool, labels: tuple
     if len(specs) > 1 or counts["failed"]:
         click.echo(", ".join(f"{n} {state}" for state, n in counts.items()))
     if counts["failed"]:
-        raise click.exceptions.Exit(2)
+        raise SpecError(f"{counts['failed']} of {len(specs)} specs were not registered (see above)")
