@@ -1,4 +1,4 @@
-"""``amlrun module show SPEC|NAME[:VERSION|@LABEL]``: interface, parameters and the rendered command."""
+"""``amlrun module show SPEC|NAME[:VERSION|@LABEL]``: ports, parameters, rendered command."""
 
 from __future__ import annotations
 
