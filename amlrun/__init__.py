@@ -24,9 +24,21 @@ if TYPE_CHECKING:
 __all__ = ["Input", "Output", "load_module", "load_pipeline", "module", "pipeline", "run"]
 
 
-def load_module(path: Any) -> Module:
-    """A spec file, or a registered module: ``"azureml:name:1"``, ``"azureml:name@label"``."""
+def load_module(
+    path: Any = None,
+    *,
+    name: str | None = None,
+    namespace: str | None = None,
+    version: str | None = None,
+) -> Module:
+    """A spec file, or a registered module: ``"azureml:name:1"``, ``"azureml:name@label"``,
+    or ``name=`` with ``namespace=`` and ``version=`` as v1's ``Module.load(ws, ns, name)``
+    (the default version when ``version`` is left out)."""
     from amlrun.registry.resolve import is_registry_ref
+
+    if name is not None:
+        full = f"{namespace}/{name}" if namespace else name
+        path = f"azureml:{full}:{version}" if version else f"azureml:{full}"
 
     if isinstance(path, str) and is_registry_ref(path):
         from amlrun.registry.resolve import module_resolver

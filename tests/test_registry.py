@@ -206,3 +206,30 @@ def test_a_bad_git_ref_is_a_clear_error(ws: Path, tmp_path_factory) -> None:
     assert proc.returncode == 2
     assert "git clone of file:///nowhere/repo.git" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_v1_module_is_referenced_by_namespace_name_and_version(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.helpers import DATA
+
+    for folder in ("v1mod", "shared_lib", "indir"):
+        shutil.copytree(DATA / folder, tmp_path / folder)
+    (tmp_path / ".git").mkdir()
+    amlrun("module", "register", "v1mod/module_spec.yaml", cwd=tmp_path, check=True)
+    listed = amlrun("module", "list", "--all-versions", cwd=tmp_path, check=True).stdout
+    assert listed.startswith("amlrun.tests/Echo Args:01  [default, latest]")
+    body = (
+        "@amlrun.pipeline\n"
+        "def p(data: amlrun.Input = './indir'):\n"
+        "    m(**{'Input data': data, 'Mode': 'Slow'})\n"
+    )
+    (tmp_path / "local.py").write_text(
+        f"import amlrun\nm = amlrun.load_module('v1mod/module_spec.yaml')\n{body}"
+    )
+    (tmp_path / "reg.py").write_text(
+        "import amlrun\n"
+        "m = amlrun.load_module(namespace='amlrun.tests', name='Echo Args', version='01')\n" + body
+    )
+    assert set(statuses(run_json("local.py", cwd=tmp_path)).values()) == {"ran"}
+    assert set(statuses(run_json("reg.py", cwd=tmp_path)).values()) == {"reused"}

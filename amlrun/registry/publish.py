@@ -17,6 +17,15 @@ def _cas(registry: Registry):
     return open_store(registry.loc.cas_url(), Path.cwd())
 
 
+def registry_name(module: Module) -> str:
+    """v1 modules are known by namespace and name (``Module.load(ws, namespace, name)``)."""
+    return (
+        f"{module.namespace}/{module.name}"
+        if module.format == "v1" and module.namespace
+        else module.name
+    )
+
+
 def publish(registry: Registry, module: Module, source: str) -> tuple[Record, bool]:
     """Store ``module``'s spec and snapshot; (record, created). Blobs go first, record last."""
     from amlrun.snapshot import take_snapshot
@@ -40,7 +49,7 @@ def publish(registry: Registry, module: Module, source: str) -> tuple[Record, bo
     for f in snap.files:
         cas.put_file(f.abspath, f.hash)
     record = Record(
-        name=module.name,
+        name=registry_name(module),
         version=check_version(str(module.version)),
         spec_name=module.source.name,
         spec_blob=cas.put_bytes(module.source.read_bytes()),
