@@ -18,6 +18,7 @@ from amlrun.pipelines.node import (
     resolve_compute,
 )
 from amlrun.pipelines.validate import check_bindings, check_declared_input
+from amlrun.registry.layered import NotRegistered
 from amlrun.registry.refs import is_registry_ref
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
@@ -358,6 +359,8 @@ class V2Loader:
             ref = comp[5:] if comp.startswith("file:") else comp
             if ref.startswith(_CLOUD) and self.resolver is not None and is_registry_ref(ref):
                 module = self._registered(ref, path, node, name)
+                if isinstance(module, str):
+                    return None, module
                 return node_overrides(module, node, path, self.diags), None
             if ref.startswith(_CLOUD):
                 return None, f"component {ref} is an Azure ML asset; no local copy is registered"
@@ -407,10 +410,13 @@ class V2Loader:
             fix="add component: ./x.yml or command: ...",
         )
 
-    def _registered(self, ref: str, path: Path, node: dict, name: str) -> Module:
+    def _registered(self, ref: str, path: Path, node: dict, name: str) -> Module | str:
+        """The registered module, or why the step cannot run (not registered: it still loads)."""
         assert self.resolver is not None
         try:
             return self.resolver(ref)
+        except NotRegistered as exc:
+            return f"component {ref} is an Azure ML asset; {exc}"
         except SpecError as exc:
             if exc.file is not None:
                 raise

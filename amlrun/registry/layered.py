@@ -26,6 +26,10 @@ def registry_urls(config: dict, extra: str | None = None) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
+class NotRegistered(SpecError):
+    """No layer holds the module: a pipeline still loads, its step cannot run."""
+
+
 @dataclass(frozen=True)
 class Resolved:
     registry: Registry
@@ -54,7 +58,7 @@ class Registries:
                 )
             return Resolved(reg, record)
         searched = ", ".join(r.url for r in self.layers)
-        raise SpecError(
+        raise NotRegistered(
             f"module {ref} is not registered (searched {searched})",
             fix="register it: amlrun module register SPEC [--registry URL]",
         )
