@@ -18,7 +18,7 @@ def list_(all_versions: bool, include_disabled: bool, registry: str | None) -> N
     regs = open_registries(registry)
     seen: set[str] = set()
     for reg in regs.layers:
-        for name in reg.modules():
+        for name in reg.names():
             if name in seen:
                 continue  # shadowed by an earlier layer
             seen.add(name)

@@ -39,11 +39,16 @@ class Resolved:
 class Registries:
     def __init__(self, workspace: Path, config: dict, extra: str | None = None) -> None:
         self.workspace = workspace
-        self.layers = [Registry(u, workspace) for u in registry_urls(config, extra)]
+        self.urls = registry_urls(config, extra)
+        self.layers = self.of("modules")
 
-    def find(self, ref: ModuleRef, allow_disabled: bool = False) -> Resolved:
-        """The version ``ref`` names in the first registry that has the module."""
-        for reg in self.layers:
+    def of(self, kind: str) -> list[Registry]:
+        return [Registry(u, self.workspace, kind) for u in self.urls]
+
+    def find(self, ref: ModuleRef, allow_disabled: bool = False, kind: str = "modules") -> Resolved:
+        """The version ``ref`` names in the first registry that has it."""
+        layers = self.layers if kind == "modules" else self.of(kind)
+        for reg in layers:
             if not reg.versions(ref.name):
                 continue
             version = ref.version or reg.label(ref.name, ref.label or "default")
@@ -52,15 +57,15 @@ class Registries:
                 continue
             if not allow_disabled and reg.is_disabled(ref.name, record.version):
                 raise SpecError(
-                    f"module {ref.name} version {record.version} is disabled in {reg.url}",
+                    f"{reg.noun} {ref.name} version {record.version} is disabled in {reg.url}",
                     fix=f"enable it (amlrun module enable '{ref.name}:{record.version}') or "
                     "reference another version",
                 )
             return Resolved(reg, record)
-        searched = ", ".join(r.url for r in self.layers)
+        searched = ", ".join(r.url for r in layers)
         raise NotRegistered(
-            f"module {ref} is not registered (searched {searched})",
-            fix="register it: amlrun module register SPEC [--registry URL]",
+            f"{layers[0].noun} {ref} is not registered (searched {searched})",
+            fix=f"register it: {layers[0].register_hint}",
         )
 
     def load(self, ref: ModuleRef):

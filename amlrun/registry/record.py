@@ -1,8 +1,9 @@
-"""A registered module version: what is stored, and the content digest that identifies it.
+"""Registered versions (modules, environments, data): what is stored, and their digests.
 
-The record keeps the spec's bytes, the snapshot's entries (blobs in ``cas/``) and the
+A module record keeps the spec's bytes, the snapshot's entries (blobs in ``cas/``) and the
 environment the spec resolved to where it was registered (its conda or pip files may live
-outside the snapshot). The digest covers exactly those: identical content, identical digest.
+outside the snapshot). A digest covers all of a record but where it came from: identical
+content, identical digest.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from amlrun.errors import SpecError
 from amlrun.hashing import hash_json
@@ -19,29 +20,26 @@ from amlrun.spec.model import Environment
 RECORD_VERSION = 1
 
 
-@dataclass(frozen=True)
-class Record:
+class Stored:
+    """Shared by every kind of record: JSON on disk, identified by a digest of its content."""
+
     name: str
     version: str
-    spec_name: str  # file name the spec is written back under
-    spec_blob: str  # content hash of the spec's bytes in cas/
-    tree_hash: str
-    files: dict[str, list]  # relpath -> [hash, size, mode]
-    environment: dict[str, Any]
-    source: str = ""  # where it was registered from, for people
 
     @property
     def digest(self) -> str:
-        return hash_json(
-            {"spec": self.spec_blob, "tree": self.tree_hash, "environment": self.environment}
-        )
+        """Everything but ``source`` (where it came from says nothing about what it is)."""
+        doc = dataclasses.asdict(self)  # type: ignore[call-overload]
+        doc.pop("source", None)
+        return hash_json(doc)
 
     def to_bytes(self) -> bytes:
-        doc = {"v": RECORD_VERSION, **dataclasses.asdict(self), "digest": self.digest}
+        doc = dataclasses.asdict(self)  # type: ignore[call-overload]
+        doc = {"v": RECORD_VERSION, **doc, "digest": self.digest}
         return json.dumps(doc, indent=1, sort_keys=True).encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes, where: str) -> Record:
+    def from_bytes(cls, data: bytes, where: str) -> Self:
         try:
             doc = json.loads(data)
             if doc.pop("v") != RECORD_VERSION:
@@ -59,6 +57,43 @@ class Record:
                 fix="the record was edited; re-register the version under a new number",
             )
         return rec
+
+
+@dataclass(frozen=True)
+class Record(Stored):
+    """A module version."""
+
+    name: str
+    version: str
+    spec_name: str  # file name the spec is written back under
+    spec_blob: str  # content hash of the spec's bytes in cas/
+    tree_hash: str
+    files: dict[str, list]  # relpath -> [hash, size, mode]
+    environment: dict[str, Any]
+    source: str = ""  # where it was registered from, for people
+
+
+@dataclass(frozen=True)
+class EnvRecord(Stored):
+    """An environment version: the resolved definition (conda, pip, image) as plain data."""
+
+    name: str
+    version: str
+    environment: dict[str, Any]
+    files: dict[str, list] | None = None  # a --build context, checked out where it is used
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class DataRecord(Stored):
+    """A data asset version: stored content (a local file or folder) or a remote URL."""
+
+    name: str
+    version: str
+    url: str | None = None
+    files: dict[str, list] | None = None
+    is_file: bool = False
+    source: str = ""
 
 
 def environment_data(env: Environment) -> dict[str, Any]:

@@ -1,21 +1,22 @@
-"""One registry: module versions (immutable), labels and disabled marks at one location.
+"""One registry kind at one location: versions (immutable), labels and disabled marks.
 
-Layout (DESIGN.md "Registry")::
+Layout (DESIGN.md "Registry"), ``<kind>`` being ``modules``, ``environments`` or ``data``::
 
-    modules/<name>/<version>.json   Record, created once, never rewritten
-    modules/<name>/labels/<label>   the version a label points at, replaced atomically
-    modules/<name>/disabled/<ver>   present while the version is disabled
-    cas/<ab>/<hash>                 snapshot and spec blobs (a store at the same URL shares them)
+    <kind>/<name>/<version>.json   record, created once, never rewritten
+    <kind>/<name>/labels/<label>   the version a label points at, replaced atomically
+    <kind>/<name>/disabled/<ver>   present while the version is disabled
+    cas/<ab>/<hash>                snapshot, spec and data blobs (shared with a store there)
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from amlrun.errors import SpecError
 from amlrun.registry.location import Location
-from amlrun.registry.record import Record
+from amlrun.registry.record import DataRecord, EnvRecord, Record, Stored
 from amlrun.spec.names import folder_name
 
 VERSION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
@@ -27,7 +28,7 @@ DEFAULT = "default"
 def check_version(version: str) -> str:
     if not VERSION.fullmatch(version) or version.endswith("."):
         raise SpecError(
-            f"version '{version}' is not a valid module version",
+            f"version '{version}' is not a valid version",
             fix="use letters, digits, '.', '_', '+' and '-' (like 1 or 1.2.0)",
         )
     return version
@@ -46,22 +47,32 @@ def version_order(version: str) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.+-]", version))
 
 
+#: kind folder -> (record type, what a user calls one, the command that registers one)
+KINDS: dict[str, tuple[type[Stored], str, str]] = {
+    "modules": (Record, "module", "amlrun module register SPEC [--registry URL]"),
+    "environments": (EnvRecord, "environment", "amlrun env register NAME:VERSION --conda-file F"),
+    "data": (DataRecord, "data asset", "amlrun data register NAME:VERSION PATH_OR_URL"),
+}
+
+
 class Registry:
-    def __init__(self, url: str, workspace: Path) -> None:
+    def __init__(self, url: str, workspace: Path, kind: str = "modules") -> None:
         self.loc = Location(url, workspace)
         self.url = self.loc.url
+        self.kind = kind
+        self.record_type, self.noun, self.register_hint = KINDS[kind]
 
     def _dir(self, name: str) -> str:
-        return f"modules/{folder_name(name)}"
+        return f"{self.kind}/{folder_name(name)}"
 
     # ------------------------------------------------------------ reading
-    def modules(self) -> list[str]:
-        """Registered module names (from their records: folder names may be mapped)."""
+    def names(self) -> list[str]:
+        """Registered names (from their records: folder names may be mapped)."""
         out = []
-        for folder in self.loc.names("modules"):
-            versions = [n for n in self.loc.names(f"modules/{folder}") if n.endswith(".json")]
+        for folder in self.loc.names(self.kind):
+            versions = [n for n in self.loc.names(f"{self.kind}/{folder}") if n.endswith(".json")]
             if versions:
-                out.append(self.record_at(f"modules/{folder}/{versions[0]}").name)
+                out.append(self.record_at(f"{self.kind}/{folder}/{versions[0]}").name)
         return sorted(out)
 
     def versions(self, name: str, include_disabled: bool = True) -> list[str]:
@@ -71,13 +82,13 @@ class Registry:
             found = [v for v in found if v not in disabled]
         return sorted(found, key=version_order)
 
-    def record_at(self, rel: str) -> Record:
+    def record_at(self, rel: str) -> Any:
         data = self.loc.read(rel)
         if data is None:
             raise SpecError(f"{self.url}/{rel} vanished while being read")
-        return Record.from_bytes(data, f"{self.url}/{rel}")
+        return self.record_type.from_bytes(data, f"{self.url}/{rel}")
 
-    def record(self, name: str, version: str) -> Record | None:
+    def record(self, name: str, version: str) -> Any:
         rel = f"{self._dir(name)}/{check_version(version)}.json"
         return self.record_at(rel) if self.loc.read(rel) is not None else None
 
@@ -101,7 +112,7 @@ class Registry:
         return out
 
     # ------------------------------------------------------------ writing
-    def add(self, record: Record) -> bool:
+    def add(self, record: Stored) -> bool:
         """Create the version; False when identical content is already there (a no-op)."""
         rel = f"{self._dir(record.name)}/{check_version(record.version)}.json"
         if self.loc.create(rel, record.to_bytes()):
@@ -112,7 +123,7 @@ class Registry:
         if existing.digest == record.digest:
             return False
         raise SpecError(
-            f"module {record.name} version {record.version} is already registered in "
+            f"{self.noun} {record.name} version {record.version} is already registered in "
             f"{self.url} with different content (registered {existing.digest}, "
             f"this one {record.digest})",
             fix="versions are immutable: bump the version in the spec and register again",
@@ -132,12 +143,12 @@ class Registry:
         else:
             self.loc.delete(rel)
 
-    def _require(self, name: str, version: str) -> Record:
+    def _require(self, name: str, version: str) -> Stored:
         rec = self.record(name, version)
         if rec is None:
             have = ", ".join(self.versions(name)) or "none"
             raise SpecError(
-                f"module {name} has no version {version} in registry {self.url}",
+                f"{self.noun} {name} has no version {version} in registry {self.url}",
                 fix=f"use one of the registered versions: {have}",
             )
         return rec
