@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, TypeVar
 
 from amlrun.errors import SpecError
 from amlrun.hashing import hash_json
 from amlrun.spec.model import Environment
 
 RECORD_VERSION = 1
+_S = TypeVar("_S", bound="Stored")
 
 
 class Stored:
@@ -39,7 +40,7 @@ class Stored:
         return json.dumps(doc, indent=1, sort_keys=True).encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes, where: str) -> Self:
+    def from_bytes(cls: type[_S], data: bytes, where: str) -> _S:
         try:
             doc = json.loads(data)
             if doc.pop("v") != RECORD_VERSION:
