@@ -34,6 +34,8 @@ def load_module(
     """A spec file, or a registered module: ``"azureml:name:1"``, ``"azureml:name@label"``,
     or ``name=`` with ``namespace=`` and ``version=`` as v1's ``Module.load(ws, ns, name)``
     (the default version when ``version`` is left out)."""
+    from dataclasses import replace
+
     from amlrun.registry.resolve import is_registry_ref
 
     if name is not None:
@@ -41,10 +43,12 @@ def load_module(
         path = f"azureml:{full}:{version}" if version else f"azureml:{full}"
 
     if isinstance(path, str) and is_registry_ref(path):
-        from amlrun.registry.resolve import module_resolver
+        from amlrun.registry.resolve import RegistryResolver
         from amlrun.workspace import Workspace
 
-        return module_resolver(Workspace.find().config)(path)
+        resolver = RegistryResolver(Workspace.find().config)
+        module = resolver.module(path)
+        return replace(module, environment=resolver.environment(module.environment))
     from amlrun.spec.load import load_module as _load
 
     return _load(path)

@@ -16,6 +16,8 @@ COMMANDS = {
     "runs": "amlrun.cli.runs:runs",
     "backends": "amlrun.cli.backends:backends",
     "cache": "amlrun.cli.cache:cache",
+    "env": "amlrun.cli.env_register:env",
+    "data": "amlrun.cli.data_register:data",
 }
 MODULE_COMMANDS = {
     "validate": "amlrun.cli.module_validate:validate",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlrun.errors import Diagnostics, SpecError
 from amlrun.pipelines.graph import order_steps
 from amlrun.pipelines.model import Pipeline, PipelineOutput
 from amlrun.spec import yamlio
 from amlrun.spec.detect import kind_of
+
+if TYPE_CHECKING:
+    from amlrun.registry.resolve import RegistryResolver
 
 
 def load_pipeline(
@@ -26,15 +29,19 @@ def load_pipeline(
     diags = diags if diags is not None else Diagnostics()
     overrides = overrides or {}
     config = config or {}
+    from amlrun.registry.resolve import RegistryResolver, resolve_environments
+
+    resolver = RegistryResolver(config)
     if path.suffix == ".py":
         from amlrun.dsl.builder import pipeline_from_file
 
-        return pipeline_from_file(path, overrides)
+        return resolve_environments(pipeline_from_file(path, overrides), resolver)
     from amlrun.pipelines.plancache import cached
 
     def build() -> tuple[Pipeline, list]:
         fresh = Diagnostics()
-        return _load_yaml(path, overrides, fresh, config), fresh.warnings
+        loaded = _load_yaml(path, overrides, fresh, config, resolver)
+        return resolve_environments(loaded, resolver), fresh.warnings
 
     key = {
         "path": str(path),
@@ -48,7 +55,9 @@ def load_pipeline(
     return pipeline
 
 
-def _load_yaml(path: Path, overrides: dict, diags: Diagnostics, config: dict) -> Pipeline:
+def _load_yaml(
+    path: Path, overrides: dict, diags: Diagnostics, config: dict, resolver: RegistryResolver
+) -> Pipeline:
     doc = yamlio.load(path)
     kind = kind_of(doc, path)
     if kind != "pipeline":
@@ -72,9 +81,8 @@ def _load_yaml(path: Path, overrides: dict, diags: Diagnostics, config: dict) ->
             default_compute=compute,
         )
     from amlrun.pipelines.v2 import V2Loader
-    from amlrun.registry.resolve import module_resolver
 
-    loader = V2Loader(diags, {}, module_resolver(config))
+    loader = V2Loader(diags, {}, resolver)
     loader.including.append(path)
     inputs, promoted, outputs_spec, settings = loader.load(doc, path, overrides)
     loader.resolve_aliases()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from amlrun.pipelines.node import (
 from amlrun.pipelines.validate import check_bindings, check_declared_input
 from amlrun.registry.layered import NotRegistered
 from amlrun.registry.refs import is_registry_ref
+from amlrun.registry.resolve import RegistryResolver
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
 from amlrun.spec.shape import check_names, local_path, mapping
@@ -106,11 +106,11 @@ class V2Loader:
         self,
         diags: Diagnostics,
         module_cache: dict[Path, Module],
-        resolver: Callable[[str], Module] | None = None,
+        resolver: RegistryResolver | None = None,
     ) -> None:
         self.diags = diags
         self.modules = module_cache
-        #: ``azureml:`` component reference -> registered module (see amlrun.registry)
+        #: ``azureml:`` component and data references -> registered ones (amlrun.registry)
         self.resolver = resolver
         self.steps: dict[str, Step] = {}
         #: "prefix/node" of a nested pipeline -> its outputs -> (inner step, output)
@@ -206,6 +206,11 @@ class V2Loader:
         return Binding("literal", value, line=line)
 
     def _data(self, raw: str, path: Path, line: int | None) -> Binding:
+        if raw.startswith(_CLOUD) and self.resolver is not None and is_registry_ref(raw):
+            try:
+                return Binding("path", self.resolver.data(raw), line=line)
+            except NotRegistered:
+                pass
         if raw.startswith(_CLOUD):
             return Binding("cloud", f"data {raw} is an Azure ML asset or datastore path", line=line)
         if raw.startswith(_REMOTE):
@@ -414,7 +419,7 @@ class V2Loader:
         """The registered module, or why the step cannot run (not registered: it still loads)."""
         assert self.resolver is not None
         try:
-            return self.resolver(ref)
+            return self.resolver.module(ref)
         except NotRegistered as exc:
             return f"component {ref} is an Azure ML asset; {exc}"
         except SpecError as exc:

@@ -11,7 +11,8 @@ from amlrun.registry.registry import Registry, check_version
 from amlrun.spec.model import Code, Module
 
 
-def _cas(registry: Registry):
+def cas_of(registry: Registry):
+    """The registry's blobs, as a store (a store configured at the same URL shares them)."""
     from amlrun.cache.store import open_store
 
     return open_store(registry.loc.cas_url(), Path.cwd())
@@ -45,7 +46,7 @@ def publish(registry: Registry, module: Module, source: str) -> tuple[Record, bo
             fix="register the module with its scripts",
         )
     snap = take_snapshot(module.code)
-    cas = _cas(registry)
+    cas = cas_of(registry)
     for f in snap.files:
         cas.put_file(f.abspath, f.hash)
     record = Record(
@@ -63,7 +64,7 @@ def publish(registry: Registry, module: Module, source: str) -> tuple[Record, bo
 
 def checkout(registry: Registry, record: Record, dest: Path) -> tuple[Path, Path]:
     """Write the version's spec and snapshot under ``dest``: (spec file, snapshot folder)."""
-    cas = _cas(registry)
+    cas = cas_of(registry)
     tree, spec = dest / "snapshot", dest / "spec" / record.spec_name
     if not tree.is_dir():
         cas.materialize(record.files, tree, is_file=False)

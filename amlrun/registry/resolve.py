@@ -1,37 +1,84 @@
-"""Resolving ``azureml:`` module references for the pipeline loaders and the DSL.
+"""Resolving ``azureml:`` references (modules, environments, data) for loaders and the DSL.
 
-The spec layer never imports the registry: loaders receive :func:`module_resolver`'s
-function. A resolved module runs from a checkout named by its content digest, so its step
-key holds that content (snapshot tree, command, environment), never the label that led to it.
+The spec layer never imports the registry: the pipeline loaders receive a
+:class:`RegistryResolver`. A resolved module runs from a checkout named by its content digest,
+so its step key holds that content (snapshot tree, command, environment), never the label
+that led to it; likewise a data asset's content and an environment's definition.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from amlrun.registry.refs import is_registry_ref, parse_ref
-from amlrun.spec.model import Module
+from amlrun.spec.model import Environment, Module
 
-__all__ = ["is_registry_ref", "module_resolver"]
+if TYPE_CHECKING:
+    from amlrun.pipelines.model import Pipeline
+    from amlrun.registry.layered import Registries
+
+__all__ = ["RegistryResolver", "is_registry_ref", "resolve_environments"]
 
 
-def module_resolver(config: dict, root: Path | None = None) -> Callable[[str], Module]:
-    """``ref -> Module`` through the workspace's registries, opened on first use.
+class RegistryResolver:
+    """The workspace's registries, opened on first use.
 
     Labels move and versions get disabled without any local file changing, so a plan that
     used the registry is never served from the plan cache.
     """
-    from amlrun.pipelines.plancache import volatile
-    from amlrun.registry.layered import Registries
-    from amlrun.workspace import Workspace
 
-    opened: list[Registries] = []
+    def __init__(self, config: dict, root: Path | None = None) -> None:
+        self.config = config
+        self.root = root
+        self._opened: Registries | None = None
 
-    def resolve(ref: str) -> Module:
+    def _registries(self) -> Registries:
+        from amlrun.pipelines.plancache import volatile
+
         volatile()
-        if not opened:
-            opened.append(Registries(root or Workspace.find().root, config))
-        return opened[0].load(parse_ref(ref))
+        if self._opened is None:
+            from amlrun.registry.layered import Registries
+            from amlrun.workspace import Workspace
 
-    return resolve
+            self._opened = Registries(self.root or Workspace.find().root, self.config)
+        return self._opened
+
+    @property
+    def cache(self) -> Path:
+        return self._registries().workspace / ".amlrun" / "registry-cache"
+
+    def module(self, ref: str) -> Module:
+        return self._registries().load(parse_ref(ref))
+
+    def data(self, ref: str) -> str:
+        """The local path or URL a registered data asset is read from (NotRegistered if none)."""
+        from amlrun.registry.assets import data_path
+
+        found = self._registries().find(parse_ref(ref), kind="data")
+        return data_path(found.registry, found.record, self.cache)
+
+    def environment(self, env: Environment) -> Environment:
+        """A registered environment for an ``azureml:`` reference; anything else unchanged."""
+        from amlrun.registry.assets import environment_of, with_environment
+        from amlrun.registry.layered import NotRegistered
+
+        if env.kind != "reference" or not is_registry_ref(env.reference or ""):
+            return env
+        try:
+            found = self._registries().find(parse_ref(env.reference or ""), kind="environments")
+        except NotRegistered:
+            return env  # runs on the current interpreter, with the backend's note
+        return with_environment(env, environment_of(found.registry, found.record, self.cache))
+
+
+def resolve_environments(pipeline: Pipeline, resolver: RegistryResolver) -> Pipeline:
+    """Every step's ``azureml:`` environment replaced by its registered definition."""
+    steps = {}
+    for name, step in pipeline.steps.items():
+        m = step.module
+        env = resolver.environment(m.environment) if m is not None else None
+        changed = m is not None and env is not m.environment
+        steps[name] = replace(step, module=replace(m, environment=env)) if changed else step
+    return replace(pipeline, steps=steps)
