@@ -16,8 +16,9 @@ from typing import Any
 
 from amlrun.hashing import hash_json
 
-FORMAT = 3  # 3: output paths keep their last component unresolved; component
-#    environment_variables and node-level overrides are loaded
+FORMAT = 4  # 3: output paths keep their last component unresolved; component
+#    environment_variables and node-level overrides are loaded; 4: azureml: references
+#    resolve through the registries
 _reads: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "amlrun_plan_reads", default=None
 )
@@ -41,7 +42,8 @@ def record(path: str | os.PathLike) -> None:
 
 
 def volatile() -> None:
-    """Called by loaders that read something besides files (a registry label): never cache."""
+    """Called by loaders that read something besides local files (a remote registry): the
+    plan is not cached."""
     reads = _reads.get()
     if reads is not None:
         reads[_VOLATILE] = True

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from amlrun.errors import SpecError
 
+#: replaced on every write to a local registry: plans that read it are cached against it
+GENERATION = ".generation"
+
 
 class Location:
     """The files of one registry, addressed by posix paths relative to its root."""
@@ -31,6 +34,21 @@ class Location:
 
         self.fs, root = url_to_fs(spec, **storage_options(spec))
         self.root = root.rstrip("/")
+
+    def watch(self) -> None:
+        """Tell the plan cache what a plan read from here depends on: a local registry's
+        generation file (replaced by every write), or, for a remote one, that it may change
+        at any time."""
+        from amlrun.pipelines.plancache import record, volatile
+
+        if self.local is not None:
+            record(self.local / GENERATION)
+        else:
+            volatile()
+
+    def _changed(self) -> None:
+        if self.local is not None:
+            self.replace(GENERATION, os.urandom(8).hex().encode(), bump=False)
 
     def _remote(self, rel: str) -> str:
         return f"{self.root}/{rel}"
@@ -57,6 +75,7 @@ class Location:
                 return False
             finally:
                 tmp.unlink()
+            self._changed()
             return True
         try:
             with self.fs.open(self._remote(rel), "xb") as f:
@@ -71,7 +90,7 @@ class Location:
             ) from None
         return True
 
-    def replace(self, rel: str, data: bytes) -> None:
+    def replace(self, rel: str, data: bytes, bump: bool = True) -> None:
         """Point ``rel`` at new bytes in one step (a rename locally, one put remotely)."""
         if self.local is not None:
             target = self.local / rel
@@ -79,6 +98,8 @@ class Location:
             tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}")
             tmp.write_bytes(data)
             os.replace(tmp, target)
+            if bump:
+                self._changed()
             return
         self.fs.pipe_file(self._remote(rel), data)
 
@@ -86,6 +107,7 @@ class Location:
         try:
             if self.local is not None:
                 (self.local / rel).unlink()
+                self._changed()
             else:
                 self.fs.rm_file(self._remote(rel))
         except FileNotFoundError:

@@ -25,8 +25,9 @@ __all__ = ["RegistryResolver", "is_registry_ref", "resolve_environments"]
 class RegistryResolver:
     """The workspace's registries, opened on first use.
 
-    Labels move and versions get disabled without any local file changing, so a plan that
-    used the registry is never served from the plan cache.
+    Labels move and versions get disabled without the pipeline's files changing: a plan that
+    used a local registry is cached against its generation file, one that used a remote
+    registry is never served from the plan cache.
     """
 
     def __init__(self, config: dict, root: Path | None = None) -> None:
@@ -35,14 +36,13 @@ class RegistryResolver:
         self._opened: Registries | None = None
 
     def _registries(self) -> Registries:
-        from amlrun.pipelines.plancache import volatile
-
-        volatile()
         if self._opened is None:
             from amlrun.registry.layered import Registries
             from amlrun.workspace import Workspace
 
             self._opened = Registries(self.root or Workspace.find().root, self.config)
+        for reg in self._opened.layers:
+            reg.loc.watch()
         return self._opened
 
     @property

@@ -1,0 +1,67 @@
+"""Environments and data assets in the registry, referenced as ``azureml:NAME:VERSION``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import amlrun, run_json, statuses
+from tests.pipeline_ws import make_workspace
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    make_workspace(tmp_path)
+    return tmp_path
+
+
+def _plan(ws: Path, pipeline: str) -> dict[str, tuple[str, str]]:
+    proc = amlrun("run", pipeline, "--dry-run", "--json", cwd=ws, check=True)
+    return {s["name"]: (s["status"], s["reason"]) for s in json.loads(proc.stdout)["steps"]}
+
+
+def test_a_registered_environment_replaces_the_azureml_reference_in_the_key(ws: Path) -> None:
+    assert set(statuses(run_json("pipeline.yml", cwd=ws)).values()) == {"ran"}
+    (ws / "req.txt").write_text("# pinned\nnumpy==1.26.4\n")
+    ref = "AzureML-sklearn-1.0:1"  # what prep.yml's environment names
+    proc = amlrun("env", "register", ref, "--pip-requirements", "req.txt", cwd=ws, check=True)
+    assert proc.stdout.startswith(f"registered environment {ref}")
+    again = amlrun("env", "register", ref, "--pip-requirements", "req.txt", cwd=ws, check=True)
+    assert again.stdout.startswith(f"unchanged environment {ref}")
+    plan = _plan(ws, "pipeline.yml")
+    assert plan["prep"] == ("would-run", "environment changed")
+    assert plan["side"][0] == "reused"
+    (ws / "req.txt").write_text("numpy==2.0.0\n")
+    proc = amlrun("env", "register", ref, "--pip-requirements", "req.txt", cwd=ws)
+    assert proc.returncode == 2 and "different content" in proc.stderr
+
+
+def test_env_register_needs_exactly_one_definition(ws: Path) -> None:
+    proc = amlrun("env", "register", "e:1", cwd=ws)
+    assert proc.returncode == 2
+    assert "give one of --conda-file, --pip-requirements, --image or --build" in proc.stderr
+    proc = amlrun("env", "register", "e", "--image", "python:3.11", cwd=ws)
+    assert proc.returncode == 2 and "is not NAME:VERSION" in proc.stderr
+
+
+def test_a_registered_data_version_is_immutable_content(ws: Path) -> None:
+    amlrun("data", "register", "rows:1", "data", cwd=ws, check=True)
+    text = (ws / "pipeline.yml").read_text().replace("path: ./data", "path: azureml:rows:1")
+    (ws / "reg.yml").write_text(text)
+    assert set(statuses(run_json("reg.yml", cwd=ws)).values()) == {"ran"}
+    (ws / "data/rows.csv").write_text("a,100\n")  # the registered version does not change
+    assert set(statuses(run_json("reg.yml", cwd=ws)).values()) == {"reused"}
+    amlrun("data", "register", "rows:2", "data", cwd=ws, check=True)
+    (ws / "reg.yml").write_text(text.replace("azureml:rows:1", "azureml:rows@latest"))
+    after = statuses(run_json("reg.yml", cwd=ws))
+    assert after == {"prep": "ran", "train": "ran", "report": "ran", "side": "reused"}
+
+
+def test_an_unregistered_data_asset_still_says_it_is_cloud_only(ws: Path) -> None:
+    text = (ws / "pipeline.yml").read_text().replace("path: ./data", "path: azureml:rows:1")
+    (ws / "reg.yml").write_text(text)
+    proc = amlrun("run", "reg.yml", cwd=ws)
+    assert proc.returncode == 2
+    assert "azureml:rows:1 is an Azure ML asset" in proc.stderr
