@@ -233,3 +233,21 @@ def test_a_v1_module_is_referenced_by_namespace_name_and_version(tmp_path: Path)
     )
     assert set(statuses(run_json("local.py", cwd=tmp_path)).values()) == {"ran"}
     assert set(statuses(run_json("reg.py", cwd=tmp_path)).values()) == {"reused"}
+
+
+def test_a_hostile_record_cannot_write_outside_its_checkout(ws: Path) -> None:
+    """Records may come from anyone's registry: a spec name with a path is refused."""
+    from amlrun.hashing import hash_json
+
+    amlrun("module", "register", "prep/prep.yml", cwd=ws, check=True)
+    path = ws / ".amlrun/registry/modules/prep/1.json"
+    doc = json.loads(path.read_text())
+    del doc["v"], doc["digest"]
+    doc["spec_name"] = "../../../escaped.yml"
+    digest = hash_json({k: v for k, v in doc.items() if k != "source"})  # self-consistent
+    path.chmod(0o644)
+    path.write_text(json.dumps({**doc, "v": 1, "digest": digest}))
+    proc = amlrun("run", str(_use_registry(ws, "azureml:prep:1")), cwd=ws)
+    assert proc.returncode == 2
+    assert "malformed registry record" in proc.stderr and "not a plain file name" in proc.stderr
+    assert not list(ws.parent.rglob("escaped.yml"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def checkout(registry: Registry, record: Record, dest: Path) -> tuple[Path, Path
         cas.materialize(record.files, tree, is_file=False)
     if not spec.is_file():
         spec.parent.mkdir(parents=True, exist_ok=True)
-        tmp = spec.with_name(f".{spec.name}.tmp")
+        tmp = spec.with_name(f".{spec.name}.{os.getpid()}.{os.urandom(4).hex()}")
         tmp.write_bytes(cas.get_bytes(record.spec_blob))
         tmp.replace(spec)
     return spec, tree

@@ -73,6 +73,12 @@ class Record(Stored):
     environment: dict[str, Any]
     source: str = ""  # where it was registered from, for people
 
+    def __post_init__(self) -> None:
+        """A record may come from anyone's registry: its spec name becomes a file name."""
+        name = self.spec_name
+        if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+            raise ValueError(f"spec_name {name!r} is not a plain file name")
+
 
 @dataclass(frozen=True)
 class EnvRecord(Stored):
@@ -108,10 +114,19 @@ def environment_data(env: Environment) -> dict[str, Any]:
 
 
 def environment_from(data: dict[str, Any]) -> Environment:
-    return Environment(
-        **{
-            **data,
-            "pip": tuple(data.get("pip") or ()),
-            "variables": tuple(tuple(v) for v in data.get("variables") or ()),
-        }
-    )
+    """The recorded definition; never a build context (a path on the registering machine)."""
+    try:
+        if data.get("kind") == "build" or data.get("build_context"):
+            raise ValueError("a build context is a local path")
+        return Environment(
+            **{
+                **data,
+                "pip": tuple(data.get("pip") or ()),
+                "variables": tuple(tuple(v) for v in data.get("variables") or ()),
+            }
+        )
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise SpecError(
+            f"malformed environment in a registry record ({exc})",
+            fix="re-register the version",
+        ) from None

@@ -71,8 +71,9 @@ class Registry:
         out = []
         for folder in self.loc.names(self.kind):
             versions = [n for n in self.loc.names(f"{self.kind}/{folder}") if n.endswith(".json")]
-            if versions:
-                out.append(self.record_at(f"{self.kind}/{folder}/{versions[0]}").name)
+            rec = self.record_at(f"{self.kind}/{folder}/{versions[0]}") if versions else None
+            if rec is not None:
+                out.append(rec.name)
         return sorted(out)
 
     def versions(self, name: str, include_disabled: bool = True) -> list[str]:
@@ -83,14 +84,19 @@ class Registry:
         return sorted(found, key=version_order)
 
     def record_at(self, rel: str) -> Any:
+        """The record stored at ``rel``, or None when there is none."""
         data = self.loc.read(rel)
-        if data is None:
-            raise SpecError(f"{self.url}/{rel} vanished while being read")
-        return self.record_type.from_bytes(data, f"{self.url}/{rel}")
+        return None if data is None else self.record_type.from_bytes(data, f"{self.url}/{rel}")
 
     def record(self, name: str, version: str) -> Any:
         rel = f"{self._dir(name)}/{check_version(version)}.json"
-        return self.record_at(rel) if self.loc.read(rel) is not None else None
+        rec = self.record_at(rel)
+        if rec is not None and (rec.name, rec.version) != (name, version):
+            raise SpecError(
+                f"{self.url}/{rel} holds {rec.name}:{rec.version}, not {name}:{version}",
+                fix="the registry was edited by hand; re-register the version",
+            )
+        return rec
 
     def is_disabled(self, name: str, version: str) -> bool:
         return self.loc.read(f"{self._dir(name)}/disabled/{check_version(version)}") is not None
@@ -120,6 +126,8 @@ class Registry:
             self.loc.create(f"{self._dir(record.name)}/labels/{DEFAULT}", record.version.encode())
             return True
         existing = self.record_at(rel)
+        if existing is None:
+            raise SpecError(f"{self.url}/{rel} was removed while being registered; try again")
         if existing.digest == record.digest:
             return False
         raise SpecError(
