@@ -65,3 +65,43 @@ def test_an_unregistered_data_asset_still_says_it_is_cloud_only(ws: Path) -> Non
     proc = amlrun("run", "reg.yml", cwd=ws)
     assert proc.returncode == 2
     assert "azureml:rows:1 is an Azure ML asset" in proc.stderr
+
+
+V1_PIPELINE = """\
+pipeline:
+  data_references:
+    raw: {dataset_name: rows}
+  steps:
+    Count:
+      script_name: count.py
+      source_directory: steps
+      arguments: [input:i, output:o]
+      inputs: {i: {source: raw}}
+      outputs: {o: {destination: counted}}
+"""
+COUNT = (
+    "import sys, pathlib\n"
+    "n = len(list(pathlib.Path(sys.argv[1]).iterdir()))\n"
+    "pathlib.Path(sys.argv[2], 'n').write_text(str(n))\n"
+)
+
+
+def _v1(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "steps").mkdir()
+    (tmp_path / "steps/count.py").write_text(COUNT)
+    (tmp_path / "rows").mkdir()
+    (tmp_path / "rows/a.csv").write_text("a,1\n")
+    (tmp_path / "pipeline.yml").write_text(V1_PIPELINE)
+    return tmp_path
+
+
+def test_a_v1_dataset_name_resolves_to_a_mapping_or_a_registered_asset(tmp_path: Path) -> None:
+    ws = _v1(tmp_path)
+    proc = amlrun("run", "pipeline.yml", cwd=ws)
+    assert proc.returncode == 2 and "amlrun data register" in proc.stderr
+    (ws / "pyproject.toml").write_text('[tool.amlrun.datasets]\nrows = "rows"\n')
+    assert statuses(run_json("pipeline.yml", cwd=ws)) == {"Count": "ran"}
+    amlrun("data", "register", "rows:1", "rows", cwd=ws, check=True)  # the registry comes first
+    (ws / "rows/b.csv").write_text("b,2\n")
+    assert statuses(run_json("pipeline.yml", cwd=ws)) == {"Count": "reused"}

@@ -47,6 +47,8 @@ def load_pipeline(
         "path": str(path),
         "overrides": overrides,
         "datastores": config.get("datastores"),
+        "datasets": config.get("datasets"),
+        "registry": config.get("registry"),
         "cwd": os.getcwd(),
     }
     pipeline, warnings = cached(cache_dir, key, build)
@@ -71,7 +73,7 @@ def _load_yaml(
         from amlrun.pipelines.v1 import load_v1_pipeline
 
         name, steps, inputs, compute = load_v1_pipeline(
-            doc, path, overrides, diags, dict(config.get("datastores") or {})
+            doc, path, overrides, diags, dict(config.get("datastores") or {}), resolver
         )
         return Pipeline(
             name=name,

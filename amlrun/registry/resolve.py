@@ -53,10 +53,23 @@ class RegistryResolver:
         return self._registries().load(parse_ref(ref))
 
     def data(self, ref: str) -> str:
-        """The local path or URL a registered data asset is read from (NotRegistered if none)."""
+        """Where a data asset is read from: a registered version, else ``[tool.amlrun.
+        datasets]`` (``"name:version"`` or ``name`` -> a path relative to the workspace, or a
+        URL); NotRegistered when neither knows it."""
         from amlrun.registry.assets import data_path
+        from amlrun.registry.layered import NotRegistered
 
-        found = self._registries().find(parse_ref(ref), kind="data")
+        parsed = parse_ref(ref)
+        try:
+            found = self._registries().find(parsed, kind="data")
+        except NotRegistered:
+            table = self.config.get("datasets") or {}
+            mapped = table.get(str(parsed)) or table.get(parsed.name)
+            if not isinstance(mapped, str):
+                raise
+            if "://" in mapped:
+                return mapped
+            return str((self._registries().workspace / mapped).resolve())
         return data_path(found.registry, found.record, self.cache)
 
     def environment(self, env: Environment) -> Environment:
