@@ -105,3 +105,19 @@ def test_a_v1_dataset_name_resolves_to_a_mapping_or_a_registered_asset(tmp_path:
     amlrun("data", "register", "rows:1", "rows", cwd=ws, check=True)  # the registry comes first
     (ws / "rows/b.csv").write_text("b,2\n")
     assert statuses(run_json("pipeline.yml", cwd=ws)) == {"Count": "reused"}
+
+
+def test_an_environments_mapping_gives_a_curated_name_a_local_definition(ws: Path) -> None:
+    assert set(statuses(run_json("pipeline.yml", cwd=ws)).values()) == {"ran"}
+    (ws / "pyproject.toml").write_text(
+        '[tool.amlrun.environments]\n"AzureML-sklearn-1.0" = {pip = ["scikit-learn==1.5.2"]}\n'
+    )
+    plan = _plan(ws, "pipeline.yml")
+    assert plan["prep"] == ("would-run", "environment changed")
+    assert plan["side"][0] == "reused"
+    (ws / "pyproject.toml").write_text(
+        '[tool.amlrun.environments]\n"AzureML-sklearn-1.0" = "sklearn"\n'
+    )
+    proc = amlrun("run", "pipeline.yml", "--dry-run", cwd=ws)
+    assert proc.returncode == 2
+    assert "[tool.amlrun.environments] AzureML-sklearn-1.0: must be a table" in proc.stderr

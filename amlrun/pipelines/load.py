@@ -48,6 +48,7 @@ def load_pipeline(
         "overrides": overrides,
         "datastores": config.get("datastores"),
         "datasets": config.get("datasets"),
+        "environments": config.get("environments"),
         "registry": config.get("registry"),
         "cwd": os.getcwd(),
     }

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from amlrun.registry.refs import is_registry_ref, parse_ref
+from amlrun.registry.refs import ModuleRef, is_registry_ref, parse_ref
 from amlrun.spec.model import Environment, Module
 
 if TYPE_CHECKING:
@@ -79,11 +79,44 @@ class RegistryResolver:
 
         if env.kind != "reference" or not is_registry_ref(env.reference or ""):
             return env
+        ref = parse_ref(env.reference or "")
         try:
-            found = self._registries().find(parse_ref(env.reference or ""), kind="environments")
+            found = self._registries().find(ref, kind="environments")
         except NotRegistered:
-            return env  # runs on the current interpreter, with the backend's note
+            mapped = self._mapped_environment(ref)
+            # unmapped: runs on the current interpreter, with the runner's note
+            return env if mapped is None else with_environment(env, mapped)
         return with_environment(env, environment_of(found.registry, found.record, self.cache))
+
+    def _mapped_environment(self, ref: ModuleRef) -> Environment | None:
+        """``[tool.amlrun.environments]``: ``"name:version"`` or ``name`` -> ``{image = ..,
+        conda_file = .., pip = [..]}`` (a conda file relative to the workspace)."""
+        from amlrun.errors import SpecError
+        from amlrun.spec.common import conda_environment, read_conda
+
+        table = self.config.get("environments") or {}
+        spec = table.get(str(ref)) or table.get(ref.name)
+        if spec is None:
+            return None
+        field = f"[tool.amlrun.environments] {ref.name}"
+        if not isinstance(spec, dict) or not set(spec) <= {"image", "conda_file", "pip"}:
+            raise SpecError(
+                "must be a table of image, conda_file and/or pip",
+                field=field,
+                fix='write {pip = ["scikit-learn==1.5.2"]} or {image = "python:3.11"}',
+            )
+        if spec.get("pip"):
+            if spec.get("image") or spec.get("conda_file"):
+                raise SpecError(
+                    "pip goes alone", field=field, fix="list pip packages in the conda file"
+                )
+            return Environment(kind="pip", pip=tuple(str(p) for p in spec["pip"]))
+        conda, conda_file, missing = None, spec.get("conda_file"), None
+        if conda_file:
+            path = self._registries().workspace / str(conda_file)
+            conda = read_conda(path, file=path, line=None, field=field)
+            missing = None if conda is not None else path
+        return conda_environment(conda, conda_file, spec.get("image"), missing)
 
 
 def resolve_environments(pipeline: Pipeline, resolver: RegistryResolver) -> Pipeline:
