@@ -251,3 +251,15 @@ def test_a_hostile_record_cannot_write_outside_its_checkout(ws: Path) -> None:
     assert proc.returncode == 2
     assert "malformed registry record" in proc.stderr and "not a plain file name" in proc.stderr
     assert not list(ws.parent.rglob("escaped.yml"))
+
+
+def test_gc_of_a_store_sharing_the_registry_location_keeps_registered_snapshots(
+    ws: Path, tmp_path_factory
+) -> None:
+    team = str(tmp_path_factory.mktemp("team"))
+    amlrun("module", "register", "prep/prep.yml", "--registry", team, cwd=ws, check=True)
+    proc = amlrun("cache", "gc", "--store", team, "--older-than-days", "0", cwd=ws, check=True)
+    assert proc.stdout.strip() == "removed 0 entries and 0 blobs"
+    out = tmp_path_factory.mktemp("dl") / "prep"
+    amlrun("module", "download", "prep:1", "-o", str(out), "--registry", team, cwd=ws, check=True)
+    assert (out / "snapshot/prep.py").read_text() == (ws / "prep/src/prep.py").read_text()

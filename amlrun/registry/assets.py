@@ -48,7 +48,7 @@ def register_environment(
         record = EnvRecord(name, version, data, _store(registry, build), source)
     else:
         record = EnvRecord(name, version, environment_data(env), None, source)
-    return record, registry.add(record)
+    return record, registry.add(record, _blobs(record.files))
 
 
 def register_data(
@@ -64,7 +64,11 @@ def register_data(
         record = DataRecord(
             name, version, files=_store(registry, path), is_file=path.is_file(), source=source
         )
-    return record, registry.add(record)
+    return record, registry.add(record, _blobs(record.files))
+
+
+def _blobs(files: dict[str, list] | None) -> list[str]:
+    return [h for h, _, _ in (files or {}).values()]
 
 
 def checkout_files(registry: Registry, files: dict[str, list], dest: Path) -> Path:

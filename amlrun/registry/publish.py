@@ -60,7 +60,8 @@ def publish(registry: Registry, module: Module, source: str) -> tuple[Record, bo
         environment=environment_data(module.environment),
         source=source,
     )
-    return record, registry.add(record)
+    blobs = [record.spec_blob, *(h for h, _, _ in record.files.values())]
+    return record, registry.add(record, blobs)
 
 
 def checkout(registry: Registry, record: Record, dest: Path) -> tuple[Path, Path]:

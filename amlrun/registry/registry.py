@@ -118,9 +118,13 @@ class Registry:
         return out
 
     # ------------------------------------------------------------ writing
-    def add(self, record: Stored) -> bool:
-        """Create the version; False when identical content is already there (a no-op)."""
+    def add(self, record: Stored, blobs: list[str]) -> bool:
+        """Create the version; False when identical content is already there (a no-op).
+
+        Its ``blobs`` are pinned first, so a store sharing this location never collects them.
+        """
         rel = f"{self._dir(record.name)}/{check_version(record.version)}.json"
+        self.loc.create(f"pins/{self.kind}-{record.digest}", "\n".join(sorted(blobs)).encode())
         if self.loc.create(rel, record.to_bytes()):
             # the first version registered is the default until set-default (az ml module)
             self.loc.create(f"{self._dir(record.name)}/labels/{DEFAULT}", record.version.encode())
