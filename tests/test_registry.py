@@ -263,3 +263,26 @@ def test_gc_of_a_store_sharing_the_registry_location_keeps_registered_snapshots(
     out = tmp_path_factory.mktemp("dl") / "prep"
     amlrun("module", "download", "prep:1", "-o", str(out), "--registry", team, cwd=ws, check=True)
     assert (out / "snapshot/prep.py").read_text() == (ws / "prep/src/prep.py").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["module", "register", "prep/prep.yml", "--label", "a/b"],
+            "label 'a/b' is not a valid label",
+        ),
+        (["module", "register", "prep/prep.yml", "--label", "latest"], "'latest' is computed"),
+        (["module", "list", "--registry", "nope://x"], "registry nope://x cannot be opened"),
+        (["module", "show", "prep:../x"], "version '../x' is not a valid version"),
+        (["module", "set-default", "prep", "9"], "module prep has no version 9"),
+    ],
+)
+def test_bad_registry_arguments_are_one_clear_line(ws: Path, args: list[str], message: str):
+    if args[1] != "register":
+        amlrun("module", "register", "prep/prep.yml", cwd=ws, check=True)
+    proc = amlrun(*args, cwd=ws)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    if args[1] == "register":  # a refused label registers nothing
+        assert not (ws / ".amlrun/registry/modules").exists()

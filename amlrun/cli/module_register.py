@@ -26,10 +26,13 @@ def register(source: str, registry: str | None, set_default: bool, labels: tuple
     from amlrun.errors import Diagnostics, SpecError
     from amlrun.registry.layered import WORKSPACE_REGISTRY, open_registries
     from amlrun.registry.publish import publish
-    from amlrun.registry.registry import DEFAULT, Registry
+    from amlrun.registry.registry import DEFAULT, LATEST, Registry, check_label
     from amlrun.registry.sources import collect
     from amlrun.spec.load import load_module
 
+    for label in labels:  # checked before anything is registered
+        if check_label(label) == LATEST:
+            raise SpecError("'latest' is computed (the highest enabled version), not set")
     regs = open_registries()
     target = Registry(registry or WORKSPACE_REGISTRY, regs.workspace)
     counts = {"registered": 0, "unchanged": 0, "failed": 0}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from amlrun.errors import SpecError
-from amlrun.registry.record import Record
 from amlrun.registry.refs import ModuleRef
 from amlrun.registry.registry import Registry
 
@@ -16,8 +16,8 @@ WORKSPACE_REGISTRY = ".amlrun/registry"
 def registry_urls(config: dict, extra: str | None = None) -> list[str]:
     """The workspace registry, ``--registry`` and ``[tool.amlrun] registry`` (str or list)."""
     raw = config.get("registry") or []
-    configured = [raw] if isinstance(raw, str) else list(raw)
-    if not all(isinstance(u, str) for u in configured):
+    configured = [raw] if isinstance(raw, str) else raw
+    if not isinstance(configured, list) or not all(isinstance(u, str) for u in configured):
         raise SpecError(
             "[tool.amlrun] registry must be a URL or a list of URLs",
             fix='write registry = "s3://team/registry"',
@@ -27,13 +27,13 @@ def registry_urls(config: dict, extra: str | None = None) -> list[str]:
 
 
 class NotRegistered(SpecError):
-    """No layer holds the module: a pipeline still loads, its step cannot run."""
+    """No layer holds the name: a pipeline still loads, the step or input cannot run."""
 
 
 @dataclass(frozen=True)
 class Resolved:
     registry: Registry
-    record: Record
+    record: Any  # the kind's record type (registry.KINDS)
 
 
 class Registries:

@@ -32,7 +32,13 @@ class Location:
 
         from amlrun.cache.remote import storage_options
 
-        self.fs, root = url_to_fs(spec, **storage_options(spec))
+        try:
+            self.fs, root = url_to_fs(spec, **storage_options(spec))
+        except (ValueError, ImportError) as exc:
+            raise SpecError(
+                f"registry {url} cannot be opened: {exc}",
+                fix="check the URL; s3:// needs s3fs, abfs:// needs adlfs (pip install amlrun[s3])",
+            ) from None
         self.root = root.rstrip("/")
 
     def watch(self) -> None:
