@@ -34,7 +34,31 @@ __all__ = [
 ]
 
 
-def load_module(path: Any) -> Module:
+def load_module(
+    path: Any = None,
+    *,
+    name: str | None = None,
+    namespace: str | None = None,
+    version: str | None = None,
+) -> Module:
+    """A spec file, or a registered module: ``"azureml:name:1"``, ``"azureml:name@label"``,
+    or ``name=`` with ``namespace=`` and ``version=`` as v1's ``Module.load(ws, ns, name)``
+    (the default version when ``version`` is left out)."""
+    from dataclasses import replace
+
+    from amlrun.registry.resolve import is_registry_ref
+
+    if name is not None:
+        full = f"{namespace}/{name}" if namespace else name
+        path = f"azureml:{full}:{version}" if version else f"azureml:{full}"
+
+    if isinstance(path, str) and is_registry_ref(path):
+        from amlrun.registry.resolve import RegistryResolver
+        from amlrun.workspace import Workspace
+
+        resolver = RegistryResolver(Workspace.find().config)
+        module = resolver.module(path)
+        return replace(module, environment=resolver.environment(module.environment))
     from amlrun.spec.load import load_module as _load
 
     return _load(path)

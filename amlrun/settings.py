@@ -65,6 +65,26 @@ SETTINGS = (
         "Options of each backend, by backend name (see docs/backends.md).",
     ),
     Setting(
+        "registry",
+        "s3://team-bucket/registry",
+        "Team module registries (one URL, or a list) layered after the workspace's own "
+        "`.amlrun/registry`; `--registry` adds one. `azureml:name:version`, `@label` and "
+        "`azureml:name` references resolve through them (see docs/registry.md).",
+    ),
+    Setting(
+        "environments",
+        {"AzureML-sklearn-1.0": {"pip": ["scikit-learn==1.5.2"]}},
+        '`azureml:` environment names ("name:version" or name) -> {pip = [...]}, '
+        "{image = ...} and/or {conda_file = ...} (relative to the workspace), used when the "
+        "registry does not hold the environment.",
+    ),
+    Setting(
+        "datasets",
+        {"titanic:1": "./data/titanic.csv"},
+        '`azureml:` data assets and v1 `dataset_name` ("name:version" or name) -> a path '
+        "relative to the workspace or a URL, used when the registry does not hold them.",
+    ),
+    Setting(
         "datastores",
         {"workspaceblobstore": "./data"},
         "v1 `data_references` datastores -> local folders or URLs.",

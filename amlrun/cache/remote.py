@@ -219,6 +219,9 @@ class FsspecStore(Store):
                 keep.update(refs)
         if dead:
             self.fs.rm(dead)
+        from amlrun.cache.upkeep import pinned_blobs
+
+        keep.update(pinned_blobs([self.fs.cat_file(p) for p in self._find("pins")]))
         blobs = [
             path
             for path, info in self._find("cas").items()

@@ -38,6 +38,17 @@ def _manifest_files(store: LocalStore) -> list[os.DirEntry]:
     return [e for e in files.scandir(store._path("steps")) if e.name.endswith(".json")]
 
 
+def pinned_blobs(texts: list[bytes]) -> set[str]:
+    """Blobs named in ``<store>/pins/*`` files (one hash a line), which gc never removes: a
+    registry at the store's location pins the snapshots of its immutable versions there."""
+    return {h for data in texts for h in data.decode("ascii", "replace").split()}
+
+
+def _pins_local(store: LocalStore) -> set[str]:
+    texts = [_read(e.path) for e in files.scandir(store._path("pins"))]
+    return pinned_blobs([t for t in texts if t is not None])
+
+
 def _read(path: str) -> bytes | None:
     """A manifest's bytes; None if it is gone, unreadable or not a regular file."""
     try:
@@ -119,6 +130,7 @@ def gc_local(store: LocalStore, older_than_s: float) -> tuple[int, int]:
                 manifests += 1
             else:
                 keep.update(refs)
+    keep.update(_pins_local(store))
     blobs = 0
     kept: dict[str, os.stat_result] = {}
     for e in _blob_files(store):

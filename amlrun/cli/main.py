@@ -15,11 +15,19 @@ COMMANDS = {
     "runs": "amlrun.cli.runs:runs",
     "backends": "amlrun.cli.backends:backends",
     "cache": "amlrun.cli.cache:cache",
+    "env": "amlrun.cli.env_register:env",
+    "data": "amlrun.cli.data_register:data",
 }
 MODULE_COMMANDS = {
     "validate": "amlrun.cli.module_validate:validate",
     "show": "amlrun.cli.module_show:show",
     "run": "amlrun.cli.module_run:run",
+    "register": "amlrun.cli.module_register:register",
+    "list": "amlrun.cli.module_list:list_",
+    "set-default": "amlrun.cli.module_versions:set_default",
+    "disable": "amlrun.cli.module_versions:disable",
+    "enable": "amlrun.cli.module_versions:enable",
+    "download": "amlrun.cli.module_download:download",
 }
 
 

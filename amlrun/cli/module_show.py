@@ -1,4 +1,4 @@
-"""``amlrun module show SPEC``: interface, parameters and the rendered command."""
+"""``amlrun module show SPEC|NAME[:VERSION|@LABEL]``: ports, parameters, rendered command."""
 
 from __future__ import annotations
 
@@ -9,17 +9,40 @@ def _example(module, port) -> str:
     return f"<{port.name.replace(' ', '_')}>"
 
 
+def _registered(ref: str):
+    """A registry reference's module, after a line saying where it resolved."""
+    from amlrun.registry.layered import open_registries
+    from amlrun.registry.publish import load_checkout
+    from amlrun.registry.refs import parse_ref
+
+    regs = open_registries()
+    found = regs.find(parse_ref(ref, prefixed=ref.startswith("azureml:")), allow_disabled=True)
+    rec, reg = found.record, found.registry
+    state = "  (disabled)" if reg.is_disabled(rec.name, rec.version) else ""
+    click.echo(f"registered: {rec.name}:{rec.version} in {reg.url}{state}")
+    click.echo(f"digest: {rec.digest}   from: {rec.source}")
+    labels = [lb for lb, v in sorted(reg.labels(rec.name).items()) if v == rec.version]
+    if labels:
+        click.echo(f"labels: {', '.join(labels)}")
+    return load_checkout(reg, rec, regs.workspace / ".amlrun" / "registry-cache")
+
+
 @click.command()
-@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.argument("spec", metavar="SPEC|NAME[:VERSION|@LABEL]")
 def show(spec: str) -> None:
-    """Show a module's ports, parameters and command rendered with example values."""
+    """Show a module's ports, parameters and command rendered with example values.
+
+    SPEC is a spec file or a registered module (NAME, NAME:VERSION, NAME@LABEL, azureml:...).
+    """
+    import os
+
     from amlrun.errors import Diagnostics
     from amlrun.spec.load import load_module
     from amlrun.spec.params import format_enum, resolve_params
     from amlrun.spec.render import render
 
     diags = Diagnostics()
-    m = load_module(spec, diags)
+    m = load_module(spec, diags) if os.path.isfile(spec) else _registered(spec)
     for w in diags.warnings:
         click.echo(f"warning: {w}", err=True)
     click.echo(f"{m.name}" + (f" {m.version}" if m.version else "") + f"  [{m.format}]")

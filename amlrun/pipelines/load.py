@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlrun.errors import Diagnostics, SpecError
 from amlrun.pipelines.graph import order_steps
 from amlrun.pipelines.model import Pipeline, PipelineOutput
 from amlrun.spec import yamlio
 from amlrun.spec.detect import kind_of
+
+if TYPE_CHECKING:
+    from amlrun.registry.resolve import RegistryResolver
 
 
 def load_yaml_pipeline(
@@ -27,15 +31,22 @@ def load_yaml_pipeline(
     overrides = overrides or {}
     config = config or {}
     from amlrun.pipelines.plancache import cached
+    from amlrun.registry.resolve import RegistryResolver
+
+    resolver = RegistryResolver(config)
 
     def build() -> tuple[Pipeline, list]:
         fresh = Diagnostics()
-        return _load_yaml(path, overrides, fresh, config), fresh.warnings
+        loaded = _load_yaml(path, overrides, fresh, config, resolver)
+        return resolve_environments(loaded, resolver), fresh.warnings
 
     key = {
         "path": str(path),
         "overrides": overrides,
         "datastores": config.get("datastores"),
+        "datasets": config.get("datasets"),
+        "environments": config.get("environments"),
+        "registry": config.get("registry"),
         "cwd": os.getcwd(),
     }
     pipeline, warnings = cached(cache_dir, key, build)
@@ -44,7 +55,20 @@ def load_yaml_pipeline(
     return pipeline
 
 
-def _load_yaml(path: Path, overrides: dict, diags: Diagnostics, config: dict) -> Pipeline:
+def resolve_environments(pipeline: Pipeline, resolver: RegistryResolver) -> Pipeline:
+    """Every step's ``azureml:`` environment replaced by its registered definition."""
+    steps = {}
+    for name, step in pipeline.steps.items():
+        m = step.module
+        env = resolver.environment(m.environment) if m is not None else None
+        changed = m is not None and env is not m.environment
+        steps[name] = replace(step, module=replace(m, environment=env)) if changed else step
+    return replace(pipeline, steps=steps)
+
+
+def _load_yaml(
+    path: Path, overrides: dict, diags: Diagnostics, config: dict, resolver: RegistryResolver
+) -> Pipeline:
     doc = yamlio.load(path)
     kind = kind_of(doc, path)
     if kind != "pipeline":
@@ -58,7 +82,7 @@ def _load_yaml(path: Path, overrides: dict, diags: Diagnostics, config: dict) ->
         from amlrun.pipelines.v1 import load_v1_pipeline
 
         name, steps, inputs, compute = load_v1_pipeline(
-            doc, path, overrides, diags, dict(config.get("datastores") or {})
+            doc, path, overrides, diags, dict(config.get("datastores") or {}), resolver
         )
         return Pipeline(
             name=name,
@@ -69,7 +93,7 @@ def _load_yaml(path: Path, overrides: dict, diags: Diagnostics, config: dict) ->
         )
     from amlrun.pipelines.v2 import V2Loader
 
-    loader = V2Loader(diags, {})
+    loader = V2Loader(diags, {}, resolver)
     loader.including.append(path)
     inputs, promoted, outputs_spec, settings = loader.load(doc, path, overrides)
     loader.resolve_aliases()

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.hashing import hash_json
-from amlrun.spec.reads import recording, signature
+from amlrun.spec.reads import VOLATILE, recording, signature
 from amlrun.version import __version__
 
-FORMAT = 3  # 3: output paths keep their last component unresolved; component
+FORMAT = 4  # 3: output paths keep their last component unresolved; component
 
 
-#    environment_variables and node-level overrides are loaded
+#    environment_variables and node-level overrides are loaded; 4: azureml: references
+#    resolve through the registries
 def cached(
     cache_dir: Path | None, key_data: dict[str, Any], build: Callable[[], tuple[Any, list]]
 ) -> tuple[Any, list]:
@@ -37,6 +38,8 @@ def cached(
         pass
     with recording() as reads:
         value = build()
+    if VOLATILE in reads:  # e.g. a remote registry: its labels move without a local trace
+        return value
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")

@@ -12,6 +12,8 @@ from typing import Any
 from amlrun.errors import Diagnostics, SpecError, line_of
 from amlrun.pipelines.model import NONE, Binding, Step
 from amlrun.pipelines.validate import check_bindings
+from amlrun.registry.layered import NotRegistered
+from amlrun.registry.resolve import RegistryResolver
 from amlrun.spec import yamlio
 from amlrun.spec.common import conda_environment, read_conda
 from amlrun.spec.model import Code, Command, Environment, Module, Parameter, Port, Ref, Text
@@ -44,6 +46,7 @@ def load_v1_pipeline(
     overrides: dict[str, Any],
     diags: Diagnostics,
     datastores: dict[str, str],
+    resolver: RegistryResolver | None = None,
 ) -> tuple[str, dict[str, Step], dict[str, Any], str | None]:
     body = doc["pipeline"]
     diags.unknown_keys(body, PIPELINE_KEYS, file=path, where="pipeline")
@@ -57,7 +60,8 @@ def load_v1_pipeline(
     data_refs = mapping(body, "data_references", file=path, where="pipeline")
     for name, spec in data_refs.items():
         spec = mapping(data_refs, name, file=path, where="pipeline.data_references")
-        refs[name] = _data_reference(spec, path, datastores, line_of(data_refs, name))
+        line = line_of(data_refs, name)
+        refs[name] = _data_reference(spec, path, datastores, line, resolver)
     steps_doc = body.get("steps")
     if not isinstance(steps_doc, dict) or not steps_doc:
         raise SpecError(
@@ -84,12 +88,20 @@ def load_v1_pipeline(
     return name, steps, {k: v for k, (_, v) in params.items()}, body.get("default_compute")
 
 
-def _data_reference(spec: dict, path: Path, datastores: dict[str, str], line) -> Binding:
+def _data_reference(
+    spec: dict, path: Path, datastores: dict[str, str], line, resolver: RegistryResolver | None
+) -> Binding:
     if "dataset_name" in spec:
+        if resolver is not None:  # a registered data asset, or [tool.amlrun.datasets]
+            try:
+                return Binding("path", resolver.data(f"azureml:{spec['dataset_name']}"), line=line)
+            except NotRegistered:
+                pass
         return Binding(
             "cloud",
             f"dataset '{spec['dataset_name']}' is an Azure ML dataset; "
-            "map it with [tool.amlrun.datasets] to a local path",
+            "map it with [tool.amlrun.datasets] to a local path or register it "
+            "(amlrun data register NAME:VERSION PATH)",
             line=line,
         )
     store = spec.get("datastore")

@@ -28,6 +28,9 @@ from amlrun.pipelines.v2_schema import (
     SETTINGS_KEYS,
 )
 from amlrun.pipelines.validate import check_bindings, check_declared_input
+from amlrun.registry.layered import NotRegistered
+from amlrun.registry.refs import is_registry_ref
+from amlrun.registry.resolve import RegistryResolver
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
 from amlrun.spec.shape import check_names, local_path, mapping
@@ -67,9 +70,16 @@ def _drive(outer: Generator[Generator, Any, _Loaded]) -> _Loaded:
 class V2Loader:
     """Flattens one pipeline file (and the pipeline components it nests) into steps."""
 
-    def __init__(self, diags: Diagnostics, module_cache: dict[Path, Module]) -> None:
+    def __init__(
+        self,
+        diags: Diagnostics,
+        module_cache: dict[Path, Module],
+        resolver: RegistryResolver | None = None,
+    ) -> None:
         self.diags = diags
         self.modules = module_cache
+        #: ``azureml:`` component and data references -> registered ones (amlrun.registry)
+        self.resolver = resolver
         self.steps: dict[str, Step] = {}
         #: "prefix/node" of a nested pipeline -> its outputs -> (inner step, output)
         self.aliases: dict[str, dict[str, tuple[str, str]]] = {}
@@ -179,6 +189,11 @@ class V2Loader:
         return Binding("literal", value, line=line)
 
     def _data(self, raw: str, path: Path, line: int | None) -> Binding:
+        if raw.startswith(CLOUD) and self.resolver is not None and is_registry_ref(raw):
+            try:
+                return Binding("path", self.resolver.data(raw), line=line)
+            except NotRegistered:
+                pass
         if raw.startswith(CLOUD):
             return Binding("cloud", f"data {raw} is an Azure ML asset or datastore path", line=line)
         if raw.startswith(REMOTE):
@@ -215,7 +230,14 @@ class V2Loader:
         module, blocked = None, None
         if ntype in ("command", "component", "parallel"):
             module, blocked = module_for(
-                node, path, bindings, line, name, modules=self.modules, diags=self.diags
+                node,
+                path,
+                bindings,
+                line,
+                name,
+                modules=self.modules,
+                diags=self.diags,
+                resolver=self.resolver,
             )
         else:
             blocked = f"'{ntype}' jobs run only on Azure ML"

@@ -10,6 +10,9 @@ from amlrun.errors import Diagnostics, SpecError, line_of
 from amlrun.pipelines.model import Binding
 from amlrun.pipelines.node import node_overrides
 from amlrun.pipelines.v2_schema import CLOUD
+from amlrun.registry.layered import NotRegistered
+from amlrun.registry.refs import is_registry_ref
+from amlrun.registry.resolve import RegistryResolver
 from amlrun.spec.model import Module
 from amlrun.spec.shape import local_path
 
@@ -23,11 +26,17 @@ def module_for(
     *,
     modules: dict[Path, Module],
     diags: Diagnostics,
+    resolver: RegistryResolver | None = None,
 ) -> tuple[Module | None, str | None]:
     """The module a command/parallel node runs, or None and why it cannot run here."""
     comp = node.get("component")
     if isinstance(comp, str):
         ref = comp[5:] if comp.startswith("file:") else comp
+        if ref.startswith(CLOUD) and resolver is not None and is_registry_ref(ref):
+            module = _registered(resolver, ref, path, node, name)
+            if isinstance(module, str):
+                return None, module
+            return node_overrides(module, node, path, diags), None
         if ref.startswith(CLOUD):
             return None, f"component {ref} is an Azure ML asset; no local copy is registered"
         spec = local_path(path.parent, ref, file=path, line=line, field=f"jobs.{name}.component")
@@ -73,6 +82,26 @@ def module_for(
         field=f"jobs.{name}",
         fix="add component: ./x.yml or command: ...",
     )
+
+
+def _registered(
+    resolver: RegistryResolver, ref: str, path: Path, node: dict, name: str
+) -> Module | str:
+    """The registered module, or why the step cannot run (not registered: it still loads)."""
+    try:
+        return resolver.module(ref)
+    except NotRegistered as exc:
+        return f"component {ref} is an Azure ML asset; {exc}"
+    except SpecError as exc:
+        if exc.file is not None:
+            raise
+        raise SpecError(
+            exc.message,
+            file=path,
+            line=line_of(node, "component"),
+            field=f"jobs.{name}.component",
+            fix=exc.fix,
+        ) from None
 
 
 def declare(node: dict, bindings: dict[str, Binding]) -> tuple[dict, dict]:

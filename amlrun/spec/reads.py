@@ -36,6 +36,17 @@ def record(path: str | os.PathLike) -> None:
             reads[p] = signature(p)
 
 
+#: recorded by a loader that read something besides local files (a remote registry)
+VOLATILE = "<volatile>"
+
+
+def volatile() -> None:
+    """Called by loaders that read something besides local files: the plan is not cached."""
+    reads = _reads.get()
+    if reads is not None:
+        reads[VOLATILE] = True
+
+
 @contextmanager
 def recording() -> Iterator[dict[str, Any]]:
     """Collect path -> signature of everything recorded inside the ``with`` block."""
