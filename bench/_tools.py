@@ -22,7 +22,13 @@ from _spellings import write_amlrun, write_bash, write_doit, write_dvc, write_sn
 from _workloads import DATA, FINAL, OUT, Workload, write_sources
 
 BIN = Path(sys.executable).parent
-ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+#: every tool runs as on a user's machine: bytecode caching on (a sandbox may set
+#: PYTHONDONTWRITEBYTECODE, which makes an editable install recompile itself on every start
+#: while pip-installed tools keep their .pyc files: an unfair start-up tax on one tool)
+ENV = {
+    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+    "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ never stands in for the real figures). Exit status 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 import sys
 from pathlib import Path
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-backends", action="store_true", help="no docker/dask figures")
     args, rest = ap.parse_known_args(argv)
     full = not (args.quick or rest or args.skip_backends)  # only a full run is RESULTS.md
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a user's machine (see _tools.ENV)
     started = dt.datetime.now(dt.timezone.utc)
     machine, load_before = Machine.here(), load()
     print(f"load average before: {load_before}", file=sys.stderr)
