@@ -13,8 +13,8 @@ never stands in for the real figures). Exit status 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
