@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"cache"},
     {"registry"},
     {"pipelines"},
+    {"export"},
     {"dsl", "backends"},
     {"loading", "runs"},
     {"engine"},

@@ -29,6 +29,7 @@ MODULE_COMMANDS = {
     "enable": "amlrun.cli.module_versions:enable",
     "download": "amlrun.cli.module_download:download",
 }
+PIPELINE_COMMANDS = {"export": "amlrun.cli.pipeline_export:export"}
 
 
 class LazyGroup(click.Group):
@@ -55,6 +56,11 @@ def cli() -> None:
 @cli.group(cls=LazyGroup, lazy=MODULE_COMMANDS)
 def module() -> None:
     """Validate, inspect and run single modules (components)."""
+
+
+@cli.group(cls=LazyGroup, lazy=PIPELINE_COMMANDS)
+def pipeline() -> None:
+    """Export pipelines as v2 YAML, Python, a notebook or a Mermaid graph."""
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,26 @@
+"""Write a loaded Pipeline back out: v2 YAML, a Python DSL script, a notebook or a Mermaid graph.
+
+Export works from the Pipeline model, not the source file, so any input format (v2, v1 YAML,
+DSL) exports the same way and the result describes exactly the steps amlrun would run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from amlrun.pipelines.model import Pipeline
+
+FORMATS = ("yaml", "python", "notebook", "mermaid")
+
+
+def export_pipeline(pipeline: Pipeline, fmt: str, dest_dir: Path) -> str:
+    """The text of ``pipeline`` in ``fmt``; relative paths in it are relative to ``dest_dir``."""
+    from amlrun.export import mermaid, notebook, python_dsl, v2_yaml
+
+    writers = {
+        "yaml": v2_yaml.pipeline_yaml,
+        "python": python_dsl.pipeline_python,
+        "notebook": notebook.pipeline_notebook,
+        "mermaid": lambda p, _dest: mermaid.pipeline_mermaid(p),
+    }
+    return writers[fmt](pipeline, dest_dir)
