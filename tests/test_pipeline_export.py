@@ -1,0 +1,104 @@
+"""``amlrun pipeline export``: the exported YAML, Python script and notebook build the very
+steps of the original (same names, same keys, so a prior run is reused), and the Mermaid graph
+shows every step and every output→input edge."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import amlrun, run_json
+from tests.pipeline_ws import make_workspace
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sklearn-pipeline"
+
+
+def keys(result: dict) -> dict[str, str | None]:
+    return {s["name"]: s["key"] for s in result["steps"]}
+
+
+@pytest.fixture
+def ran_ws(tmp_path: Path) -> Path:
+    """The small workspace, run once for real so every step has a key in the store."""
+    make_workspace(tmp_path)
+    result = run_json("pipeline.yml", cwd=tmp_path)
+    assert {s["status"] for s in result["steps"]} == {"ran"}
+    return tmp_path
+
+
+def export(ws: Path, source: str, fmt: str, out: str) -> Path:
+    amlrun("pipeline", "export", source, "--format", fmt, "-o", out, cwd=ws, check=True)
+    return ws / out
+
+
+@pytest.mark.parametrize(
+    "fmt,out", [("yaml", "exported/pipeline.yml"), ("python", "exported/p.py")]
+)
+def test_exported_pipeline_reuses_every_step_of_the_original_with_the_same_keys(
+    ran_ws: Path, fmt: str, out: str
+) -> None:
+    original = keys(run_json("pipeline.yml", "--dry-run", cwd=ran_ws))
+    export(ran_ws, "pipeline.yml", fmt, out)
+    again = run_json(out, "--dry-run", cwd=ran_ws)
+    assert keys(again) == original
+    assert {s["status"] for s in again["steps"]} == {"reused"}
+
+
+def test_exported_notebook_builds_and_runs_the_pipeline_to_the_same_keys(
+    ran_ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    original = keys(run_json("pipeline.yml", "--dry-run", cwd=ran_ws))
+    path = export(ran_ws, "pipeline.yml", "notebook", "nb/pipeline.ipynb")
+    monkeypatch.setenv("AMLRUN_WORKSPACE", str(ran_ws))
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(
+        nb, timeout=240, resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    printed = "".join(
+        o.get("text", "") for o in nb.cells[-2].outputs if o["output_type"] == "stream"
+    )
+    assert printed.strip().splitlines()[-1] == "4 reused"
+    assert ast.literal_eval(nb.cells[-1].outputs[0]["data"]["text/plain"]) == original
+
+
+def test_mermaid_graph_has_a_node_per_step_and_an_edge_per_output_to_input(ran_ws: Path) -> None:
+    proc = amlrun(
+        "pipeline", "export", "pipeline.yml", "--format", "mermaid", cwd=ran_ws, check=True
+    )
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "flowchart LR"
+    nodes = dict(re.findall(r'^\s+(\w+)\["([^<"]+)<br/>', proc.stdout, re.M))
+    assert sorted(nodes.values()) == ["prep", "report", "side", "train"]
+    edges = {
+        (nodes[a], label, nodes[b])
+        for a, label, b in re.findall(r'^\s+(\w+) -- "([^"]+)" --> (\w+)$', proc.stdout, re.M)
+    }
+    assert edges == {("prep", "clean→data", "train"), ("train", "model→model", "report")}
+
+
+@pytest.mark.parametrize("source", ["pipeline.yml", "pipeline_dsl.py"])
+def test_the_sklearn_example_exports_from_yaml_and_dsl_to_yaml_with_the_same_plan(
+    tmp_path: Path, source: str
+) -> None:
+    ws = tmp_path / "ex"
+    shutil.copytree(EXAMPLE, ws)
+    (ws / ".git").mkdir()
+    original = run_json(source, "--dry-run", cwd=ws)
+    export(ws, source, "yaml", "out/exported.yml")
+    assert run_json("out/exported.yml", "--dry-run", cwd=ws)["steps"] == original["steps"]
+
+
+def test_export_refuses_to_overwrite_a_file_without_force(ran_ws: Path) -> None:
+    (ran_ws / "mine.yml").write_text("precious\n")
+    proc = amlrun(
+        "pipeline", "export", "pipeline.yml", "--format", "yaml", "-o", "mine.yml", cwd=ran_ws
+    )
+    assert proc.returncode == 2
+    assert "--force" in proc.stderr + proc.stdout
+    assert (ran_ws / "mine.yml").read_text() == "precious\n"
