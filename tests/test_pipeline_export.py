@@ -102,3 +102,47 @@ def test_export_refuses_to_overwrite_a_file_without_force(ran_ws: Path) -> None:
     assert proc.returncode == 2
     assert "--force" in proc.stderr + proc.stdout
     assert (ran_ws / "mine.yml").read_text() == "precious\n"
+
+
+V1_PIPELINE = """
+pipeline:
+  description: v1 export
+  steps:
+    Hello:
+      type: PythonScriptStep
+      script_name: hello.py
+      source_directory: steps
+      arguments: [--word, parameter:word, --out, output:said]
+      parameters:
+        word: hi
+      outputs:
+        said: {destination: said_data}
+"""
+
+
+def v1_ws(root: Path) -> Path:
+    (root / "steps").mkdir()
+    (root / "steps" / "hello.py").write_text(
+        "import sys, pathlib\n"
+        "a = dict(zip(sys.argv[1::2], sys.argv[2::2]))\n"
+        "pathlib.Path(a['--out'], 'said.txt').write_text(a['--word'] * 2)\n"
+    )
+    (root / "pipeline.yml").write_text(V1_PIPELINE.lstrip())
+    (root / ".git").mkdir()
+    return root
+
+
+def test_a_v1_script_step_exports_as_an_inline_component_that_runs(tmp_path: Path) -> None:
+    ws = v1_ws(tmp_path)
+    out = export(ws, "pipeline.yml", "yaml", "out/exported.yml")
+    assert "type: command" in out.read_text()
+    result = run_json("out/exported.yml", cwd=ws)
+    assert [(s["name"], s["status"]) for s in result["steps"]] == [("Hello", "ran")]
+
+
+def test_python_export_of_a_v1_script_step_says_to_export_yaml_instead(tmp_path: Path) -> None:
+    proc = amlrun("pipeline", "export", "pipeline.yml", "--format", "python", cwd=v1_ws(tmp_path))
+    assert proc.returncode == 2
+    assert "step 'Hello' is declared inside its pipeline file" in proc.stderr
+    assert "--format yaml" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -32,3 +32,8 @@ def spec_file(step: Step) -> Path:
 def job_name(step_name: str) -> str:
     """Flattened nested steps are named ``outer/inner``; a job name cannot hold ``/``."""
     return step_name.replace("/", "__")
+
+
+def own_spec(step: Step) -> bool:
+    """Whether the step's spec file describes only its module (else it is the pipeline file)."""
+    return not step.module.format.endswith("pipeline") and spec_file(step) != step.source

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from amlrun.export.paths import relative, spec_file
+from amlrun.errors import SpecError
+from amlrun.export.paths import own_spec, relative, spec_file
 from amlrun.pipelines.model import Binding, Pipeline
 
 
@@ -22,6 +23,14 @@ def _modules(p: Pipeline, dest_dir: Path) -> dict[Path, str]:
     out: dict[Path, str] = {}
     for step in p.steps.values():
         spec = spec_file(step)
+        if not own_spec(step):
+            raise SpecError(
+                f"step '{step.name}' is declared inside its pipeline file, with no spec of its own",
+                file=step.source,
+                line=step.line,
+                fix="export --format yaml (it writes such modules inline), or give the module "
+                "a spec file",
+            )
         if spec not in out:
             base = _ident(step.module.name)
             taken = set(out.values())

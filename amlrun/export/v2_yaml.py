@@ -7,8 +7,9 @@ from typing import Any
 
 import yaml
 
-from amlrun.export.paths import job_name, relative, spec_file
+from amlrun.export.paths import job_name, own_spec, relative, spec_file
 from amlrun.pipelines.model import Binding, Pipeline, Step
+from amlrun.spec.writer import to_v2_yaml
 
 SCHEMA = "https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json"
 
@@ -34,9 +35,25 @@ def _outputs(p: Pipeline, step: Step, dest_dir: Path) -> dict[str, Any]:
     return out
 
 
+def _component(step: Step, dest_dir: Path) -> str | dict[str, Any]:
+    """A relative path to the step's spec file, or the module inline when it has none of its
+    own (a v1 PythonScriptStep is declared inside its pipeline file)."""
+    spec = spec_file(step)
+    if own_spec(step):
+        return relative(spec, dest_dir)
+    doc = yaml.safe_load(to_v2_yaml(step.module))
+    doc.pop("$schema", None)
+    root = step.module.code.root
+    if root is None:
+        doc.pop("code")
+    else:
+        doc["code"] = relative(root, dest_dir)
+    return doc
+
+
 def _job(p: Pipeline, step: Step, dest_dir: Path) -> dict[str, Any]:
     job: dict[str, Any] = {"type": step.module.kind if step.module else "command"}
-    job["component"] = relative(spec_file(step), dest_dir)
+    job["component"] = _component(step, dest_dir)
     inputs = {k: _input(step, k, b, dest_dir) for k, b in step.bindings.items() if b.kind != "none"}
     extras = {
         "inputs": inputs,
