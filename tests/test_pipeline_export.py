@@ -146,3 +146,15 @@ def test_python_export_of_a_v1_script_step_says_to_export_yaml_instead(tmp_path:
     assert "step 'Hello' is declared inside its pipeline file" in proc.stderr
     assert "--format yaml" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_step_that_never_reuses_is_named_when_the_export_cannot_carry_it(tmp_path: Path) -> None:
+    ws = v1_ws(tmp_path)
+    text = (
+        (ws / "pipeline.yml")
+        .read_text()
+        .replace("type: PythonScriptStep", "type: PythonScriptStep\n      allow_reuse: false")
+    )
+    (ws / "pipeline.yml").write_text(text)
+    proc = amlrun("pipeline", "export", "pipeline.yml", "--format", "yaml", cwd=ws, check=True)
+    assert "note: step 'Hello' never reuses (allow_reuse: false)" in proc.stderr

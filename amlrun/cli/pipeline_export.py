@@ -27,7 +27,7 @@ def export(pipeline: str, fmt: str, out: str | None, force: bool, sets: tuple[st
 
     from amlrun.cli.common import set_options
     from amlrun.errors import SpecError
-    from amlrun.export import export_pipeline
+    from amlrun.export import export_pipeline, lost_in_export
     from amlrun.loading import load_pipeline
     from amlrun.workspace import Workspace
 
@@ -40,6 +40,8 @@ def export(pipeline: str, fmt: str, out: str | None, force: bool, sets: tuple[st
     ws = Workspace.find()
     p = load_pipeline(pipeline, set_options(sets), config=ws.config)
     text = export_pipeline(p, fmt, dest.parent if dest else Path.cwd())
+    for note in lost_in_export(p, fmt):
+        click.echo(f"note: {note}", err=True)
     if dest is None:
         click.echo(text, nl=False)
         return

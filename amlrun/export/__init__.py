@@ -24,3 +24,23 @@ def export_pipeline(pipeline: Pipeline, fmt: str, dest_dir: Path) -> str:
         "mermaid": lambda p, _dest: mermaid.pipeline_mermaid(p),
     }
     return writers[fmt](pipeline, dest_dir)
+
+
+def lost_in_export(pipeline: Pipeline, fmt: str) -> list[str]:
+    """What the exported file cannot say, so the CLI names it instead of dropping it silently."""
+    notes = [
+        f"step '{s.name}' never reuses (allow_reuse: false); the export does not carry that"
+        for s in pipeline.steps.values()
+        if s.force_rerun and not pipeline.force_rerun
+    ]
+    if fmt in ("python", "notebook"):
+        lacks = "compute, output paths, environment variables or timeouts"
+        notes += [
+            f"step '{s.name}': the DSL has no per-step {lacks}; --format yaml keeps them"
+            for s in pipeline.steps.values()
+            if (s.compute and s.compute != pipeline.default_compute)
+            or s.output_paths
+            or s.env_vars
+            or s.timeout_s
+        ]
+    return notes
