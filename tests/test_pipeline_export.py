@@ -172,3 +172,19 @@ def test_a_step_that_never_reuses_is_named_when_the_export_cannot_carry_it(tmp_p
     (ws / "pipeline.yml").write_text(text)
     proc = amlrun("pipeline", "export", "pipeline.yml", "--format", "yaml", cwd=ws, check=True)
     assert "note: step 'Hello' never reuses (allow_reuse: false)" in proc.stderr
+
+
+@pytest.mark.parametrize("fmt,out", [("yaml", "out/flat.yml"), ("python", "out/flat.py")])
+def test_a_nested_pipeline_exports_flattened_and_reuses_every_step(
+    tmp_path: Path, fmt: str, out: str
+) -> None:
+    from tests.test_pipelines import NESTED, _write
+
+    _write(tmp_path, NESTED)
+    original = run_json("outer.yml", cwd=tmp_path)
+    export(tmp_path, "outer.yml", fmt, out)
+    again = run_json(out, "--dry-run", cwd=tmp_path)
+    assert [s["key"] for s in again["steps"]] == [s["key"] for s in original["steps"]]
+    assert {s["status"] for s in again["steps"]} == {"reused"}
+    if fmt == "yaml":  # a job name cannot hold "/"
+        assert [s["name"] for s in again["steps"]] == ["start", "sub__one", "sub__two", "end"]
