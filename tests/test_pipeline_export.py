@@ -188,3 +188,11 @@ def test_a_nested_pipeline_exports_flattened_and_reuses_every_step(
     assert {s["status"] for s in again["steps"]} == {"reused"}
     if fmt == "yaml":  # a job name cannot hold "/"
         assert [s["name"] for s in again["steps"]] == ["start", "sub__one", "sub__two", "end"]
+
+
+def test_a_job_only_azure_ml_can_run_is_refused_naming_the_step(tmp_path: Path) -> None:
+    (tmp_path / "p.yml").write_text("type: pipeline\njobs:\n  auto:\n    type: automl\n")
+    proc = amlrun("pipeline", "export", "p.yml", "--format", "yaml", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "step 'auto' cannot be exported: 'automl' jobs run only on Azure ML" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -19,12 +19,16 @@ def spec_file(step: Step) -> Path:
     """The spec file a step's module was loaded from: exports reference it, never copy it."""
     module = step.module
     if module is None or module.source is None or module.source.suffix == ".py":
-        why = step.blocked or "its module has no spec file (a Python function module)"
+        if step.blocked:
+            why, fix = step.blocked, "export a pipeline whose jobs all run locally"
+        else:
+            why = "its module has no spec file (a Python function module)"
+            fix = "write the module as a spec file (amlrun module build) and load it from there"
         raise SpecError(
             f"step '{step.name}' cannot be exported: {why}",
             file=step.source,
             line=step.line,
-            fix="write the module as a spec file (amlrun module build) and load it from there",
+            fix=fix,
         )
     return module.source
 
