@@ -1,6 +1,6 @@
 """A store-wide reader/writer lock between runs and ``cache gc``.
 
-A run holds a shared flock on ``<store>/locks/in-use.lock`` (first writable local layer)
+A run holds a shared flock on ``<store>/in-use.lock`` (first writable local layer)
 from planning to the last restored output, so any number of runs share a store; ``gc``
 takes it exclusively and without waiting, so it never deletes an entry that a running run
 has found and is about to restore. The kernel drops the lock of a killed run. Remote layers
@@ -12,20 +12,21 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from amlrun.cache.local import LocalStore
 from amlrun.errors import AmlrunError, NoSpace
 
-LOCK_NAME = "in-use.lock"  # step key locks are <hex key>.lock: no clash
+#: beside locks/, which holds the step key locks and is left empty when no run is executing
+LOCK_NAME = "in-use.lock"
 
 
 def _lock_file(store: Any) -> Path | None:
     layers = getattr(store, "layers", None) or [store]
     local = next((s for s in layers if isinstance(s, LocalStore) and not s.read_only), None)
-    return None if local is None else local.root / "locks" / LOCK_NAME
+    return None if local is None else local.root / LOCK_NAME
 
 
 def _open(path: Path) -> int | None:
@@ -39,23 +40,7 @@ def _open(path: Path) -> int | None:
 
 
 @contextmanager
-def store_in_use(store: Any) -> Iterator[None]:
-    """Held by a run: ``gc`` refuses to start meanwhile (waits only for a running ``gc``)."""
-    path = _lock_file(store)
-    fd = None if path is None else _open(path)
-    if fd is None:
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        yield
-    finally:
-        os.close(fd)
-
-
-@contextmanager
-def store_exclusive(store: Any) -> Iterator[None]:
-    """Held by ``gc``; raises AmlrunError at once when a run is using the store."""
+def _flock(store: Any, operation: int) -> Iterator[None]:
     path = _lock_file(store)
     fd = None if path is None else _open(path)
     if fd is None:
@@ -63,12 +48,22 @@ def store_exclusive(store: Any) -> Iterator[None]:
         return
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, operation)
         except BlockingIOError:
             raise AmlrunError(
-                f"a run is using the store {path.parent.parent}: gc deletes nothing while a "
-                "run may be restoring from it; try again when the run has finished"
+                f"a run is using the store {path.parent}: gc deletes nothing while a run may "
+                "be restoring from it; try again when the run has finished"
             ) from None
         yield
     finally:
         os.close(fd)
+
+
+def store_in_use(store: Any) -> AbstractContextManager[None]:
+    """Held by a run: ``gc`` refuses to start meanwhile (a run waits only for a running gc)."""
+    return _flock(store, fcntl.LOCK_SH)
+
+
+def store_exclusive(store: Any) -> AbstractContextManager[None]:
+    """Held by ``gc``; raises AmlrunError at once when a run is using the store."""
+    return _flock(store, fcntl.LOCK_EX | fcntl.LOCK_NB)
