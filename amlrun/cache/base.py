@@ -38,6 +38,7 @@ from amlrun.errors import AmlrunError
 
 if TYPE_CHECKING:
     from amlrun.cache.manifest import Entries
+    from amlrun.cache.sample import Sample
     from amlrun.hashing import StatCache
 
 #: (blob hash, destination path, file mode, size the manifest promises or None): one file to
@@ -125,16 +126,18 @@ class Store(ABC):
         """Where blob ``h`` is on this machine's disk, if it is (to read it; never to write)."""
 
     @abstractmethod
-    def verify(self, repair: bool = False) -> list[str]:
-        """Problems found re-hashing every blob and checking every manifest's blobs exist.
+    def verify(self, repair: bool = False, sample: Sample | None = None) -> list[str]:
+        """Problems found re-hashing every blob (or the ``sample`` of them) and checking every
+        manifest's blobs exist.
 
         ``repair=True`` also quarantines bad blobs and drops manifests that are malformed or
         need a missing blob, so the next run recomputes them.
         """
 
     @abstractmethod
-    def gc(self, older_than_s: float) -> tuple[int, int]:
-        """Remove manifests unused for ``older_than_s``, then blobs none of the rest needs.
+    def gc(self, older_than_s: float, keep: frozenset[str] = frozenset()) -> tuple[int, int]:
+        """Remove manifests unused for ``older_than_s`` (but never those of the ``keep``
+        keys), then blobs none of the rest needs.
 
         A blob is removed only if it was also not written for ``older_than_s``, which leaves
         a step that is storing outputs right now alone. Returns (manifests, blobs) removed.

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from amlrun.cache.base import MissingBlob, Placement, Store
 from amlrun.cache.manifest import referenced_blobs, warn
+from amlrun.cache.sample import Sample
 from amlrun.errors import AmlrunError
 
 
@@ -134,16 +135,16 @@ class LayeredStore(Store):
             self.layers[index]._place(group, copy)
 
     # ------------------------------------------------------------ maintenance
-    def verify(self, repair: bool = False) -> list[str]:
+    def verify(self, repair: bool = False, sample: Sample | None = None) -> list[str]:
         """Every layer; ``repair`` mends the writable ones and only reports the others."""
         return [
             f"{layer.url}: {p}"
             for layer in self.layers
-            for p in layer.verify(repair and not layer.read_only)
+            for p in layer.verify(repair and not layer.read_only, sample)
         ]
 
-    def gc(self, older_than_s: float) -> tuple[int, int]:
+    def gc(self, older_than_s: float, keep: frozenset[str] = frozenset()) -> tuple[int, int]:
         """Trims the writable layers; read-only ones belong to someone else."""
         self._check_writable()
-        counts = [layer.gc(older_than_s) for layer in self.writable]
+        counts = [layer.gc(older_than_s, keep) for layer in self.writable]
         return sum(m for m, _ in counts), sum(b for _, b in counts)

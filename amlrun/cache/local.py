@@ -25,6 +25,7 @@ from amlrun.cache.blobstat import BlobStats, signature
 from amlrun.cache.files import BLOB_MODE, LINK_TYPES, NotRegular
 from amlrun.cache.manifest import BadManifest, blob_sizes, parse_manifest, warn
 from amlrun.cache.registry import OpenContext
+from amlrun.cache.sample import Sample
 from amlrun.cache.signing import trusted
 from amlrun.errors import AmlrunError, NoSpace
 from amlrun.hashing import hash_bytes, hash_file
@@ -276,18 +277,18 @@ class LocalStore(Store):
         self._record_written(h, blob)
 
     # ------------------------------------------------------------ maintenance
-    def verify(self, repair: bool = False) -> list[str]:
+    def verify(self, repair: bool = False, sample: Sample | None = None) -> list[str]:
         from amlrun.cache.upkeep import verify_local
 
         if repair:
             self._check_writable()
-        return verify_local(self, repair)
+        return verify_local(self, repair, sample or Sample())
 
-    def gc(self, older_than_s: float) -> tuple[int, int]:
+    def gc(self, older_than_s: float, keep: frozenset[str] = frozenset()) -> tuple[int, int]:
         from amlrun.cache.upkeep import gc_local
 
         self._check_writable()
-        return gc_local(self, older_than_s)
+        return gc_local(self, older_than_s, keep)
 
 
 def _hash_path(path: str) -> str:

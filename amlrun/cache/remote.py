@@ -23,6 +23,7 @@ from amlrun.cache.manifest import (
     warn,
 )
 from amlrun.cache.registry import OpenContext, kind_settings, protocol
+from amlrun.cache.sample import Sample
 from amlrun.cache.signing import trusted
 from amlrun.hashing import hash_bytes, hash_file
 
@@ -154,13 +155,16 @@ class FsspecStore(Store):
         except FileNotFoundError:
             return {}
 
-    def verify(self, repair: bool = False) -> list[str]:
+    def verify(self, repair: bool = False, sample: Sample | None = None) -> list[str]:
+        """A blob left out of the ``sample`` counts as good: only one seen bad drops an entry."""
         if repair:
             self._check_writable()
         problems: list[str] = []
         present: set[str] = set()
         good: set[str] = set()
-        for path in self._find("cas"):
+        paths = list(self._find("cas"))
+        picked = (sample or Sample()).pick(p.rsplit("/", 1)[-1] for p in paths)
+        for path in paths:
             rel = path[len(self.root) + 1 :] if path.startswith(self.root) else path
             name = path.rsplit("/", 1)[-1]
             if name.endswith(".tmp"):
@@ -169,7 +173,7 @@ class FsspecStore(Store):
                 problems.append(f"{rel}: not a blob name or in the wrong folder")
                 continue
             present.add(name)
-            actual = self._hash_remote(path)
+            actual = self._hash_remote(path) if name in picked else name
             if actual == name:
                 good.add(name)
                 continue
@@ -199,7 +203,7 @@ class FsspecStore(Store):
                 digest.update(chunk)
         return digest.hexdigest()
 
-    def gc(self, older_than_s: float) -> tuple[int, int]:
+    def gc(self, older_than_s: float, keep: frozenset[str] = frozenset()) -> tuple[int, int]:
         """Age is the last write: reading a remote manifest does not refresh it."""
         self._check_writable()
         cutoff = time.time() - older_than_s
@@ -213,7 +217,8 @@ class FsspecStore(Store):
             except BadManifest:
                 dead.append(path)
                 continue
-            if _mtime(info) < cutoff:
+            key = path.rsplit("/", 1)[-1].removesuffix(".json")
+            if _mtime(info) < cutoff and key not in keep:
                 dead.append(path)
             else:
                 keep.update(refs)

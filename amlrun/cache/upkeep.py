@@ -21,6 +21,7 @@ from amlrun.cache.manifest import (
 
 if TYPE_CHECKING:
     from amlrun.cache.local import LocalStore
+    from amlrun.cache.sample import Sample
 
 #: a temporary file younger than this may belong to a writer still running
 TMP_GRACE_S = 3600.0
@@ -57,12 +58,17 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def verify_local(store: LocalStore, repair: bool) -> list[str]:
-    """Re-hash every blob, check every manifest; with ``repair``, quarantine and drop."""
+def verify_local(store: LocalStore, repair: bool, sample: Sample) -> list[str]:
+    """Re-hash the sampled blobs, check every manifest; with ``repair``, quarantine and drop.
+
+    A blob left out of the sample counts as good: only a blob seen bad drops an entry.
+    """
     problems: list[str] = []
     present: set[str] = set()  # blobs that are there, good or not
     good: set[str] = set()
-    for e in _blob_files(store):
+    entries = _blob_files(store)
+    picked = sample.pick(e.name for e in entries)
+    for e in entries:
         if files.is_tmp(e.name):
             continue
         rel = f"cas/{os.path.basename(os.path.dirname(e.path))}/{e.name}"
@@ -70,7 +76,7 @@ def verify_local(store: LocalStore, repair: bool) -> list[str]:
             problems.append(f"{rel}: not a blob name or in the wrong folder")
             continue
         present.add(e.name)
-        problem = _check_blob(store, e.name, e.path, repair)
+        problem = _check_blob(store, e.name, e.path, repair) if e.name in picked else None
         if problem:
             problems.append(f"{rel}: {problem}")
         else:
@@ -116,7 +122,7 @@ def _refs(data: bytes | None) -> set[str] | None:
         return None
 
 
-def gc_local(store: LocalStore, older_than_s: float) -> tuple[int, int]:
+def gc_local(store: LocalStore, older_than_s: float, keep_keys: frozenset[str]) -> tuple[int, int]:
     now = time.time()
     cutoff = now - older_than_s
     keep: set[str] = set()
@@ -125,7 +131,8 @@ def gc_local(store: LocalStore, older_than_s: float) -> tuple[int, int]:
         with suppress(FileNotFoundError):
             st = e.stat(follow_symlinks=False)
             refs = _refs(_read(e.path))
-            if refs is None or st.st_mtime < cutoff:
+            old = st.st_mtime < cutoff and e.name.removesuffix(".json") not in keep_keys
+            if refs is None or old:
                 os.unlink(e.path)
                 manifests += 1
             else:

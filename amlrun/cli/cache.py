@@ -31,9 +31,19 @@ STORE_HELP = "The store (default: [tool.amlrun] store, else .amlrun/cache)."
     help="Quarantine bad blobs (to <store>/quarantine/) and drop entries that need them, "
     "so the next run recomputes them.",
 )
-def verify(store: str | None, repair: bool) -> None:
-    """Re-hash every blob and check every manifest's blobs exist."""
-    problems = _store(store).verify(repair)
+@click.option(
+    "--sample",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=1.0,
+    help="Re-hash only this random fraction of the blobs (a remote store is read in full "
+    "otherwise); every manifest is still checked.",
+)
+@click.option("--seed", type=int, help="Seed of --sample's pick, to see the same blobs again.")
+def verify(store: str | None, repair: bool, sample: float, seed: int | None) -> None:
+    """Re-hash every blob (or a sample) and check every manifest's blobs exist."""
+    from amlrun.cache.sample import Sample
+
+    problems = _store(store).verify(repair, Sample(sample, seed))
     for p in problems:
         click.echo(p)
     if not problems:
@@ -48,23 +58,93 @@ def verify(store: str | None, repair: bool) -> None:
 @cache.command()
 @click.option("--store", metavar="URL", help=STORE_HELP)
 @click.option(
-    "--older-than-days", default=30.0, show_default=True, help="Keep entries used since then."
+    "--keep-days",
+    "--older-than-days",
+    "keep_days",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Keep entries used (locally) or written (remote) since then.",
 )
-def gc(store: str | None, older_than_days: float) -> None:
-    """Remove entries not used recently, then blobs nothing refers to."""
-    manifests, blobs = _store(store).gc(older_than_days * 86400)
+@click.option(
+    "--keep-last-runs",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Also keep every entry of the last K runs recorded in .amlrun/runs.sqlite.",
+)
+def gc(store: str | None, keep_days: float, keep_last_runs: int) -> None:
+    """Remove old entries, then blobs nothing refers to; refuses while a run uses the store."""
+    from amlrun.cache.inuse import store_exclusive
+
+    target = _store(store)
+    keep = frozenset(_recent_keys(keep_last_runs))
+    with store_exclusive(target):
+        manifests, blobs = target.gc(keep_days * 86400, keep)
     click.echo(f"removed {manifests} entries and {blobs} blobs")
+
+
+def _run_db():
+    from amlrun.runs.db import RunDB
+    from amlrun.workspace import Workspace
+
+    return RunDB(Workspace.find().dir / "runs.sqlite")
+
+
+def _recent_keys(runs: int) -> set[str]:
+    if runs == 0:
+        return set()
+    db = _run_db()
+    try:
+        return {key for row in db.runs(runs) for _n, _s, key, *_ in db.steps(row[0]) if key}
+    finally:
+        db.close()
+
+
+@cache.command()
+@click.option("--store", metavar="URL", help=STORE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: layers and entries.")
+def du(store: str | None, as_json: bool) -> None:
+    """Size of the store by layer and by pipeline/step, read from its manifests."""
+    import json
+    from dataclasses import asdict
+
+    from amlrun.cache.usage import usage
+
+    layers, rows = usage(_store(store))
+    db = _run_db()
+    try:
+        pipelines = db.key_pipelines()
+    finally:
+        db.close()
+    entries = [{**asdict(r), "pipeline": pipelines.get(r.key, "?")} for r in rows]
+    if as_json:
+        click.echo(json.dumps({"layers": [asdict(u) for u in layers], "entries": entries}))
+        return
+    for u in layers:
+        click.echo(f"{u.url}: {u.entries} entries, {_size(u.bytes)}")
+    by_step: dict[tuple[str, str], list[int]] = {}
+    for e in entries:
+        by_step.setdefault((e["pipeline"], e["step"]), []).append(e["bytes"])
+    for (pipeline, step), sizes in sorted(by_step.items()):
+        click.echo(f"  {pipeline}/{step}: {len(sizes)} entries, {_size(sum(sizes))}")
+
+
+def _size(n: int) -> str:
+    value, unit = float(n), "B"
+    for bigger in ("KiB", "MiB", "GiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{n} B" if unit == "B" else f"{value:.1f} {unit}"
 
 
 def _keys(src, run: str | None, all_: bool) -> list[str]:
     """--all: every entry in ``src``; else the steps of RUN (default: the latest run)."""
     from amlrun.errors import SpecError
-    from amlrun.runs.db import RunDB
-    from amlrun.workspace import Workspace
 
     if all_:
         return src.step_keys()
-    db = RunDB(Workspace.find().dir / "runs.sqlite")
+    db = _run_db()
     try:
         row = db.run(run) if run else next(iter(db.runs(1)), None)
         if row is None:

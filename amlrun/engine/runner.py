@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.backends.workdirs import remove_stale
+from amlrun.cache.inuse import store_in_use
 from amlrun.destinations import Destinations
 from amlrun.engine.compute import Backends
 from amlrun.engine.execute import Executor, install_sigint
@@ -145,7 +146,8 @@ class Engine:
         wanted, destinations = self.check_outputs()  # usage errors exit 2 before any step
         self.records.start(self.pipeline.name)
         try:
-            result = self._run_started(wanted, destinations)
+            with store_in_use(self.store):  # no gc while this run may restore from it
+                result = self._run_started(wanted, destinations)
         except BaseException as exc:  # the record is finished whatever happens
             interrupted = isinstance(exc, KeyboardInterrupt) or self.executor.cancel.is_set()
             with suppress(sqlite3.Error):  # a broken database must not hide the error itself

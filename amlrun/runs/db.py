@@ -160,6 +160,14 @@ class RunDB:
             (run_id,),
         ).fetchall()
 
+    def key_pipelines(self) -> dict[str, str]:
+        """Step key -> the pipeline of the newest run that recorded it."""
+        rows = self.conn.execute(
+            "SELECT s.key, r.pipeline FROM steps s JOIN runs r ON r.id = s.run_id "
+            "WHERE s.key IS NOT NULL ORDER BY r.started"
+        ).fetchall()
+        return dict(rows)
+
     def close(self) -> None:
         self.conn.close()
 
