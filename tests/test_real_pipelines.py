@@ -198,3 +198,11 @@ def test_a_pipeline_job_still_needs_its_input_values_to_validate(ws: Path) -> No
     _write(ws, "job.yml", job)
     proc = amlrun("module", "validate", "job.yml", cwd=ws)
     assert proc.returncode == 2 and "required input 'raw' is not bound" in proc.stdout
+
+
+def test_runs_outputs_says_which_results_left_the_store(ws: Path) -> None:
+    run_id = run_json("pipeline.yml", cwd=ws)["run_id"]
+    amlrun("cache", "gc", "--older-than-days", "0", cwd=ws, check=True)
+    proc = amlrun("runs", "outputs", run_id, cwd=ws)
+    assert proc.returncode == 0, proc.stderr
+    assert "note: the result of prep is no longer in the store" in proc.stderr

@@ -34,7 +34,8 @@ def outputs(run_id: str, step: str | None, out_dir: str | None, force_output: bo
 
     db = _db()
     rid, _pipeline, _started, _finished, _status, source = _run_or_fail(db, run_id)
-    keys = {name: key for name, _st, key, *_ in db.steps(rid) if key}
+    steps = {name: (status, key) for name, status, key, *_ in db.steps(rid) if key}
+    keys = {name: key for name, (_status, key) in steps.items()}
     if step is not None and step not in keys:
         raise SpecError(
             f"run {rid} has no step '{step}' with a result",
@@ -47,6 +48,9 @@ def outputs(run_id: str, step: str | None, out_dir: str | None, force_output: bo
         for name, key in keys.items()
         if step in (None, name) and (m := store.get_manifest(key)) is not None
     }
+    for name, (status, _key) in steps.items():
+        if step in (None, name) and name not in manifests and status in ("ran", "reused"):
+            click.echo(f"note: the result of {name} is no longer in the store", err=True)
     if not manifests:
         click.echo(f"run {rid}: no step outputs are in the store")
         return
