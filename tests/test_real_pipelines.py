@@ -187,7 +187,11 @@ def test_a_pipeline_component_validates_as_a_definition(ws: Path) -> None:
 def test_a_pipeline_component_run_without_its_inputs_is_refused(ws: Path) -> None:
     _write(ws, "prep_only.yml", COMPONENT)
     proc = amlrun("run", "prep_only.yml", cwd=ws)
-    assert proc.returncode == 2 and "required input 'raw' is not bound" in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert "required input 'raw' is bound to pipeline input 'raw', which has no value" in (
+        proc.stderr
+    )
+    assert "--set inputs.raw=VALUE" in proc.stderr
     given = ("--set", "raw=./other", "--set", "factor=3", "-o", "clean=out")
     run_json("prep_only.yml", *given, cwd=ws)
     assert (ws / "out" / "clean.csv").read_text() == "a,30\n"
@@ -197,7 +201,7 @@ def test_a_pipeline_job_still_needs_its_input_values_to_validate(ws: Path) -> No
     job = COMPONENT.replace("pipelineComponent", "pipelineJob")
     _write(ws, "job.yml", job)
     proc = amlrun("module", "validate", "job.yml", cwd=ws)
-    assert proc.returncode == 2 and "required input 'raw' is not bound" in proc.stdout
+    assert proc.returncode == 2 and "pipeline input 'raw', which has no value" in proc.stdout
 
 
 def test_runs_outputs_says_which_results_left_the_store(ws: Path) -> None:

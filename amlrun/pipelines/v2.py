@@ -129,8 +129,12 @@ class V2Loader:
                 inputs[name] = self._override(raw, overrides[name], path, line)
             else:
                 inputs[name] = self._declared_default(raw, path, line)
-                if self.definition and inputs[name].kind == "none":
-                    inputs[name] = Binding("cloud", f"input '{name}' is given by the caller")
+                if inputs[name].kind == "none":  # the caller's, or a value still to --set
+                    inputs[name] = (
+                        Binding("cloud", f"input '{name}' is given by the caller")
+                        if self.definition
+                        else Binding("none", str(name), line=line)
+                    )
             check_declared_input(str(name), raw, inputs[name], file=path, line=line)
         if parent is None:
             for name in overrides:
