@@ -11,7 +11,8 @@ from amlrun.errors import SpecError
 
 
 def set_options(sets: tuple[str, ...]) -> dict[str, Any]:
-    """``--set inputs.x=V`` (``inputs.`` may be left out) -> {x: V}; V is read as YAML."""
+    """``--set inputs.x=V`` (``inputs.`` may be left out) -> {x: V}; V is read as YAML.
+    ``jobs.…`` keys are kept whole (see amlrun.pipelines.job_sets)."""
     import yaml
 
     out: dict[str, Any] = {}
@@ -45,7 +46,11 @@ def open_pipeline(
 
 pipeline_argument = click.argument("pipeline", type=click.Path(exists=True, dir_okay=False))
 set_option = click.option(
-    "--set", "sets", multiple=True, metavar="inputs.NAME=VALUE", help="Override a pipeline input."
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="inputs.NAME=VALUE",
+    help="Override a pipeline input, or a job's (jobs.JOB.inputs.NAME=V, jobs.JOB.compute=C).",
 )
 store_option = click.option(
     "--store",

@@ -27,6 +27,13 @@ def candidate_files(paths: tuple[str, ...]) -> list[Path]:
     return out
 
 
+def is_component(doc: dict) -> bool:
+    """A pipeline component (its schema says so, or it has no schema): a definition whose
+    inputs its caller binds; a pipeline job must carry their values itself."""
+    schema = str(doc.get("$schema") or "").lower()
+    return "pipelinejob" not in schema and not isinstance(doc.get("pipeline"), dict)
+
+
 def validate_file(path: Path) -> tuple[str, str, list[str]]:
     """(status, summary, warnings) for one file; status is ok, warning, error or other."""
     from amlrun.errors import AmlrunError, Diagnostics
@@ -42,9 +49,9 @@ def validate_file(path: Path) -> tuple[str, str, list[str]]:
             m = module_from_doc(doc, path.resolve(), diags)
             summary = f"module {m.name}" + (f" {m.version}" if m.version else "")
         elif kind == "pipeline":
-            from amlrun.loading import load_pipeline
+            from amlrun.pipelines.load import load_yaml_pipeline
 
-            p = load_pipeline(path, diags=diags)
+            p = load_yaml_pipeline(path, diags=diags, definition=is_component(doc))
             summary = f"pipeline {p.name} ({len(p.steps)} steps)"
         elif kind in OTHER_KINDS:
             return "other", f"{OTHER_KINDS[kind]} (recognized, not checked)", []

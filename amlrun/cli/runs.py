@@ -126,3 +126,8 @@ def _stored_log(key: str) -> bytes | None:
     store = open_store(ws.config.get("store"), ws.root, read_only=True)
     digest = (store.get_manifest(key) or {}).get("log")
     return store.get_bytes(digest) if digest else None
+
+
+from amlrun.cli.runs_outputs import outputs  # noqa: E402  (it reads the helpers above)
+
+runs.add_command(outputs)

@@ -68,15 +68,18 @@ class WantedOutput:
 
 
 def wanted_outputs(pipeline: Pipeline, overrides: dict[str, str]) -> dict[str, WantedOutput]:
-    """Pipeline outputs (``--output`` wins over ``path:``), then node outputs with a ``path:``."""
-    unknown = set(overrides) - set(pipeline.outputs)
+    """Pipeline outputs (``--output`` wins over ``path:``), step outputs named
+    ``STEP.outputs.NAME`` in ``--output``, then node outputs with a ``path:``."""
+    wanted = {n: _step_output(pipeline, n, p) for n, p in overrides.items() if ".outputs." in n}
+    unknown = set(overrides) - set(pipeline.outputs) - set(wanted)
     if unknown:
         raise SpecError(
             f"the pipeline has no output '{sorted(unknown)[0]}'",
             field="--output",
-            fix="use one of: " + (", ".join(pipeline.outputs) or "none"),
+            fix="use one of: "
+            + (", ".join(pipeline.outputs) or "none")
+            + ", or STEP.outputs.NAME for any step output",
         )
-    wanted: dict[str, WantedOutput] = {}
     for name, po in pipeline.outputs.items():
         if name in overrides:
             dest = Destination.of(f"--output {name}", overrides[name])
@@ -94,6 +97,26 @@ def wanted_outputs(pipeline: Pipeline, overrides: dict[str, str]) -> dict[str, W
     return wanted
 
 
+def _step_output(pipeline: Pipeline, name: str, path: str) -> WantedOutput:
+    """``--output prep_job.outputs.x=DIR``: any output of any step, promoted or not."""
+    step_name, _, output = name.rpartition(".outputs.")
+    step = pipeline.steps.get(step_name)
+    if step is None:
+        raise SpecError(
+            f"the pipeline has no step '{step_name}'",
+            field=f"--output {name}",
+            fix="use one of: " + ", ".join(pipeline.steps),
+        )
+    names = [o.name for o in step.module.outputs] if step.module is not None else []
+    if output not in names:
+        raise SpecError(
+            f"step '{step_name}' has no output '{output}'",
+            field=f"--output {name}",
+            fix="use one of: " + (", ".join(names) or "none"),
+        )
+    return WantedOutput(step_name, output, Destination.of(f"--output {name}", path))
+
+
 def destinations_for(
     pipeline: Pipeline, workspace: Workspace, store: Any, *, force: bool
 ) -> Destinations:
@@ -102,7 +125,7 @@ def destinations_for(
         workspace.dir,
         force=force,
         protected=list(_read_paths(pipeline)),
-        internal=list(_local_store_roots(store)),
+        internal=list(local_store_roots(store)),
     )
 
 
@@ -152,12 +175,12 @@ def _read_paths(pipeline: Pipeline) -> Iterator[Path]:
         yield from (Path(src) for src, _ in module.code.includes)
 
 
-def _local_store_roots(store: Any) -> Iterator[Path]:
+def local_store_roots(store: Any) -> Iterator[Path]:
     """The folders of a store's local layers, which outputs must never replace."""
     from amlrun.cache.store import LayeredStore, LocalStore
 
     if isinstance(store, LayeredStore):
         for layer in store.layers:
-            yield from _local_store_roots(layer)
+            yield from local_store_roots(layer)
     elif isinstance(store, LocalStore):
         yield store.root

@@ -128,6 +128,8 @@ def outputs_told(result: Any) -> list[str]:
             lines.append(f"  output {name}: not produced (step {po.step} did not succeed)")
     extra = set(result.outputs) - set(result.pipeline.outputs)  # node outputs with a path:
     lines += [f"  output {name}: {result.outputs[name]}" for name in sorted(extra)]
+    if result.run_id and any(s.status in ("ran", "reused") for s in result.steps):
+        lines.append(f"  every step's outputs: amlrun runs outputs {result.run_id} [STEP] -o DIR")
     return lines
 
 

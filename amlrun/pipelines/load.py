@@ -23,9 +23,12 @@ def load_yaml_pipeline(
     diags: Diagnostics | None = None,
     config: dict[str, Any] | None = None,
     cache_dir: Path | None = None,
+    *,
+    definition: bool = False,
 ) -> Pipeline:
     """``overrides`` are pipeline input values (``--set inputs.x=V``); with ``cache_dir``,
-    an unchanged YAML pipeline is not parsed again (see plancache)."""
+    an unchanged YAML pipeline is not parsed again (see plancache). A ``definition`` (a
+    pipeline component checked on its own) may leave inputs to its caller."""
     path = Path(path).resolve()
     diags = diags if diags is not None else Diagnostics()
     overrides = overrides or {}
@@ -37,7 +40,7 @@ def load_yaml_pipeline(
 
     def build() -> tuple[Pipeline, list]:
         fresh = Diagnostics()
-        loaded = _load_yaml(path, overrides, fresh, config, resolver)
+        loaded = _load_yaml(path, overrides, fresh, config, resolver, definition)
         return resolve_environments(loaded, resolver), fresh.warnings
 
     key = {
@@ -48,6 +51,7 @@ def load_yaml_pipeline(
         "environments": config.get("environments"),
         "registry": config.get("registry"),
         "cwd": os.getcwd(),
+        "definition": definition,
     }
     pipeline, warnings = cached(cache_dir, key, build)
     for w in warnings:
@@ -67,10 +71,18 @@ def resolve_environments(pipeline: Pipeline, resolver: RegistryResolver) -> Pipe
 
 
 def _load_yaml(
-    path: Path, overrides: dict, diags: Diagnostics, config: dict, resolver: RegistryResolver
+    path: Path,
+    overrides: dict,
+    diags: Diagnostics,
+    config: dict,
+    resolver: RegistryResolver,
+    definition: bool,
 ) -> Pipeline:
+    from amlrun.pipelines.job_sets import apply_job_sets, split_job_sets
+
     doc = yamlio.load(path)
     kind = kind_of(doc, path)
+    overrides, job_sets = split_job_sets(overrides)
     if kind != "pipeline":
         raise SpecError(
             f"not a pipeline (looks like: {kind})",
@@ -80,6 +92,14 @@ def _load_yaml(
         )
     if isinstance(doc.get("pipeline"), dict):
         from amlrun.pipelines.v1 import load_v1_pipeline
+
+        if job_sets:
+            raise SpecError(
+                f"--set {next(iter(job_sets))}: a v1 pipeline has steps, not jobs",
+                file=path,
+                field="--set",
+                fix="set a pipeline parameter: --set NAME=VALUE",
+            )
 
         name, steps, inputs, compute = load_v1_pipeline(
             doc, path, overrides, diags, dict(config.get("datastores") or {}), resolver
@@ -93,8 +113,9 @@ def _load_yaml(
         )
     from amlrun.pipelines.v2 import V2Loader
 
-    loader = V2Loader(diags, {}, resolver)
+    loader = V2Loader(diags, {}, resolver, definition=definition)
     loader.including.append(path)
+    apply_job_sets(doc, job_sets, path)
     inputs, promoted, outputs_spec, settings = loader.load(doc, path, overrides)
     loader.resolve_aliases()
     outputs = {}

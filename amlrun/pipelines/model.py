@@ -19,8 +19,8 @@ class Binding:
     """What a step input is bound to.
 
     kind ``literal`` (a parameter value), ``path`` (local data), ``step`` (an upstream
-    output), ``none`` (no value) or ``cloud`` (a reference only Azure ML can resolve;
-    ``value`` says what it is).
+    output), ``none`` (no value; ``value``: the unset pipeline input it came from, if any)
+    or ``cloud`` (a reference only Azure ML can resolve; ``value`` says what it is).
     """
 
     kind: Literal["literal", "path", "step", "none", "cloud"]

@@ -75,8 +75,12 @@ class V2Loader:
         diags: Diagnostics,
         module_cache: dict[Path, Module],
         resolver: RegistryResolver | None = None,
+        *,
+        definition: bool = False,
     ) -> None:
         self.diags = diags
+        #: a pipeline component checked on its own: inputs without values are its caller's
+        self.definition = definition
         self.modules = module_cache
         #: ``azureml:`` component and data references -> registered ones (amlrun.registry)
         self.resolver = resolver
@@ -125,6 +129,12 @@ class V2Loader:
                 inputs[name] = self._override(raw, overrides[name], path, line)
             else:
                 inputs[name] = self._declared_default(raw, path, line)
+                if inputs[name].kind == "none":  # the caller's, or a value still to --set
+                    inputs[name] = (
+                        Binding("cloud", f"input '{name}' is given by the caller")
+                        if self.definition
+                        else Binding("none", str(name), line=line)
+                    )
             check_declared_input(str(name), raw, inputs[name], file=path, line=line)
         if parent is None:
             for name in overrides:

@@ -53,7 +53,17 @@ def check_bindings(
         elif port is not None and b.kind in ("literal", "path") and "://" not in str(b.value):
             check_data_path(str(b.value), file=file, line=at, field=field)
     for port in module.inputs:
-        if not port.optional and bindings.get(port.name, NONE).kind == "none":
+        b = bindings.get(port.name, NONE)
+        if not port.optional and b.kind == "none" and b.value is not None:
+            raise SpecError(
+                f"required input '{port.name}' is bound to pipeline input '{b.value}', "
+                "which has no value",
+                file=file,
+                line=line,
+                field=f"{where}.inputs.{port.name}",
+                fix=f"run with --set inputs.{b.value}=VALUE, or give it a default or a path",
+            )
+        if not port.optional and b.kind == "none":
             raise SpecError(
                 f"required input '{port.name}' is not bound",
                 file=file,
