@@ -28,6 +28,8 @@ MODULE_COMMANDS = {
     "disable": "amlrun.cli.module_versions:disable",
     "enable": "amlrun.cli.module_versions:enable",
     "download": "amlrun.cli.module_download:download",
+    "init": "amlrun.cli.module_init:init",
+    "build": "amlrun.cli.module_build:build",
 }
 
 
