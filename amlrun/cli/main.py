@@ -30,6 +30,7 @@ MODULE_COMMANDS = {
     "download": "amlrun.cli.module_download:download",
     "init": "amlrun.cli.module_init:init",
     "build": "amlrun.cli.module_build:build",
+    "debug": "amlrun.cli.module_debug:debug",
 }
 
 
