@@ -41,14 +41,15 @@ def debug(run_id, step, mode, output, sets, store) -> None:
     """Recreate STEP of recorded run RUN (snapshot, inputs, empty outputs, env, command)."""
     import os
 
-    from amlrun.engine.debug import recreate, run_source
+    from amlrun.engine.debug import recorded_step, recreate
     from amlrun.spec.names import folder_name
     from amlrun.workspace import Workspace
 
     ws = Workspace.find()
-    pipeline, st = open_pipeline(ws, run_source(ws, run_id), sets, store)
-    root = Path(output or ws.dir / "debug" / f"{run_id}-{folder_name(step)}").resolve()
-    folder = recreate(ws, pipeline, st, run_id, step, root)
+    rec = recorded_step(ws, run_id, step)
+    pipeline, st = open_pipeline(ws, rec.source, sets, store)
+    root = Path(output or ws.dir / "debug" / f"{rec.run_id}-{folder_name(step)}").resolve()
+    folder = recreate(ws, pipeline, st, rec, root)
     describe(folder)
     argv = folder.argv
     if mode == "pdb":

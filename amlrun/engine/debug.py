@@ -57,60 +57,59 @@ class DebugFolder:
         return "\n".join(lines) + "\n"
 
 
-def recorded_step(ws: Any, run_id: str, step: str) -> tuple[str, str, dict]:
-    """(run id, recorded key, recorded components) of ``step`` in run ``run_id``."""
+@dataclass(frozen=True)
+class RecordedStep:
+    """What the run records hold about one step of one run."""
+
+    run_id: str
+    source: str  # the pipeline file the run ran
+    step: str
+    key: str
+    components: dict
+    snapshot_files: dict[str, str]  # relpath -> hash of the recorded snapshot
+
+
+def recorded_step(ws: Any, run_id: str, step: str) -> RecordedStep:
+    """``step`` of run ``run_id`` (a prefix or suffix of its id) from .amlrun/runs.sqlite."""
     from amlrun.runs.db import RunDB
 
     path = ws.dir / "runs.sqlite"
-    db = RunDB(path) if path.is_file() else None
-    row = db.run(run_id) if db else None
-    if row is None:
+    if not path.is_file():
         raise SpecError(f"no run '{run_id}' is recorded", fix="see amlrun runs list")
+    db = RunDB(path)
     try:
+        row = db.run(run_id)
+        if row is None:
+            raise SpecError(f"no run '{run_id}' is recorded", fix="see amlrun runs list")
         got = db.conn.execute(
             "SELECT key, components FROM steps WHERE run_id = ? AND name = ?", (row[0], step)
         ).fetchone()
-        names = [s[0] for s in db.steps(row[0])]
+        if got is None or not got[1]:
+            names = ", ".join(s[0] for s in db.steps(row[0])) or "(none recorded)"
+            raise SpecError(
+                f"run {row[0]} has no recorded step '{step}'", fix=f"use one of: {names}"
+            )
+        components = json.loads(got[1])
+        files = db.tree_files(components.get("snapshot") or "")
     finally:
         db.close()
-    if got is None or not got[1]:
-        raise SpecError(
-            f"run {row[0]} has no recorded step '{step}'",
-            fix="use one of: " + (", ".join(names) or "(none recorded)"),
-        )
-    return row[0], got[0], json.loads(got[1])
+    return RecordedStep(row[0], row[5], step, got[0], components, files)
 
 
-def run_source(ws: Any, run_id: str) -> str:
-    """The pipeline file a recorded run ran."""
-    from amlrun.runs.db import RunDB
-
-    path = ws.dir / "runs.sqlite"
-    db = RunDB(path) if path.is_file() else None
-    try:
-        row = db.run(run_id) if db else None
-    finally:
-        if db:
-            db.close()
-    if row is None:
-        raise SpecError(f"no run '{run_id}' is recorded", fix="see amlrun runs list")
-    return row[5]
-
-
-def recreate(ws: Any, pipeline: Any, store: Any, run_id: str, step: str, root: Path) -> DebugFolder:
-    """Plan ``pipeline`` again and lay out ``step``'s folder in ``root`` (which must be new)."""
-    rid, key, recorded = recorded_step(ws, run_id, step)
+def recreate(ws: Any, pipeline: Any, store: Any, rec: RecordedStep, root: Path) -> DebugFolder:
+    """Plan ``pipeline`` again and lay out the step's folder in ``root`` (new or empty)."""
+    step = rec.step
     engine = Engine(pipeline, workspace=ws, store=store)
     outcome = {o.name: o for o in engine.plan()}[step]
     plan = engine.planned
     if outcome.status in ("blocked", "unknown"):
         raise SpecError(f"step '{step}' cannot be recreated: {outcome.reason}")
     parts = plan.parts[step]
-    if parts.key != key:
-        files = (ws_tree(ws, recorded.get("snapshot")), plan.snapshot_files[parts.snapshot])
-        why = explain_change(recorded, parts, files)
+    if parts.key != rec.key:
+        files = (rec.snapshot_files, plan.snapshot_files[parts.snapshot])
+        why = explain_change(rec.components, parts, files)
         raise SpecError(
-            f"step '{step}' is no longer what run {rid} ran: {why}",
+            f"step '{step}' is no longer what run {rec.run_id} ran: {why}",
             fix="restore what changed (or pass the run's --set values) to debug that run",
         )
     if root.exists() and any(root.iterdir()):
@@ -139,14 +138,3 @@ def recreate(ws: Any, pipeline: Any, store: Any, run_id: str, step: str, root: P
     (root / "run.sh").write_text(folder.script(), encoding="utf-8")
     os.chmod(root / "run.sh", 0o755)
     return folder
-
-
-def ws_tree(ws: Any, tree_hash: str | None) -> dict[str, str]:
-    """The recorded file list of a snapshot tree, to name the files that changed."""
-    from amlrun.runs.db import RunDB
-
-    db = RunDB(ws.dir / "runs.sqlite")
-    try:
-        return db.tree_files(tree_hash or "")
-    finally:
-        db.close()
