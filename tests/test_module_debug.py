@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from tests.helpers import amlrun, run_json
 from tests.pipeline_ws import make_workspace
 
@@ -53,3 +57,21 @@ def test_debug_names_the_recorded_steps_when_the_step_is_unknown(tmp_path):
     assert proc.returncode == 2 and "use one of: " in proc.stderr and "train" in proc.stderr
     proc = amlrun("module", "debug", "no-such-run", "train", cwd=tmp_path)
     assert proc.returncode == 2 and "no run 'no-such-run'" in proc.stderr
+
+
+def test_debug_pdb_runs_the_entry_script_under_the_debugger(tmp_path):
+    pipe = make_workspace(tmp_path)
+    (tmp_path / "train/src/train.py").write_text(FAILING_TRAIN)
+    rid = run_json(str(pipe), cwd=tmp_path)["run_id"]
+    cli = [sys.executable, "-c", "from amlrun.cli.main import main; main()"]
+    proc = subprocess.run(
+        [*cli, "module", "debug", rid, "train", "--pdb", "-o", "dbg"],
+        cwd=tmp_path,
+        env={**os.environ, "AMLRUN_WORKSPACE": str(tmp_path)},
+        input="c\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "dbg/code/train.py(1)<module>()" in proc.stdout and "(Pdb)" in proc.stdout
+    assert "boom: epochs 1" in proc.stdout + proc.stderr

@@ -33,7 +33,7 @@ def describe(folder) -> None:
 @click.argument("step")
 @click.option("--run", "mode", flag_value="run", help="Run the command there, in the foreground.")
 @click.option("--shell", "mode", flag_value="shell", help="Open $SHELL in the working folder.")
-@click.option("--pdb", "mode", flag_value="pdb", help="Run a Python entry script under pdb.")
+@click.option("--pdb", "mode", flag_value="pdb", help="Run it with python meaning python -m pdb.")
 @click.option("-o", "--output", type=click.Path(file_okay=False), help="Folder to create.")
 @set_option
 @store_option
@@ -51,22 +51,12 @@ def debug(run_id, step, mode, output, sets, store) -> None:
     root = Path(output or ws.dir / "debug" / f"{rec.run_id}-{folder_name(step)}").resolve()
     folder = recreate(ws, pipeline, st, rec, root)
     describe(folder)
-    argv = folder.argv
+    if mode is None:
+        return
+    argv, env = folder.argv, folder.environ()
     if mode == "pdb":
-        argv = _under_pdb(argv)
+        env = folder.pdb_environ()
     elif mode == "shell":
         argv = [os.environ.get("SHELL", "/bin/sh")]
-    if mode is not None:
-        sys.stdout.flush()
-        sys.exit(subprocess.run(argv, cwd=folder.workdir, env=folder.environ()).returncode)
-
-
-def _under_pdb(argv: list[str]) -> list[str]:
-    from amlrun.errors import SpecError
-
-    if len(argv) < 2 or Path(argv[0]).name not in ("python", "python3") or argv[1] == "-c":
-        raise SpecError(
-            "--pdb needs a command of the form 'python script.py ...'",
-            fix="use --shell and start the debugger yourself",
-        )
-    return [argv[0], "-m", "pdb", *argv[1:]]
+    sys.stdout.flush()
+    sys.exit(subprocess.run(argv, cwd=folder.workdir, env=env).returncode)

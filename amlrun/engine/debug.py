@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,22 @@ class DebugFolder:
         """The full environment of the command, as the local backend builds it."""
         path = f"{bin_dir_for(self.job.environment)}{os.pathsep}{os.environ.get('PATH', '')}"
         return {**os.environ, **self.env, "PATH": path, "PYTHONUNBUFFERED": "1"}
+
+    def pdb_environ(self) -> dict[str, str]:
+        """The environment with ``python`` meaning ``python -m pdb`` (a shim first on PATH).
+
+        A shim rather than rewriting the command: v2 commands run through ``/bin/sh -c``, so
+        the entry script is only known to the shell.
+        """
+        env = self.environ()
+        real = shutil.which("python", path=env["PATH"]) or sys.executable
+        shims = self.root / "pdb"
+        shims.mkdir(exist_ok=True)
+        for name in ("python", "python3"):
+            shim = shims / name
+            shim.write_text(f'#!/bin/sh\nexec {shlex.quote(real)} -m pdb "$@"\n')
+            os.chmod(shim, 0o755)
+        return {**env, "PATH": f"{shims}{os.pathsep}{env['PATH']}"}
 
     def script(self) -> str:
         """A shell script that runs the step again, by hand."""
