@@ -139,3 +139,16 @@ def test_build_of_a_file_that_fails_to_import_is_a_clear_error(tmp_path):
     proc = amlrun("module", "build", "bad.py", cwd=tmp_path)
     assert proc.returncode == 2 and "importing bad.py failed: ModuleNotFoundError" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_build_never_replaces_a_spec_the_user_wrote(tmp_path):
+    (tmp_path / "fns.py").write_text(FUNCS)
+    (tmp_path / "halve.yml").write_text("type: command  # mine\n")
+    proc = amlrun("module", "build", "fns.py", cwd=tmp_path)
+    assert proc.returncode == 2 and "was not written by amlrun module build" in proc.stderr
+    assert (tmp_path / "halve.yml").read_text() == "type: command  # mine\n"
+    assert not (tmp_path / "double.yml").exists()  # checked before anything is written
+    (tmp_path / "halve.yml").unlink()
+    amlrun("module", "build", "fns.py", cwd=tmp_path, check=True)
+    again = amlrun("module", "build", "fns.py", cwd=tmp_path)  # its own output: rebuilt
+    assert again.returncode == 0, again.stderr

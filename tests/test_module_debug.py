@@ -75,3 +75,20 @@ def test_debug_pdb_runs_the_entry_script_under_the_debugger(tmp_path):
     )
     assert "dbg/code/train.py(1)<module>()" in proc.stdout and "(Pdb)" in proc.stdout
     assert "boom: epochs 1" in proc.stdout + proc.stderr
+
+
+def test_debug_shell_opens_in_the_steps_working_folder(tmp_path):
+    pipe = make_workspace(tmp_path)
+    rid = run_json(str(pipe), cwd=tmp_path)["run_id"]
+    cli = [sys.executable, "-c", "from amlrun.cli.main import main; main()"]
+    proc = subprocess.run(
+        [*cli, "module", "debug", rid, "train", "--shell", "-o", "dbg"],
+        cwd=tmp_path,
+        env={**os.environ, "AMLRUN_WORKSPACE": str(tmp_path), "SHELL": "/bin/sh"},
+        input="pwd; ls\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"{tmp_path}/dbg/code\ntrain.py" in proc.stdout

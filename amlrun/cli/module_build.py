@@ -40,11 +40,28 @@ def decorated_modules(source: Path) -> dict[str, Module]:
     }
 
 
+#: first line of every built spec: only such files are ever overwritten by a later build
+HEADER = "# written by amlrun module build from "
+
+
 def spec_text(module: Module, spec_path: Path) -> str:
     """``module`` as a v2 spec saved at ``spec_path`` (``code`` relative to that file)."""
     doc = yaml.safe_load(module.to_yaml())
     doc["code"] = Path(os.path.relpath(module.code.root, spec_path.parent)).as_posix()
-    return yaml.safe_dump(doc, sort_keys=False, width=100)
+    head = f"{HEADER}{Path(module.source).name}; edit the function, not this file\n"
+    return head + yaml.safe_dump(doc, sort_keys=False, width=100)
+
+
+def _check_overwrite(path: Path) -> None:
+    """A spec the user wrote by hand is never replaced."""
+    if path.exists() and not (
+        path.is_file() and path.read_text(encoding="utf-8", errors="replace").startswith(HEADER)
+    ):
+        raise SpecError(
+            f"{path} exists and was not written by amlrun module build",
+            file=str(path),
+            fix="choose another file with -o, or move that one away",
+        )
 
 
 def build_specs(source: Path, function: str | None, out: Path | None) -> list[Path]:
@@ -70,9 +87,12 @@ def build_specs(source: Path, function: str | None, out: Path | None) -> list[Pa
             f"-o names one spec file but {source.name} has {len(found)} modules",
             fix="choose one with --function, or leave out -o",
         )
+    paths = {n: out or source.parent / f"{m.name}.yml" for n, m in found.items()}
+    for path in paths.values():
+        _check_overwrite(path)
     written = []
-    for module in found.values():
-        path = out or source.parent / f"{module.name}.yml"
+    for fname, module in found.items():
+        path = paths[fname]
         path.write_text(spec_text(module, path.resolve()), encoding="utf-8")
         written.append(path)
     return written
