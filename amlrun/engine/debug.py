@@ -132,12 +132,14 @@ def recreate(ws: Any, pipeline: Any, store: Any, rec: RecordedStep, root: Path) 
         )
     if root.exists() and any(root.iterdir()):
         raise SpecError(f"{root} already exists and is not empty", fix="choose a new -o DIR")
+    backend = engine.backends.for_step(pipeline.steps[step])
+    if backend.name != "local":
+        raise SpecError(
+            f"step '{step}' runs on the {backend.name} backend; only local steps are recreated",
+            fix="rerun it with --backend local, or debug it inside that backend",
+        )
     job = assemble_job(
-        pipeline.steps[step],
-        plan,
-        Staging(ws.dir, store),
-        engine.backends.for_step(pipeline.steps[step]),
-        stream_logs=True,
+        pipeline.steps[step], plan, Staging(ws.dir, store), backend, stream_logs=True
     )
     root.mkdir(parents=True, exist_ok=True)
     stage_snapshot(job, store, root / "code")
