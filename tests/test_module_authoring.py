@@ -13,7 +13,7 @@ from amlrun.errors import Diagnostics
 from amlrun.hashing import StatCache, hash_json
 from amlrun.snapshot.environment import environment_spec_identity
 from amlrun.spec.load import load_module
-from tests.helpers import amlrun
+from tests.helpers import amlrun, run_json, statuses
 
 
 @pytest.mark.parametrize("fmt", ["v2", "v1", "python"])
@@ -152,3 +152,22 @@ def test_build_never_replaces_a_spec_the_user_wrote(tmp_path):
     amlrun("module", "build", "fns.py", cwd=tmp_path, check=True)
     again = amlrun("module", "build", "fns.py", cwd=tmp_path)  # its own output: rebuilt
     assert again.returncode == 0, again.stderr
+
+
+def test_a_pipeline_of_the_built_spec_reuses_the_functions_step(tmp_path):
+    (tmp_path / "code").mkdir()
+    (tmp_path / "n.txt").write_text("21")
+    (tmp_path / "code/fns.py").write_text(
+        FUNCS
+        + "\n@amlrun.pipeline\n"
+        + f"def p(data: amlrun.Input = {str(tmp_path / 'n.txt')!r}):\n"
+        + "    double(data=data, factor=3)\n"
+    )
+    amlrun("module", "build", "code/fns.py", "-f", "double", "-o", "double.yml", cwd=tmp_path)
+    (tmp_path / "pipe.yml").write_text(
+        "type: pipeline\njobs:\n  double:\n    type: command\n    component: ./double.yml\n"
+        f"    inputs:\n      data: {{type: uri_file, path: {tmp_path / 'n.txt'}}}\n"
+        "      factor: 3\n"
+    )
+    assert statuses(run_json("pipe.yml", cwd=tmp_path)) == {"double": "ran"}
+    assert statuses(run_json("code/fns.py", cwd=tmp_path)) == {"double": "reused"}
