@@ -92,3 +92,12 @@ def test_debug_shell_opens_in_the_steps_working_folder(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert f"{tmp_path}/dbg/code\ntrain.py" in proc.stdout
+
+
+def test_debug_of_a_step_removed_from_the_pipeline_says_so(tmp_path):
+    pipe = make_workspace(tmp_path)
+    rid = run_json(str(pipe), cwd=tmp_path)["run_id"]
+    text = pipe.read_text()
+    pipe.write_text(text[: text.index("  side:")])
+    proc = amlrun("module", "debug", rid, "side", cwd=tmp_path)
+    assert proc.returncode == 2 and "has no step 'side' any more" in proc.stderr

@@ -117,6 +117,11 @@ def recorded_step(ws: Any, run_id: str, step: str) -> RecordedStep:
 def recreate(ws: Any, pipeline: Any, store: Any, rec: RecordedStep, root: Path) -> DebugFolder:
     """Plan ``pipeline`` again and lay out the step's folder in ``root`` (new or empty)."""
     step = rec.step
+    if step not in pipeline.steps:
+        raise SpecError(
+            f"{rec.source} has no step '{step}' any more",
+            fix="restore the pipeline file as run " + rec.run_id + " ran it",
+        )
     engine = Engine(pipeline, workspace=ws, store=store)
     outcome = {o.name: o for o in engine.plan()}[step]
     plan = engine.planned
@@ -136,7 +141,7 @@ def recreate(ws: Any, pipeline: Any, store: Any, rec: RecordedStep, root: Path) 
     if backend.name != "local":
         raise SpecError(
             f"step '{step}' runs on the {backend.name} backend; only local steps are recreated",
-            fix="rerun it with --backend local, or debug it inside that backend",
+            fix="map its compute to the local backend in [tool.amlrun.compute] to debug it here",
         )
     job = assemble_job(
         pipeline.steps[step], plan, Staging(ws.dir, store), backend, stream_logs=True
