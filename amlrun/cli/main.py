@@ -28,6 +28,9 @@ MODULE_COMMANDS = {
     "disable": "amlrun.cli.module_versions:disable",
     "enable": "amlrun.cli.module_versions:enable",
     "download": "amlrun.cli.module_download:download",
+    "init": "amlrun.cli.module_init:init",
+    "build": "amlrun.cli.module_build:build",
+    "debug": "amlrun.cli.module_debug:debug",
 }
 PIPELINE_COMMANDS = {"export": "amlrun.cli.pipeline_export:export"}
 

@@ -77,7 +77,7 @@ def module_from_func(
     return Module(
         name=name or fn.__name__,
         version=version,
-        command=Command("argv", tuple(items)),
+        command=_as_spec_command(Command("argv", tuple(items)), source),
         environment=environment or Environment(),
         code=Code(root=root),
         inputs=tuple(ports),
@@ -89,6 +89,15 @@ def module_from_func(
         format="python",
         func=fn,
     )
+
+
+def _as_spec_command(argv: Command, source: Path) -> Command:
+    """The command as its written v2 spec loads it, so function and spec share a step key."""
+    from amlrun.errors import Diagnostics
+    from amlrun.spec.template import parse_shell
+    from amlrun.spec.writer import command_text
+
+    return parse_shell(command_text(argv), "v2", file=source, line=None, diags=Diagnostics())
 
 
 def _interface(

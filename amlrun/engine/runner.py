@@ -131,6 +131,11 @@ class Engine:
         """Step -> its manifest, for every step reused or run so far (outputs on demand)."""
         return self._plan.manifests
 
+    @property
+    def planned(self) -> Plan:
+        """The plan's state (keys, manifests) after ``plan()``, to assemble one step's job."""
+        return self._plan
+
     def plan(self) -> list[StepOutcome]:
         """What a run would do, without running: reused, would run (and why), or unknown."""
         wanted_outputs(self.pipeline, self.output_overrides)  # unknown --output names: exit 2

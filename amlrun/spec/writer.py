@@ -9,7 +9,7 @@ import yaml
 from amlrun.spec.model import Command, Item, Module, Ref, Text
 
 
-def _command_text(cmd: Command) -> str:
+def command_text(cmd: Command) -> str:
     def enc(items: tuple[Item, ...]) -> list[str]:
         out = []
         for it in items:
@@ -68,5 +68,5 @@ def to_v2_yaml(module: Module) -> str:
         doc["environment_variables"] = dict(env.variables)
     if not module.is_deterministic:
         doc["is_deterministic"] = False
-    doc["command"] = _command_text(module.command)
+    doc["command"] = command_text(module.command)
     return yaml.safe_dump(doc, sort_keys=False, width=100)
