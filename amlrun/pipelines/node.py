@@ -62,9 +62,8 @@ def resolve_compute(raw: Any, parent_inputs: dict[str, Binding], path: Path, lin
     m = EXPR.fullmatch(str(raw).strip())
     if m is None:
         return str(raw)
-    pi = PARENT_INPUT.match(m.group(1))
-    b = parent_inputs.get(pi.group(1)) if pi else None
-    if b is None or b.kind != "literal":
+    value = parent_literal(m.group(1), parent_inputs)
+    if value is None:
         raise SpecError(
             f"cannot resolve compute '{raw}'",
             file=path,
@@ -72,7 +71,14 @@ def resolve_compute(raw: Any, parent_inputs: dict[str, Binding], path: Path, lin
             field="compute",
             fix="bind compute to a string pipeline input (${{parent.inputs.x}}) or name it",
         )
-    return str(b.value)
+    return value
+
+
+def parent_literal(expr: str, parent_inputs: dict[str, Binding]) -> str | None:
+    """The literal value ``parent.inputs.x`` (the inside of ``${{...}}``) holds, else None."""
+    pi = PARENT_INPUT.match(expr)
+    b = parent_inputs.get(pi.group(1)) if pi else None
+    return None if b is None or b.kind != "literal" else str(b.value)
 
 
 def check_identifiers(doc: dict, path: Path) -> None:

@@ -14,6 +14,7 @@ from amlrun.pipelines.node import (
     EXPR,
     PARENT_INPUT,
     check_identifiers,
+    parent_literal,
     resolve_compute,
 )
 from amlrun.pipelines.v2_modules import module_for
@@ -339,16 +340,15 @@ class V2Loader:
             if EXPR.search(raw):  # an expression inside a longer literal
 
                 def sub(mm: re.Match) -> str:
-                    pi = PARENT_INPUT.match(mm.group(1))
-                    b = parent_inputs.get(pi.group(1)) if pi else None
-                    if b is None or b.kind != "literal":
+                    value = parent_literal(mm.group(1), parent_inputs)
+                    if value is None:
                         raise SpecError(
                             f"cannot resolve '{mm.group(0)}' inside '{raw}'",
                             file=path,
                             line=line,
                             fix="bind the whole value to one expression",
                         )
-                    return str(b.value)
+                    return value
 
                 return Binding("literal", EXPR.sub(sub, raw), line=line)
             return Binding("literal", raw, line=line)
