@@ -34,6 +34,11 @@ CASES = {
         "implementation:\n  container:\n    command: [python, x.py]\n    args: [{inputFile: a}]\n",
         "bad.yml:5: implementation.container.args: placeholder {'inputFile': 'a'} is not one of",
     ),
+    "input_and_output_share_a_name": (
+        "type: command\nname: x\ninputs: {v: {type: uri_folder}}\n"
+        "outputs: {v: {type: uri_folder}}\ncommand: cp -r ${{inputs.v}} ${{outputs.v}}\n",
+        "bad.yml: outputs.v: 'v' is both an input and an output of this module Fix: rename",
+    ),
     "v1_no_implementation": (
         "amlModuleIdentifier: {moduleName: m}\ninputs: []\n",
         "the module has no implementation",

@@ -130,7 +130,22 @@ def check_interface_refs(
     line: int | None,
     diags: Diagnostics,
 ) -> None:
-    """Check ``command``'s placeholders against a module's declared interface."""
+    """Check ``command``'s placeholders against a module's declared interface.
+
+    Inputs, parameters and outputs share one namespace in a command (``${{inputs.x}}`` and
+    ``${{outputs.x}}`` both fill from the name ``x``), so a name used twice is refused: one
+    port would silently receive the other's path.
+    """
+    shared = sorted(
+        ({p.name for p in ports} | {p.name for p in params}) & {o.name for o in outputs}
+    )
+    if shared:
+        raise SpecError(
+            f"'{shared[0]}' is both an input and an output of this module",
+            file=file,
+            field=f"outputs.{shared[0]}",
+            fix=f"rename the output (e.g. '{shared[0]}_out') or the input",
+        )
     optional = {p.name for p in ports if p.optional} | {
         p.name for p in params if p.optional and p.default is None
     }
