@@ -41,6 +41,22 @@ def test_debug_run_of_a_failed_step_reproduces_its_error(tmp_path):
     assert "boom: epochs 1" in proc.stderr
 
 
+def test_debugging_the_last_run_again_makes_a_new_folder_and_keeps_the_edited_one(tmp_path):
+    pipe = make_workspace(tmp_path)
+    (tmp_path / "train/src/train.py").write_text(FAILING_TRAIN)
+    run_json(str(pipe), cwd=tmp_path)
+    amlrun("module", "debug", "last", "train", cwd=tmp_path, check=True)
+    (first,) = (tmp_path / ".amlrun/debug").iterdir()
+    (first / "code/train.py").write_text("print('my attempt at a fix')\n")
+    proc = amlrun("module", "debug", "last", "train", "--run", cwd=tmp_path)
+    assert proc.returncode == 3 and "boom: epochs 1" in proc.stderr
+    assert (first / "code/train.py").read_text() == "print('my attempt at a fix')\n"
+    assert sorted(p.name for p in (tmp_path / ".amlrun/debug").iterdir()) == [
+        first.name,
+        f"{first.name}-2",
+    ]
+
+
 def test_debug_refuses_a_step_whose_code_changed_since_the_run(tmp_path):
     pipe = make_workspace(tmp_path)
     rid = run_json(str(pipe), cwd=tmp_path)["run_id"]

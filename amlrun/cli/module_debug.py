@@ -38,7 +38,10 @@ def describe(folder) -> None:
 @set_option
 @store_option
 def debug(run_id, step, mode, output, sets, store) -> None:
-    """Recreate STEP of recorded run RUN (snapshot, inputs, empty outputs, env, command)."""
+    """Recreate STEP of recorded run RUN (snapshot, inputs, empty outputs, env, command).
+
+    RUN is a run id, a prefix or the random suffix of one, or `last` (the newest run).
+    """
     import os
 
     from amlrun.engine.debug import recorded_step, recreate
@@ -48,7 +51,10 @@ def debug(run_id, step, mode, output, sets, store) -> None:
     ws = Workspace.find()
     rec = recorded_step(ws, run_id, step)
     pipeline, st = open_pipeline(ws, rec.source, sets, store)
-    root = Path(output or ws.dir / "debug" / f"{rec.run_id}-{folder_name(step)}").resolve()
+    if output:
+        root = Path(output).resolve()
+    else:  # a new folder each time: never over what an earlier debug session left or edited
+        root = _fresh(ws.dir / "debug" / f"{rec.run_id}-{folder_name(step)}")
     folder = recreate(ws, pipeline, st, rec, root)
     describe(folder)
     if mode is None:
@@ -60,3 +66,12 @@ def debug(run_id, step, mode, output, sets, store) -> None:
         argv = [os.environ.get("SHELL", "/bin/sh")]
     sys.stdout.flush()
     sys.exit(subprocess.run(argv, cwd=folder.workdir, env=env).returncode)
+
+
+def _fresh(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``… the first that does not exist yet."""
+    root, n = base, 1
+    while root.exists():
+        n += 1
+        root = base.with_name(f"{base.name}-{n}")
+    return root.resolve()

@@ -154,9 +154,15 @@ def notebook(code: str) -> str:
     """A minimal nbformat-4 notebook (validated by nbformat when it is installed)."""
     nb = {
         "cells": [
-            {"cell_type": "markdown", "metadata": {}, "source": ["Try the module locally."]},
+            {
+                "cell_type": "markdown",
+                "id": "about",  # nbformat 4.5 cells carry ids (a missing one is a warning)
+                "metadata": {},
+                "source": ["Try the module locally."],
+            },
             {
                 "cell_type": "code",
+                "id": "run",
                 "execution_count": None,
                 "metadata": {},
                 "outputs": [],

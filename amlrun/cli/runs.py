@@ -68,9 +68,12 @@ def _run_or_fail(db, run_id: str):
 
 
 @runs.command()
-@click.argument("run_id")
+@click.argument("run_id", metavar="RUN")
 def show(run_id: str) -> None:
-    """Steps of one run with status, key, duration and reason."""
+    """Steps of one run with status, key, duration and reason.
+
+    RUN is a run id, a prefix or the random suffix of one, or `last` (the newest run).
+    """
     db = _db()
     rid, pipeline, started, _finished, status, source = _run_or_fail(db, run_id)
     click.echo(f"run {rid}: {pipeline} ({source}) {status}, started {_when(started)}")
@@ -83,10 +86,13 @@ def show(run_id: str) -> None:
 
 
 @runs.command()
-@click.argument("run_id")
+@click.argument("run_id", metavar="RUN")
 @click.argument("step")
 def logs(run_id: str, step: str) -> None:
-    """The captured output of STEP in RUN (of the run that produced it, if RUN reused it)."""
+    """The captured output of STEP in RUN (of the run that produced it, if RUN reused it).
+
+    RUN is a run id, a prefix or the random suffix of one, or `last` (the newest run).
+    """
     db = _db()
     rid = _run_or_fail(db, run_id)[0]
     row = next((r for r in db.steps(rid) if r[0] == step), None)

@@ -12,7 +12,7 @@ from amlrun.errors import SpecError
 
 
 @click.command()
-@click.argument("run_id")
+@click.argument("run_id", metavar="RUN")
 @click.argument("step", required=False)
 @click.option(
     "-o",
@@ -27,7 +27,10 @@ from amlrun.errors import SpecError
     help="Replace destinations that hold files amlrun did not write.",
 )
 def outputs(run_id: str, step: str | None, out_dir: str | None, force_output: bool) -> None:
-    """The outputs of RUN's steps (or of STEP only): output, key, files and size."""
+    """The outputs of RUN's steps (or of STEP only): output, key, files and size.
+
+    RUN is a run id, a prefix or the random suffix of one, or `last` (the newest run).
+    """
     from amlrun.cache.store import open_store
     from amlrun.cli.runs import _db, _run_or_fail, table
     from amlrun.workspace import Workspace

@@ -146,6 +146,12 @@ class RunDB:
         ).fetchall()
 
     def run(self, run_id: str) -> tuple | None:
+        """The run named by its id, a prefix, its random suffix, or ``last`` (the newest)."""
+        if run_id == "last":
+            return self.conn.execute(
+                "SELECT id, pipeline, started, finished, status, source FROM runs "
+                "ORDER BY started DESC LIMIT 1"
+            ).fetchone()
         return self.conn.execute(
             "SELECT id, pipeline, started, finished, status, source FROM runs "
             "WHERE id = ? OR id LIKE ? OR id LIKE ? ORDER BY started DESC",
