@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
     {"published"},
     {"engine"},
     {"reports"},
+    {"server"},
     {"cli", "testing"},
     {"top"},
 ]
