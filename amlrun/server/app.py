@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from amlrun.server.auth import Reader
 from amlrun.server.dispatcher import Dispatcher
 from amlrun.server.queue import IdempotencyConflict, Submission
 from amlrun.server.submit import Invalid, NotFound, Refused
@@ -67,8 +68,8 @@ def create_app(
     app = FastAPI(
         title="amlrun",
         version=_version(),
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url=None,  # served below, behind a token like every route
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -76,6 +77,11 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(api_pipelines.router)
     app.include_router(api_runs.router)
+
+    @app.get("/api/v1/openapi.json", include_in_schema=False)
+    def openapi(_who: Reader) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
     _errors(app)
     return app
 
