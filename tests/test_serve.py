@@ -227,3 +227,36 @@ def test_a_second_server_for_the_same_workspace_is_refused(served):
     )
 
     assert proc.returncode == 2 and "another amlrun serve" in proc.stderr
+
+
+def test_the_example_pipeline_published_and_served_runs_then_is_reused(tmp_path: Path):
+    """The issue's "done when": publish the example, serve, a token, a curl-style
+    submission with parameters runs it, the second one is fully reused."""
+    import json
+    import shutil
+
+    root = tmp_path / "ws"
+    shutil.copytree(Path(__file__).parents[1] / "examples" / "sklearn-pipeline", root)
+    (root / ".git").mkdir()
+    amlrun("pipeline", "publish", "pipeline.yml", "--name", "sklearn", cwd=root, check=True)
+    secret = token(root, "ci", "submit")
+    server = Server(root)
+    try:
+        client = server.client(secret)
+        body = {"parameters": {"n_estimators": 20}}
+        first = wait_run(
+            client, client.post("/api/v1/pipelines/sklearn/runs", json=body).json()["run_id"]
+        )
+        second = wait_run(
+            client, client.post("/api/v1/pipelines/sklearn/runs", json=body).json()["run_id"]
+        )
+        metrics = client.get(f"/api/v1/runs/{second['run_id']}/outputs/metrics")
+    finally:
+        server.stop()
+
+    assert first["status"] == "succeeded", first
+    assert {s["status"] for s in first["steps"]} == {"ran"}
+    assert {s["status"] for s in second["steps"]} == {"reused"}
+    with tarfile.open(fileobj=io.BytesIO(metrics.content)) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("metrics.json"))
+        assert json.load(tar.extractfile(member))["accuracy"] > 0.9
