@@ -260,3 +260,20 @@ def test_the_example_pipeline_published_and_served_runs_then_is_reused(tmp_path:
     with tarfile.open(fileobj=io.BytesIO(metrics.content)) as tar:
         member = next(m for m in tar.getmembers() if m.name.endswith("metrics.json"))
         assert json.load(tar.extractfile(member))["accuracy"] > 0.9
+
+
+def test_a_run_shows_each_step_s_upstream_parameters_and_outputs(served):
+    server, tokens = served
+    client = server.client(tokens["submit"])
+    run_id = client.post("/api/v1/pipelines/tp/runs", json={"parameters": {"epochs": 3}}).json()[
+        "run_id"
+    ]
+
+    run = wait_run(client, run_id)
+
+    steps = {s["name"]: s for s in run["steps"]}
+    assert steps["train"]["upstream"] == ["prep"]
+    assert steps["train"]["parameters"] == {"epochs": 3}
+    assert steps["train"]["inputs"] == {"data": {"step": "prep", "output": "clean"}}
+    assert steps["train"]["outputs"] == ["model"]
+    assert run["outputs"] == ["final"]

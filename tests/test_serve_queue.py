@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -120,3 +122,44 @@ def test_200_concurrent_submissions_and_polls_lose_no_run(slow):
     assert set(runs.values()) <= {"queued", "running", "succeeded"}
     assert list(runs.values()).count("succeeded") >= 4
     assert list(runs.values()).count("running") <= 2
+
+
+def test_a_run_queued_in_process_from_a_pipeline_file_starts_when_the_server_does(slow):
+    """What schedules do: queue a pipeline file (no publishing) from inside the server."""
+    from amlrun.server.app import ServerState
+    from amlrun.server.queue import Submission
+    from amlrun.workspace import Workspace
+
+    root, secret = slow
+    state = ServerState(Workspace(root), dispatcher=None)
+    sub = Submission("nightly", parameters={"word": "filed"}, file="slow.yml")
+    run_id = state.submit(sub, by="schedule:nightly")
+
+    server = Server(root)
+    try:
+        run = wait_run(server.client(secret), run_id)
+        result = server.client(secret).get(f"/api/v1/runs/{run_id}/outputs/result")
+    finally:
+        server.stop()
+
+    assert run["status"] == "succeeded" and run["submitted_by"] == "schedule:nightly"
+    assert run["file"] == "slow.yml" and run["parameters"] == {"word": "filed"}
+    with tarfile.open(fileobj=io.BytesIO(result.content)) as tar:
+        assert tar.extractfile("out/word.txt").read() == b"filed"
+
+
+def test_stopping_the_server_interrupts_its_running_runs(slow):
+    root, secret = slow
+    server = Server(root)
+    client = server.client(secret)
+    run_id = _submit(client, seconds=60, word="stopped")
+    wait_step(client, run_id, "tick", "running")
+
+    server.stop()  # Ctrl-C
+    server = Server(root)
+    try:
+        run = server.client(secret).get(f"/api/v1/runs/{run_id}").json()
+    finally:
+        server.stop()
+
+    assert run["status"] == "interrupted", run

@@ -8,11 +8,11 @@ dispatcher started with the app runs them in worker processes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -22,6 +22,14 @@ from amlrun.server.dispatcher import Dispatcher
 from amlrun.server.queue import IdempotencyConflict, Submission
 from amlrun.server.submit import Invalid, NotFound, Refused
 from amlrun.workspace import Workspace
+
+
+class Service(Protocol):
+    """Something running beside the API for the server's lifetime (e.g. a scheduler)."""
+
+    def start(self, state: ServerState) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -47,9 +55,14 @@ class ServerState:
 
 
 def create_app(
-    workspace: Workspace, *, max_parallel_runs: int = 2, dispatch: bool = True
+    workspace: Workspace,
+    *,
+    max_parallel_runs: int = 2,
+    dispatch: bool = True,
+    services: Sequence[Service] = (),
 ) -> FastAPI:
-    """The app for ``workspace``; with ``dispatch``, queued runs start while it serves."""
+    """The app for ``workspace``; with ``dispatch``, queued runs start while it serves;
+    ``services`` are started after the dispatcher and stopped before it."""
     from amlrun.server import api_pipelines, api_runs, auth
 
     dispatcher = Dispatcher(workspace.root, workspace.dir, max_parallel_runs) if dispatch else None
@@ -59,9 +72,15 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if dispatcher is not None:
             dispatcher.start()
+        started: list[Service] = []
         try:
+            for service in services:
+                service.start(state)
+                started.append(service)
             yield
         finally:
+            for service in reversed(started):
+                service.stop()
             if dispatcher is not None:
                 dispatcher.stop()
 
