@@ -277,3 +277,20 @@ def test_a_run_shows_each_step_s_upstream_parameters_and_outputs(served):
     assert steps["train"]["inputs"] == {"data": {"step": "prep", "output": "clean"}}
     assert steps["train"]["outputs"] == ["model"]
     assert run["outputs"] == ["final"]
+
+
+def test_a_data_input_can_be_bound_to_a_folder_of_the_workspace(served):
+    server, tokens = served
+    other = server.root / "more"
+    other.mkdir(exist_ok=True)
+    (other / "rows.csv").write_text("x,10\n")
+    client = server.client(tokens["submit"])
+
+    answer = client.post("/api/v1/pipelines/tp/runs", json={"inputs": {"raw": "more"}})
+    run = wait_run(client, answer.json()["run_id"])
+    clean = client.get(f"/api/v1/runs/{run['run_id']}/outputs/prep/clean")
+
+    assert run["status"] == "succeeded"
+    assert run["inputs"] == {"raw": str(other.resolve())}
+    with tarfile.open(fileobj=io.BytesIO(clean.content)) as tar:
+        assert tar.extractfile("clean/clean.csv").read() == b"x,20\n"
