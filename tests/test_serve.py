@@ -294,3 +294,19 @@ def test_a_data_input_can_be_bound_to_a_folder_of_the_workspace(served):
     assert run["inputs"] == {"raw": str(other.resolve())}
     with tarfile.open(fileobj=io.BytesIO(clean.content)) as tar:
         assert tar.extractfile("clean/clean.csv").read() == b"x,20\n"
+
+
+def test_a_busy_port_is_a_plain_error(served):
+    import socket
+
+    server, _tokens = served
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        root = server.root.parent / "other"
+        make_workspace(root)
+        proc = amlrun("serve", "--port", str(port), cwd=root, timeout=60)
+
+    assert proc.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "Traceback" not in proc.stderr

@@ -64,5 +64,8 @@ def _open(path: Path) -> sqlite3.Connection:
     if path not in _ready:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(queue)")}
+        if "graph" not in columns:  # a database made before the column was added
+            conn.execute("ALTER TABLE queue ADD COLUMN graph TEXT")
         _ready.add(path)
     return conn
