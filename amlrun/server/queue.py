@@ -21,6 +21,7 @@ from amlrun.hashing import hash_json
 from amlrun.server.db import connect
 
 FINAL = ("succeeded", "failed", "cancelled", "interrupted")
+_FINAL_SQL = "(" + ", ".join(f"'{s}'" for s in FINAL) + ")"
 _COLUMNS = (
     "id, pipeline, version, request, status, submitted, started, finished, pid, "
     "submitted_by, error, cancel_requested, graph, resubmit_of"
@@ -181,7 +182,7 @@ def finish(amlrun_dir: Path, run_id: str, status: str, error: str | None = None)
         return bool(
             db.execute(
                 "UPDATE queue SET status = ?, finished = ?, error = COALESCE(?, error) "
-                f"WHERE id = ? AND status NOT IN {FINAL}",
+                f"WHERE id = ? AND status NOT IN {_FINAL_SQL}",
                 (status, time.time(), error, run_id),
             ).rowcount
         )
