@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import amlrun
+from tests.helpers import amlrun, run_json, statuses
 from tests.pipeline_ws import make_workspace
 from tests.serve_ws import Server, token, wait_run
 
@@ -310,3 +310,14 @@ def test_a_busy_port_is_a_plain_error(served):
 
     assert proc.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_run_made_with_amlrun_run_is_shown_from_its_record(served):
+    """A reused step may link to a run made on the command line: it opens too."""
+    server, tokens = served
+    result = run_json("pipeline.yml", "--set", "factor=13", cwd=server.root)
+
+    shown = server.client(tokens["read"]).get(f"/api/v1/runs/{result['run_id']}").json()
+
+    assert shown["status"] == "succeeded" and shown["submitted_by"] == "cli"
+    assert {s["name"]: s["status"] for s in shown["steps"]} == statuses(result)
