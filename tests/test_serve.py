@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import sqlite3
-import subprocess
 import tarfile
 from pathlib import Path
 
@@ -217,14 +216,8 @@ def test_a_non_loopback_host_is_refused_while_no_token_exists(tmp_path: Path):
 
 def test_a_second_server_for_the_same_workspace_is_refused(served):
     server, _tokens = served
-    proc = subprocess.run(
-        ["amlrun", "serve", "--port", "1"],
-        cwd=server.root,
-        env={**__import__("os").environ, "AMLRUN_WORKSPACE": str(server.root)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    proc = amlrun("serve", "--port", "1", cwd=server.root, timeout=60)
 
     assert proc.returncode == 2 and "another amlrun serve" in proc.stderr
 
