@@ -83,7 +83,7 @@ def test_unauthenticated_and_wrong_scope_calls_are_refused(served):
     assert "/api/v1/pipelines/{name}/runs" in paths
     anonymous = server.client()
     for path, methods in paths.items():
-        url = path.format(name="tp", run_id="x", step="prep")
+        url = path.format(name="tp", run_id="x", step="prep", version="1")
         for method in methods:
             answer = anonymous.request(method.upper(), url)
             assert answer.status_code == 401, (method, path, answer.text)
@@ -314,3 +314,20 @@ def test_a_run_made_with_amlrun_run_is_shown_from_its_record(served):
 
     assert shown["status"] == "succeeded" and shown["submitted_by"] == "cli"
     assert {s["name"]: s["status"] for s in shown["steps"]} == statuses(result)
+
+
+def test_only_an_admin_token_manages_versions(served):
+    server, tokens = served
+    submit, admin = server.client(tokens["submit"]), server.client(tokens["admin"])
+
+    refused = submit.post("/api/v1/pipelines/tp/versions/1/disable")
+    disabled = admin.post("/api/v1/pipelines/tp/versions/1/disable")
+    blocked = submit.post("/api/v1/pipelines/tp/runs", json={})
+    admin.post("/api/v1/pipelines/tp/versions/1/enable")
+    missing = admin.put("/api/v1/pipelines/tp/default", json={"version": "9"})
+
+    assert refused.status_code == 403 and "admin" in refused.json()["detail"]
+    assert disabled.status_code == 200
+    assert blocked.status_code == 409 and "disabled" in blocked.json()["detail"]
+    assert submit.post("/api/v1/pipelines/tp/runs", json={}).status_code == 202
+    assert missing.status_code == 404
