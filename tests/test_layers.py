@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
     {"export"},
     {"dsl", "backends"},
     {"loading", "runs"},
+    {"parallel"},
     {"engine"},
     {"reports"},
     {"cli", "testing"},

@@ -1,11 +1,61 @@
-"""Parallel (mini-batch) steps: v2 ``type: parallel`` nodes and components."""
+"""Parallel (mini-batch) steps: v2 ``type: parallel`` nodes run init()/run() per mini-batch,
+and each mini-batch is reused on its own."""
 
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
 
-from tests.helpers import amlrun
+import pytest
+
+from tests.helpers import amlrun, run_json, statuses
+
+SCORE = """
+import argparse, os
+
+def init():
+    global SUFFIX
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--suffix")
+    args, _ = parser.parse_known_args()
+    SUFFIX = args.suffix
+    with open(os.environ["CALLS"], "a") as f:
+        f.write("init\\n")
+
+def run(mini_batch):
+    with open(os.environ["CALLS"], "a") as f:
+        f.write(f"run {len(mini_batch)}\\n")
+    out = []
+    for path in mini_batch:
+        if "bad" in os.path.basename(path):
+            raise ValueError(f"cannot score {path}")
+        with open(path) as f:
+            out.append(f"{os.path.basename(path)} {f.read().strip()}{SUFFIX}")
+    return out
+"""
+
+PIPELINE = """
+type: pipeline
+jobs:
+  score:
+    type: parallel
+    inputs:
+      data: {type: uri_folder, path: ./data}
+    outputs:
+      out: {type: uri_file}
+    input_data: ${{inputs.data}}
+    mini_batch_size: "BATCH"
+    max_concurrency_per_instance: 2
+    mini_batch_error_threshold: 0
+    retry_settings: {max_retries: 1, timeout: 30}
+    environment_variables: {CALLS: CALLS_FILE}
+    task:
+      type: run_function
+      code: ./src
+      entry_script: score.py
+      program_arguments: --suffix !
+      append_row_to: ${{outputs.out}}
+"""
 
 
 def _write(root: Path, rel: str, text: str) -> Path:
@@ -15,30 +65,106 @@ def _write(root: Path, rel: str, text: str) -> Path:
     return path
 
 
-def test_a_parallel_node_is_refused_rather_than_faked(tmp_path: Path) -> None:
-    _write(tmp_path, "data/a.txt", "1\n")
-    _write(tmp_path, "src/score.py", "def init():\n    pass\n\ndef run(batch):\n    return batch\n")
-    _write(
-        tmp_path,
-        "pipeline.yml",
-        """
-        type: pipeline
-        jobs:
-          score:
-            type: parallel
-            inputs:
-              data: {type: uri_folder, path: ./data}
-            outputs:
-              out: {type: uri_file}
-            input_data: ${{inputs.data}}
-            mini_batch_size: "1"
-            task:
-              type: run_function
-              code: ./src
-              entry_script: score.py
-              append_row_to: ${{outputs.out}}
-        """,
+def _workspace(root: Path, files: int, batch: int = 10) -> Path:
+    for i in range(files):
+        _write(root, f"data/f{i:04d}.txt", f"{i}\n")
+    _write(root, "src/score.py", SCORE)
+    text = PIPELINE.replace("BATCH", str(batch)).replace("CALLS_FILE", str(root / "calls.txt"))
+    _write(root, "pipeline.yml", text)
+    return root
+
+
+def _ran(result: dict) -> int:
+    """How many mini-batches the step's run() calls covered (from the calls log)."""
+    return sum(1 for line in _calls(result) if line.startswith("run "))
+
+
+def _calls(result: dict) -> list[str]:
+    path = Path(result["_root"]) / "calls.txt"
+    lines = path.read_text().splitlines() if path.exists() else []
+    path.unlink(missing_ok=True)
+    return lines
+
+
+def _run(root: Path, *args: str) -> dict:
+    result = run_json("pipeline.yml", "-o", "score.outputs.out=result.txt", *args, cwd=root)
+    result["_root"] = str(root)
+    return result
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    return _workspace(tmp_path, 100)
+
+
+def test_every_file_is_scored_once_in_input_order(ws: Path) -> None:
+    result = _run(ws)
+    assert statuses(result) == {"score": "ran"}
+    rows = (ws / "result.txt").read_text().splitlines()
+    assert rows == [f"f{i:04d}.txt {i}!" for i in range(100)]
+    calls = _calls(result)
+    assert 1 <= calls.count("init") <= 8  # once per worker process, never per batch
+    assert sum(int(c.split()[1]) for c in calls if c.startswith("run ")) == 100
+
+
+def test_adding_one_file_reruns_one_mini_batch(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, 1000, batch=20)
+    first = _run(ws)
+    before = _ran(first)
+    assert before >= 30
+    _write(ws, "data/f0500a.txt", "new\n")
+    again = _run(ws)
+    assert statuses(again) == {"score": "ran"}
+    assert _ran(again) == 1
+    rows = (ws / "result.txt").read_text().splitlines()
+    assert len(rows) == 1001 and rows[501] == "f0500a.txt new!"
+
+
+def test_a_null_rerun_reuses_the_step_and_editing_the_script_reruns_every_batch(ws: Path) -> None:
+    batches = _ran(_run(ws))
+    assert statuses(_run(ws)) == {"score": "reused"}
+    script = ws / "src" / "score.py"
+    script.write_text(script.read_text() + "\n# edited\n")
+    assert _ran(_run(ws)) == batches
+
+
+def test_status_says_how_many_mini_batches_would_run(ws: Path) -> None:
+    _run(ws)
+    _write(ws, "data/f0050a.txt", "new\n")
+    proc = amlrun("status", "pipeline.yml", cwd=ws)
+    assert "1 of " in proc.stdout and "mini-batches would run" in proc.stdout, proc.stdout
+
+
+def test_a_failed_mini_batch_fails_the_step_and_the_good_ones_are_kept(ws: Path) -> None:
+    _write(ws, "data/f0042bad.txt", "x\n")
+    failed = _run(ws)
+    assert statuses(failed) == {"score": "failed"}
+    assert "mini_batch_error_threshold" in failed["steps"][0]["reason"] + _log(failed)
+    assert _ran(failed) > 2  # the bad batch was tried twice (max_retries 1), others ran
+    (ws / "data" / "f0042bad.txt").unlink()
+    again = _run(ws)
+    assert statuses(again) == {"score": "ran"}
+    assert _ran(again) == 1  # only the batch that held the bad file
+
+
+def test_a_killed_worker_loses_only_its_own_batches(ws: Path) -> None:
+    script = ws / "src" / "score.py"
+    script.write_text(
+        script.read_text()
+        + "\n_run = run\n"
+        + "def run(mini_batch):\n"
+        + "    if os.environ.get('CRASH') and any('f0090' in p for p in mini_batch):\n"
+        + "        os._exit(9)\n"
+        + "    return _run(mini_batch)\n"
     )
-    proc = amlrun("run", "pipeline.yml", cwd=tmp_path)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "parallel (mini-batch) steps cannot run locally yet" in proc.stdout + proc.stderr
+    proc = amlrun("run", "pipeline.yml", "--json", cwd=ws, env={"CRASH": "1"})
+    assert proc.returncode != 0
+    (ws / "calls.txt").unlink()
+    again = _run(ws)
+    assert statuses(again) == {"score": "ran"}
+    assert 1 <= _ran(again) < 5  # the crashed worker's chunk, not the finished ones
+
+
+def _log(result: dict) -> str:
+    log = result["steps"][0]["reason"].rsplit("log: ", 1)[-1]
+    return Path(log).read_text() if Path(log).is_file() else ""

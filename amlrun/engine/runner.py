@@ -216,8 +216,6 @@ def _blocked(pipeline: Pipeline) -> list[str]:
     for step in pipeline.steps.values():
         if step.blocked:
             problems.append(f"{step.name}: {step.blocked}")
-        elif step.module is not None and step.module.kind == "parallel":
-            problems.append(f"{step.name}: parallel (mini-batch) steps cannot run locally yet")
         for k, b in step.bindings.items():
             if b.kind == "cloud":
                 problems.append(f"{step.name}: input {k}: {b.value}")
