@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from amlrun.backends.job import Job, JobResult
+from amlrun.backends.job import Job, JobInput, JobResult
 from amlrun.hashing import hash_json
 from amlrun.parallel.batching import Item, batches, parse_size
 from amlrun.parallel.config import ParallelConfig, parallel_config
@@ -43,17 +43,17 @@ class Context:
     reuse: bool  # False when the step is forced: every batch runs
 
 
-def is_tabular(job: Job, cfg: ParallelConfig) -> bool:
-    port = job.module.port(cfg.data_input)
+def is_tabular(module: Any, cfg: ParallelConfig) -> bool:
+    port = module.port(cfg.data_input)
     return port is not None and port.type.lower() in ("mltable", "tabular", "tabulardataset")
 
 
-def _base_key(job: Job, cfg: ParallelConfig, parts: Any) -> str:
-    port = job.module.port(cfg.data_input)
+def _base_key(module: Any, cfg: ParallelConfig, parts: Any) -> str:
+    port = module.port(cfg.data_input)
     return hash_json(
         {
             "v": BATCH_KEY_VERSION,
-            "command": job.module.command.identity(),
+            "command": module.command.identity(),
             "entry_script": cfg.entry_script,
             "data_port": port.identity() if port else None,
             "snapshot": parts.snapshot,
@@ -66,11 +66,10 @@ def _base_key(job: Job, cfg: ParallelConfig, parts: Any) -> str:
     )
 
 
-def plan_batches(job: Job, cfg: ParallelConfig, parts: Any) -> list[Batch]:
+def plan_batches(module: Any, cfg: ParallelConfig, parts: Any, data: JobInput) -> list[Batch]:
     """The step's mini-batches, each with its key (data read only for tabular input)."""
-    base = _base_key(job, cfg, parts)
-    data = job.inputs[cfg.data_input]
-    tabular = is_tabular(job, cfg)
+    base = _base_key(module, cfg, parts)
+    tabular = is_tabular(module, cfg)
     size = parse_size(cfg.mini_batch_size, tabular=tabular, field="mini_batch_size")
     if tabular:
         from amlrun.parallel.tabular import table_batches
@@ -92,7 +91,7 @@ def run_parallel(job: Job, backend: Any, ctx: Context) -> JobResult:
     """Run the step's missing mini-batches on ``backend``, then gather every batch's rows."""
     started = time.perf_counter()
     cfg = parallel_config(job.module)
-    planned = plan_batches(job, cfg, ctx.parts)
+    planned = plan_batches(job.module, cfg, ctx.parts, job.inputs[cfg.data_input])
     stored = {b.index: ctx.store.find(b.key, ["result"]) if ctx.reuse else None for b in planned}
     done = {i: m for i, m in stored.items() if m is not None}
     pending = [b for b in planned if b.index not in done]
