@@ -183,7 +183,10 @@ class Executor:
             logs,
             reuse,
         )
-        return run_parallel(job, backend, ctx)
+        result = run_parallel(job, backend, ctx)
+        out = self.plan.outcomes[step.name]
+        out.reason = "; ".join(filter(None, [out.reason, result.detail.get("summary")]))
+        return result
 
     def _store(self, job: Job, result: JobResult, backend: Backend) -> None:
         """Commit a successful step: its manifest names the outputs the backend stored."""

@@ -23,7 +23,7 @@ from amlrun.hashing import hash_json
 from amlrun.parallel.batching import Item, batches, parse_size
 from amlrun.parallel.config import ParallelConfig, parallel_config
 from amlrun.parallel.gather import gather, verdict
-from amlrun.parallel.workers import Batch, WorkerOutcome, run_worker
+from amlrun.parallel.workers import Batch, WorkerOutcome, dead_worker, run_worker
 
 #: what a batch key means; change it when a batch's key starts covering something new
 BATCH_KEY_VERSION = 1
@@ -100,10 +100,10 @@ def run_parallel(job: Job, backend: Any, ctx: Context) -> JobResult:
         statuses.setdefault(i, {"ok": True, "items": m["items"], "failed": m["failed"]})
     ok, summary = verdict(cfg, planned, statuses, reused=len(planned) - len(pending))
     log = f"{summary}\nworker logs: {ctx.logs_dir}\n".encode()
+    detail = {"summary": summary.splitlines()[0]}
     if not ok or ctx.cancel.is_set():
-        return JobResult(1, time.perf_counter() - started, {}, log, backend=backend.name)
+        return JobResult(1, time.perf_counter() - started, {}, log, backend.name, detail)
     outputs = gather(job, cfg, planned, done, ctx.store, ctx.tmp_root)
-    detail = {"mini_batches": len(planned), "mini_batches_ran": len(pending)}
     return JobResult(0, time.perf_counter() - started, outputs, log, backend.name, detail)
 
 
@@ -126,7 +126,11 @@ def _run_pending(
                 chunk = chunks.get_nowait()
             except queue.Empty:
                 return
-            got = run_worker(job, cfg, chunk, backend, ctx.store, ctx)
+            try:
+                got = run_worker(job, cfg, chunk, backend, ctx.store, ctx)
+            except Exception as exc:  # e.g. the environment cannot be built: these batches fail
+                text = f"{type(exc).__name__}: {exc}"
+                got = dead_worker(chunk, f"backend error: {text.splitlines()[0][:300]}", text)
             with lock:
                 statuses.update(got.statuses)
                 done.update(_store_batches(job, chunk, got, ctx.store))

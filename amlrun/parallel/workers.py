@@ -105,8 +105,7 @@ def run_worker(
     if result.exit_code != 0 or RESULTS not in result.outputs:
         why = f"the worker process exited with code {result.exit_code}"
         tail = result.log.decode(errors="replace")[-3000:]
-        statuses = {b.index: _failed(b, why) for b in chunk}
-        return WorkerOutcome(statuses, {}, progress, f"{errors}{why}:\n{tail}\n")
+        return dead_worker(chunk, why, f"{progress}{errors}{tail}")
     out = result.outputs[RESULTS]
     statuses, results = {}, {}
     for b in chunk:
@@ -117,6 +116,11 @@ def run_worker(
         if statuses[b.index].get("ok") and f"{b.key}.out" in out:
             results[b.index] = out[f"{b.key}.out"]
     return WorkerOutcome(statuses, results, progress, errors)
+
+
+def dead_worker(chunk: list[Batch], why: str, log: str) -> WorkerOutcome:
+    """Every batch of a worker that died (or never started) failed, for ``why``."""
+    return WorkerOutcome({b.index: _failed(b, why) for b in chunk}, {}, "", f"{log}{why}\n")
 
 
 def _failed(batch: Batch, why: str) -> dict:
