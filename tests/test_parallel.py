@@ -168,3 +168,68 @@ def test_a_killed_worker_loses_only_its_own_batches(ws: Path) -> None:
 def _log(result: dict) -> str:
     log = result["steps"][0]["reason"].rsplit("log: ", 1)[-1]
     return Path(log).read_text() if Path(log).is_file() else ""
+
+
+V1_MODULE = """
+amlModuleIdentifier:
+  namespace: microsoft.com/test
+  moduleName: Parallel Copy
+  moduleVersion: 0.0.1
+jobType: parallel
+inputs:
+- name: Input folder
+  type: AnyDirectory
+  port: true
+- name: Prefix
+  type: String
+  default: "x="
+outputs:
+- name: Output
+  type: AnyDirectory
+implementation:
+  parallel:
+    inputData: Input folder
+    outputData: Output
+    entry: copy_files.py
+    args: [--prefix, {inputValue: Prefix}]
+"""
+
+COPY = """
+import argparse
+
+def init():
+    global prefix
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--prefix")
+    prefix = parser.parse_known_args()[0].prefix
+
+def run(mini_batch):
+    return [prefix + open(path).read().strip() for path in mini_batch]
+"""
+
+
+def test_a_v1_parallel_module_runs_as_a_pipeline_step_with_the_node_batch_size(
+    tmp_path: Path,
+) -> None:
+    for i in range(23):
+        _write(tmp_path, f"data/x{i:02d}.txt", f"{i}\n")
+    _write(tmp_path, "src/copy.yaml", V1_MODULE)
+    _write(tmp_path, "src/copy_files.py", COPY)
+    _write(
+        tmp_path,
+        "pipeline.yml",
+        """
+        type: pipeline
+        jobs:
+          copy:
+            component: ./src/copy.yaml
+            mini_batch_size: 1
+            inputs:
+              Input folder: {type: uri_folder, path: ./data}
+              Prefix: "y="
+        """,
+    )
+    result = run_json("pipeline.yml", "-o", "copy.outputs.Output=out", cwd=tmp_path)
+    assert "23 mini-batches (0 reused, 23 ran)" in result["steps"][0]["reason"]
+    rows = (tmp_path / "out" / "parallel_run_step.txt").read_text().splitlines()
+    assert rows == [f"y={i}" for i in range(23)]

@@ -49,8 +49,10 @@ def _is_boundary(name: str, size: int) -> bool:
 
 
 def parse_size(raw: str | int | None, *, tabular: bool, field: str) -> int:
-    """``mini_batch_size``: a file count for files; bytes ("10kb", "1MB", 1024) for tables."""
-    text = "1" if raw is None or str(raw).strip() == "" else str(raw)
+    """``mini_batch_size``: a file count for files; bytes ("10kb", "1MB", 1024) for tables.
+    Unset, it is Azure ML's default: 10 files, or 1MB of rows."""
+    unset = raw is None or str(raw).strip() in ("", "None")
+    text = ("1MB" if tabular else "10") if unset else str(raw)
     m = _SIZE.match(text)
     if m is None or (not tabular and m.group(2)) or float(m.group(1)) <= 0:
         raise SpecError(

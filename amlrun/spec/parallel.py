@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+
+from amlrun.spec.model import Parallel
 
 
 def parallel_settings(doc: dict) -> tuple[tuple[str, str], ...]:
@@ -18,7 +21,21 @@ def parallel_settings(doc: dict) -> tuple[tuple[str, str], ...]:
         "timeout": retry.get("timeout"),
         "instance_count": resources.get("instance_count"),
         "max_concurrency_per_instance": doc.get("max_concurrency_per_instance"),
-        "output_action": "append_row" if task.get("append_row_to") else "summary_only",
+        "output_action": (
+            ("append_row" if task.get("append_row_to") else "summary_only") if task else None
+        ),
         "append_row_file_name": task.get("append_row_file_name") or doc.get("append_row_file_name"),
     }
     return tuple((k, str(v)) for k, v in found.items() if v is not None)
+
+
+def parallel_overrides(par: Parallel, node: dict) -> Parallel:
+    """A pipeline node's own mini_batch_size, thresholds, retries and concurrency over its
+    parallel component's."""
+    settings = {**dict(par.settings), **dict(parallel_settings(node))}
+    size = node.get("mini_batch_size")
+    return replace(
+        par,
+        mini_batch_size=par.mini_batch_size if size is None else str(size),
+        settings=tuple(sorted(settings.items())),
+    )
