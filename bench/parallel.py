@@ -124,7 +124,7 @@ def _batches(ws: Path, batch: int) -> list[list[str]]:
 
 def measure(args: argparse.Namespace) -> dict[str, float]:
     cold, loop, add, one, null, reran = [], [], [], [], [], []
-    for r in range(args.repeats):
+    for _ in range(args.repeats):
         root = Path(tempfile.mkdtemp(prefix="amlrun-bench-parallel-"))
         try:
             ws = _workspace(root, args.files, args.batch, args.workers)

@@ -3,8 +3,9 @@
     python bench/run.py            # the full run (~18 min on the busy 2-core machine)
     python bench/run.py --quick    # development only: small N, not for RESULTS.md figures
 
-Runs bench/hashing.py, bench/pipelines.py, bench/parallel.py and bench/backends.py (docker and dask, each
-started and stopped by the bench; ``--skip-backends`` leaves them out) in this process,
+Runs bench/hashing.py, bench/pipelines.py, bench/parallel.py and bench/backends.py (docker
+and dask, each started and stopped by the bench; ``--skip-backends`` leaves them out) in
+this process,
 prints the table and writes
 bench/RESULTS.md (``--quick`` writes bench/.work/RESULTS-quick.md instead, so a quick run
 never stands in for the real figures). Exit status 1 when a target is missed.
