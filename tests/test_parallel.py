@@ -233,3 +233,99 @@ def test_a_v1_parallel_module_runs_as_a_pipeline_step_with_the_node_batch_size(
     assert "23 mini-batches (0 reused, 23 ran)" in result["steps"][0]["reason"]
     rows = (tmp_path / "out" / "parallel_run_step.txt").read_text().splitlines()
     assert rows == [f"y={i}" for i in range(23)]
+
+
+SLOW = """
+import argparse, os, time
+
+def init():
+    global LABEL
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--side")
+    side = parser.parse_known_args()[0].side
+    LABEL = open(os.path.join(side, "labels.txt")).read().strip()
+
+def run(mini_batch):
+    if any("slow" in p for p in mini_batch):
+        time.sleep(30)
+    return [os.path.basename(p) + " " + LABEL for p in mini_batch]
+"""
+
+
+def _small(root: Path, *, action: str = "append_row_to: ${{outputs.out}}") -> Path:
+    for i in range(6):
+        _write(root, f"data/f{i}.txt", f"{i}\n")
+    _write(root, "side/labels.txt", "v1\n")
+    _write(root, "src/score.py", SLOW)
+    _write(
+        root,
+        "pipeline.yml",
+        f"""
+        type: pipeline
+        jobs:
+          score:
+            type: parallel
+            inputs:
+              data: {{type: uri_folder, path: ./data}}
+              side: {{type: uri_folder, path: ./side}}
+            outputs:
+              out: {{type: uri_folder}}
+            input_data: ${{{{inputs.data}}}}
+            mini_batch_size: "2"
+            retry_settings: {{max_retries: 1, timeout: 1}}
+            task:
+              type: run_function
+              code: ./src
+              entry_script: score.py
+              program_arguments: --side ${{{{inputs.side}}}}
+              {action}
+        """,
+    )
+    return root
+
+
+def test_a_side_input_is_in_every_batch_key(tmp_path: Path) -> None:
+    ws = _small(tmp_path)
+    first = run_json("pipeline.yml", "-o", "score.outputs.out=out", cwd=ws)
+    assert statuses(first) == {"score": "ran"}
+    assert (ws / "out" / "parallel_run_step.txt").read_text().splitlines()[0] == "f0.txt v1"
+    (ws / "side" / "labels.txt").write_text("v2\n")
+    again = run_json("pipeline.yml", "-o", "score.outputs.out=out", cwd=ws)
+    assert "(0 reused" in again["steps"][0]["reason"], again["steps"][0]["reason"]
+    assert (ws / "out" / "parallel_run_step.txt").read_text().splitlines()[0] == "f0.txt v2"
+
+
+def test_a_mini_batch_over_its_timeout_is_retried_then_left_out_with_its_error_logged(
+    tmp_path: Path,
+) -> None:
+    ws = _small(tmp_path)
+    _write(ws, "data/f3slow.txt", "slow\n")  # mini_batch_error_threshold -1: tolerated
+    result = run_json("pipeline.yml", "-o", "score.outputs.out=out", cwd=ws)
+    assert statuses(result) == {"score": "ran"}
+    assert "1 mini-batches failed" in result["steps"][0]["reason"]
+    rows = (ws / "out" / "parallel_run_step.txt").read_text().splitlines()
+    assert "f3slow.txt v1" not in rows and "f0.txt v1" in rows
+    logs = ws / ".amlrun" / "logs"
+    errors = "".join(p.read_text() for p in logs.glob("*/score/worker-*/errors.txt"))
+    assert "BatchTimeout" in errors and "attempt 1/2" in errors and "attempt 2/2" in errors
+    progress = "".join(p.read_text() for p in logs.glob("*/score/worker-*/progress.txt"))
+    assert "init() done" in progress and "items in" in progress
+
+
+def test_summary_only_stores_no_rows(tmp_path: Path) -> None:
+    ws = _small(tmp_path, action="")
+    result = run_json("pipeline.yml", "-o", "score.outputs.out=out", cwd=ws)
+    assert statuses(result) == {"score": "ran"}
+    assert list((ws / "out").iterdir()) == []
+
+
+def test_a_size_as_mini_batch_size_of_a_file_input_is_a_clear_error(ws: Path) -> None:
+    text = (
+        (ws / "pipeline.yml")
+        .read_text()
+        .replace('mini_batch_size: "10"', 'mini_batch_size: "10kb"')
+    )
+    (ws / "pipeline.yml").write_text(text)
+    proc = amlrun("run", "pipeline.yml", cwd=ws)
+    assert "mini_batch_size '10kb' is not a positive number of files" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
