@@ -327,5 +327,18 @@ def test_a_size_as_mini_batch_size_of_a_file_input_is_a_clear_error(ws: Path) ->
     )
     (ws / "pipeline.yml").write_text(text)
     proc = amlrun("run", "pipeline.yml", cwd=ws)
+    assert proc.returncode == 2
     assert "mini_batch_size '10kb' is not a positive number of files" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_an_output_passed_to_the_entry_script_is_refused_not_lost(ws: Path) -> None:
+    text = (ws / "pipeline.yml").read_text()
+    text = text.replace(
+        "program_arguments: --suffix !", "program_arguments: --out ${{outputs.out}}"
+    )
+    (ws / "pipeline.yml").write_text(text)
+    proc = amlrun("run", "pipeline.yml", cwd=ws)
+    assert proc.returncode == 2
+    assert "files run() writes there cannot be kept per mini-batch" in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr

@@ -54,6 +54,26 @@ def _number(settings: dict[str, str], name: str, default: float, module: Module)
         ) from None
 
 
+def _check_local(module: Module, settings: dict[str, str]) -> None:
+    """What the local runtime cannot do faithfully is refused, not approximated."""
+    written = [r.name for r in module.command.refs() if r.kind == "output"]
+    if written:
+        raise SpecError(
+            f"program_arguments pass output '{written[0]}' to the entry script: files run() "
+            "writes there cannot be kept per mini-batch",
+            file=module.source,
+            field="task.program_arguments",
+            fix="return rows from run() and use append_row_to",
+        )
+    if settings.get("partition_keys"):
+        raise SpecError(
+            "partition_keys (mini-batches by column value) is not supported locally",
+            file=module.source,
+            field="partition_keys",
+            fix="remove partition_keys to split by mini_batch_size",
+        )
+
+
 def parallel_config(module: Module) -> ParallelConfig:
     """The settings of a parallel module; a missing data input or entry script is an error."""
     par = module.parallel
@@ -68,6 +88,7 @@ def parallel_config(module: Module) -> ParallelConfig:
             fix="set input_data: ${{inputs.NAME}} and task.entry_script",
         )
     s = dict(par.settings)
+    _check_local(module, s)
     text = " ".join(getattr(i, "text", "") for i in module.command.items)
     s.update({k: v for k, v in _DRIVER_ARGS.findall(text) if k not in s})
     append = (
@@ -91,3 +112,16 @@ def parallel_config(module: Module) -> ParallelConfig:
         workers=max(1, int(workers)),
         append_row_file_name=s.get("append_row_file_name") or "parallel_run_step.txt",
     )
+
+
+def is_tabular(module: Module, cfg: ParallelConfig) -> bool:
+    port = module.port(cfg.data_input)
+    return port is not None and port.type.lower() in ("mltable", "tabular", "tabulardataset")
+
+
+def check_parallel(module: Module) -> None:
+    """Refuse (exit 2, before any step runs) a parallel module the runtime cannot run."""
+    from amlrun.parallel.batching import parse_size
+
+    cfg = parallel_config(module)
+    parse_size(cfg.mini_batch_size, tabular=is_tabular(module, cfg), field="mini_batch_size")

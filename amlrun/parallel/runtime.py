@@ -21,7 +21,7 @@ from typing import Any
 from amlrun.backends.job import Job, JobInput, JobResult
 from amlrun.hashing import hash_json
 from amlrun.parallel.batching import Item, batches, parse_size
-from amlrun.parallel.config import ParallelConfig, parallel_config
+from amlrun.parallel.config import ParallelConfig, is_tabular, parallel_config
 from amlrun.parallel.gather import gather, verdict
 from amlrun.parallel.workers import Batch, WorkerOutcome, dead_worker, run_worker
 
@@ -41,11 +41,6 @@ class Context:
     tmp_root: Path  # plan folders (removed after each worker)
     logs_dir: Path  # worker-N/progress.txt, worker-N/errors.txt
     reuse: bool  # False when the step is forced: every batch runs
-
-
-def is_tabular(module: Any, cfg: ParallelConfig) -> bool:
-    port = module.port(cfg.data_input)
-    return port is not None and port.type.lower() in ("mltable", "tabular", "tabulardataset")
 
 
 def _base_key(module: Any, cfg: ParallelConfig, parts: Any) -> str:

@@ -7,8 +7,8 @@ from typing import Any
 
 from amlrun.backends.job import JobInput
 from amlrun.errors import AmlrunError
-from amlrun.parallel.config import parallel_config
-from amlrun.parallel.runtime import is_tabular, plan_batches
+from amlrun.parallel.config import is_tabular, parallel_config
+from amlrun.parallel.runtime import plan_batches
 from amlrun.pipelines.model import Step
 
 

@@ -25,6 +25,7 @@ def parallel_settings(doc: dict) -> tuple[tuple[str, str], ...]:
             ("append_row" if task.get("append_row_to") else "summary_only") if task else None
         ),
         "append_row_file_name": task.get("append_row_file_name") or doc.get("append_row_file_name"),
+        "partition_keys": doc.get("partition_keys"),
     }
     return tuple((k, str(v)) for k, v in found.items() if v is not None)
 
