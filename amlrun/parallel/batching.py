@@ -1,10 +1,12 @@
 """Forming mini-batches so that a small change to the input changes few batches.
 
 Items are sorted; a batch ends after an item whose *name* hashes to a boundary (one item in
-``size`` on average), or when it reaches twice ``size``. Boundaries depend only on the item
+``size`` on average), or when it reaches ``MAX_FACTOR`` times ``size``. Boundaries depend only on the item
 itself, not on its position, so adding or removing one file changes the batch it falls in
 (or splits it in two, when the new file is itself a boundary), never every later batch as
-fixed-size slicing would. Editing a file's content changes only its batch's key.
+fixed-size slicing would. Editing a file's content changes only its batch's key. Only
+where the cap cuts a run of items without a boundary (about 2% of batches) does an added
+item also shift the cut batches up to the next boundary.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import xxhash
 from amlrun.errors import SpecError
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+#: a batch is cut at this many times ``size`` even without a boundary
+MAX_FACTOR = 4
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
@@ -36,7 +40,7 @@ def batches(items: Sequence[Item], size: int) -> list[list[Item]]:
     current: list[Item] = []
     for item in items:
         current.append(item)
-        if size == 1 or len(current) >= 2 * size or _is_boundary(item.name, size):
+        if size == 1 or len(current) >= MAX_FACTOR * size or _is_boundary(item.name, size):
             out.append(current)
             current = []
     if current:
