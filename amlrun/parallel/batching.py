@@ -2,11 +2,11 @@
 
 Items are sorted; a batch ends after an item whose *name* hashes to a boundary (one item in
 ``size`` on average), or when it reaches ``MAX_FACTOR`` times ``size``. Boundaries depend
-only on the item itself, not on its position, so adding or removing one file changes the batch it falls in
-(or splits it in two, when the new file is itself a boundary), never every later batch as
-fixed-size slicing would. Editing a file's content changes only its batch's key. Only
-where the cap cuts a run of items without a boundary (about 2% of batches) does an added
-item also shift the cut batches up to the next boundary.
+only on the item itself, not on its position, so adding or removing one file changes the
+batch it falls in (or splits it in two, when the new file is itself a boundary), never every
+later batch as fixed-size slicing would. Editing a file's content changes only its batch's
+key. Only where the cap cuts a run of items without a boundary (about 2% of batches) does
+an added item also shift the cut batches up to the next boundary.
 """
 
 from __future__ import annotations
