@@ -3,6 +3,7 @@ and each mini-batch is reused on its own."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -342,3 +343,41 @@ def test_an_output_passed_to_the_entry_script_is_refused_not_lost(ws: Path) -> N
     assert proc.returncode == 2
     assert "files run() writes there cannot be kept per mini-batch" in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_a_run_killed_halfway_resumes_with_the_finished_batches_reused(ws: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ws / "src" / "score.py"
+    slow = "\n_run = run\ndef run(mini_batch):\n    import time\n    time.sleep(0.3)\n"
+    script.write_text(script.read_text() + slow + "    return _run(mini_batch)\n")
+    total = len(list((ws / "data").iterdir()))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from amlrun.cli.main import main; main()", "run", "pipeline.yml"],
+        cwd=ws,
+        env={**os.environ, "AMLRUN_WORKSPACE": str(ws)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    calls = ws / "calls.txt"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if calls.exists() and calls.read_text().count("run ") >= 6:
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)  # let a chunk or two finish and be stored
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    calls.unlink()
+    again = _run(ws)
+    assert statuses(again) == {"score": "ran"}
+    reason = again["steps"][0]["reason"]
+    batches, reused = map(int, re.search(r"(\d+) mini-batches \((\d+) reused", reason).groups())
+    assert 0 < reused < batches, reason  # killed halfway: some stored, some not
+    rows = (ws / "result.txt").read_text().splitlines()
+    assert len(rows) == total
