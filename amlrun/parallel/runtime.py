@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.backends.job import Job, JobInput, JobResult
-from amlrun.hashing import hash_json
+from amlrun.hashing import hash_file, hash_json
 from amlrun.parallel.batching import Item, batches, parse_size
 from amlrun.parallel.config import ParallelConfig, is_tabular, parallel_config
 from amlrun.parallel.gather import gather, verdict
-from amlrun.parallel.workers import Batch, WorkerOutcome, dead_worker, run_worker
+from amlrun.parallel.workers import DRIVER, Batch, WorkerOutcome, dead_worker, run_worker
 
-#: what a batch key means; change it when a batch's key starts covering something new
+#: what a batch key means; change it when a batch's key starts covering something new or
+#: the tabular reader (amlrun.parallel.tabular) reads a table differently
 BATCH_KEY_VERSION = 1
 #: batches per worker job at most: what a killed worker loses, against process start-ups
 MAX_CHUNK = 25
@@ -48,6 +49,7 @@ def _base_key(module: Any, cfg: ParallelConfig, parts: Any) -> str:
     return hash_json(
         {
             "v": BATCH_KEY_VERSION,
+            "driver": hash_file(DRIVER),  # it calls run() and writes the rows
             "command": module.command.identity(),
             "entry_script": cfg.entry_script,
             "data_port": port.identity() if port else None,
@@ -74,7 +76,7 @@ def plan_batches(module: Any, cfg: ParallelConfig, parts: Any, data: JobInput) -
             Batch(i, hash_json([base, digest]), (), len(frame), frame)
             for i, (frame, digest) in enumerate(table_batches(data.path, size))
         ]
-    items = [Item(rel, entry[0]) for rel, entry in sorted(data.entries.items())]
+    items = [Item(rel, f"{e[0]}:{e[2]}") for rel, e in sorted(data.entries.items())]
     return [
         Batch(i, hash_json([base, [[it.name, it.digest] for it in group]]), names, len(group))
         for i, group in enumerate(batches(items, size))
