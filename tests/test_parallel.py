@@ -311,6 +311,20 @@ def test_a_mini_batch_over_its_timeout_is_retried_then_left_out_with_its_error_l
     assert "BatchTimeout" in errors and "attempt 1/2" in errors and "attempt 2/2" in errors
     progress = "".join(p.read_text() for p in logs.glob("*/score/worker-*/progress.txt"))
     assert "init() done" in progress and "items in" in progress
+    (ws / "data" / "f3slow.txt").write_text("slow\n")  # still slow: the next run retries
+    again = run_json("pipeline.yml", cwd=ws)  # only the failed batch, the others reused
+    assert statuses(again) == {"score": "ran"}
+    assert "1 ran)" in again["steps"][0]["reason"], again["steps"][0]["reason"]
+
+
+def test_a_step_whose_every_mini_batch_failed_fails_whatever_the_thresholds(
+    tmp_path: Path,
+) -> None:
+    ws = _small(tmp_path)
+    (ws / "src" / "score.py").write_text("def run(mini_batch):\n    raise RuntimeError('no')\n")
+    proc = amlrun("run", "pipeline.yml", cwd=ws)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "the step fails: every mini-batch failed" in out, out
 
 
 def test_summary_only_stores_no_rows(tmp_path: Path) -> None:

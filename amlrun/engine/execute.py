@@ -207,7 +207,8 @@ class Executor:
             "log": self.plan.store.put_bytes(result.log),
             "created": time.time(),
         }
-        self.plan.store.put_manifest(job.key, manifest)
+        if not result.detail.get("partial"):  # a parallel step with tolerated failures
+            self.plan.store.put_manifest(job.key, manifest)
         self.plan.manifests[job.step] = manifest
 
     def settle(self) -> None:

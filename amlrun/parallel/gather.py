@@ -36,6 +36,8 @@ def verdict(
         )
     if items and failed_items * 100 / items > cfg.allowed_failed_percent:
         too_many.append(f"{failed_items * 100 / items:.1f}% failed > allowed_failed_percent")
+    if planned and len(failed) == len(planned):
+        too_many.append("every mini-batch failed")
     if too_many:
         lines.append("the step fails: " + "; ".join(too_many))
     return not too_many, "\n".join(lines)

@@ -97,7 +97,10 @@ def run_parallel(job: Job, backend: Any, ctx: Context) -> JobResult:
         statuses.setdefault(i, {"ok": True, "items": m["items"], "failed": m["failed"]})
     ok, summary = verdict(cfg, planned, statuses, reused=len(planned) - len(pending))
     log = f"{summary}\nworker logs: {ctx.logs_dir}\n".encode()
-    detail = {"summary": summary.splitlines()[0]}
+    # tolerated failures: the step's output is not stored whole, so the next run retries
+    # the failed mini-batches (the others are reused one by one)
+    partial = any(not s.get("ok") for s in statuses.values())
+    detail = {"summary": summary.splitlines()[0], "partial": partial}
     if not ok or ctx.cancel.is_set():
         return JobResult(1, time.perf_counter() - started, {}, log, backend.name, detail)
     outputs = gather(job, cfg, planned, done, ctx.store, ctx.tmp_root)
