@@ -178,9 +178,9 @@ def figures(argv: list[str] | None = None) -> list[Figure]:
             None,
             "1 batch, <= 0.5 s over",
             m["reran"] == 1 and overhead <= 0.5,
-            f"overhead {overhead:.2f} s, of which the null rerun's {m['null']:.2f} s "
-            f"(start-up, environment identity; every run pays it): "
-            f"{overhead - m['null']:.2f} s for the batch machinery",
+            f"overhead {overhead:.2f} s: the null rerun's {m['null']:.2f} s (start-up, "
+            "environment identity; every run pays it), then "
+            f"{overhead - m['null']:.2f} s for doit, the worker process and the gather",
         ),
         Figure("parallel null rerun", f"{m['null']:.2f} s", "", None, "", None),
     ]
