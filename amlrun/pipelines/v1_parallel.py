@@ -10,10 +10,12 @@ ParallelRunConfig names the fields differently from a v2 parallel node: ``node_c
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from amlrun.errors import SpecError
 from amlrun.spec import yamlio
 from amlrun.spec.common import conda_environment, read_conda
 from amlrun.spec.model import Command, Environment, Parallel, Text
@@ -52,17 +54,27 @@ def _environment(cfg: dict, base: Path, file: Path) -> Environment:
         return Environment()
     folder = local_path(base, raw, file=file, line=None, field="environment_dir_path")
     meta: dict[str, Any] = {}
-    if (folder / "azureml_environment.json").is_file():
-        meta = json.loads((folder / "azureml_environment.json").read_text(encoding="utf-8"))
-    python = meta.get("python") or {}
-    docker = meta.get("docker") or {}
+    meta_file = folder / "azureml_environment.json"
+    if meta_file.is_file():
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise SpecError(
+                f"azureml_environment.json is not JSON: {exc}",
+                file=meta_file,
+                fix="fix the file, or remove it to use conda_dependencies.yml alone",
+            ) from None
+        meta = meta if isinstance(meta, dict) else {}
+    python, docker, variables = (
+        meta.get(k) if isinstance(meta.get(k), dict) else {}
+        for k in ("python", "docker", "environmentVariables")
+    )
     conda_name = str(python.get("condaDependenciesFile") or "conda_dependencies.yml")
     cpath = folder / conda_name
     conda = read_conda(cpath, file=file, line=None, field="environment_dir_path")
     image = docker.get("baseImage") if docker.get("enabled") else None
-    env = conda_environment(conda, str(cpath.relative_to(base)), image, None if conda else cpath)
-    variables = tuple((str(k), str(v)) for k, v in (meta.get("environmentVariables") or {}).items())
-    return replace(env, variables=variables)
+    env = conda_environment(conda, os.path.relpath(cpath, base), image, None if conda else cpath)
+    return replace(env, variables=tuple((str(k), str(v)) for k, v in variables.items()))
 
 
 def parallel_run_step(
@@ -83,8 +95,9 @@ def parallel_run_step(
         )
         return command, Environment(), src, None, why
     settings = {_SETTINGS[k]: str(v) for k, v in cfg.items() if k in _SETTINGS and v is not None}
-    if cfg.get("run_max_try") is not None:
-        settings["max_retries"] = str(max(0, int(cfg["run_max_try"]) - 1))
+    tries = cfg.get("run_max_try")
+    if tries is not None:  # attempts; the runtime counts retries (a non-number: refused there)
+        settings["max_retries"] = str(int(tries) - 1) if str(tries).isdigit() else str(tries)
     if src and not step.get("source_directory"):  # relative to the config file
         src = str(local_path(base, src, file=path, line=line, field="source_directory"))
     parallel = Parallel(
