@@ -3,8 +3,9 @@
     python bench/run.py            # the full run (~18 min on the busy 2-core machine)
     python bench/run.py --quick    # development only: small N, not for RESULTS.md figures
 
-Runs bench/hashing.py, bench/pipelines.py and bench/backends.py (docker and dask, each
-started and stopped by the bench; ``--skip-backends`` leaves them out) in this process,
+Runs bench/hashing.py, bench/pipelines.py, bench/parallel.py and bench/backends.py (docker
+and dask, each started and stopped by the bench; ``--skip-backends`` leaves them out) in
+this process,
 prints the table and writes
 bench/RESULTS.md (``--quick`` writes bench/.work/RESULTS-quick.md instead, so a quick run
 never stands in for the real figures). Exit status 1 when a target is missed.
@@ -22,11 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import backends
 import hashing
+import parallel
 import pipelines
 from _report import RESULTS, Machine, header, load, render, table
 
 QUICK_HASHING = ["--size-mb", "128", "--files", "2000"]
 QUICK_BACKENDS = ["--steps", "5", "--repeats", "1"]
+QUICK_PARALLEL = ["--files", "400", "--repeats", "1"]
 
 METHOD = [
     "- Every figure is the median of 3 runs, each a new process timed from outside "
@@ -49,6 +52,9 @@ METHOD = [
     "disk; the null run reads no step's data either way).",
     "- Backends: cold runs of a 20-step chain of the same python steps (1 KiB data) on the "
     "local, docker and dask backends, after one warm-up run each; median of 3.",
+    "- Parallel step: a v2 parallel node over 2,000 small files (mini_batch_size 20, 2 "
+    "workers, run() doing ~2 ms of work per file) against one Python process calling init() "
+    "and run() over the same mini-batches (bench/parallel.py); median of 3.",
     "- Snakemake and DVC are installed by the bench into bench/.work/venv (pip) and run the "
     "chains: Snakemake up to 300 steps, DVC up to 10 (`dvc repro` costs ~0.5 s per stage "
     "here, ~3 min for the 100-step chain's scenarios; see --anchor-max, --dvc-max, "
@@ -69,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = hashing.figures(QUICK_HASHING if args.quick else [])
     res, tools = pipelines.measure_all([*(["--quick"] if args.quick else []), *rest])
     figures += res.figures
+    figures += parallel.figures(QUICK_PARALLEL if args.quick else [])
     if not args.skip_backends:
         figures += backends.figures(QUICK_BACKENDS if args.quick else [])[0]
     versions = ", ".join(f"{k} {v}" for k, v in tools.versions.items())

@@ -49,7 +49,13 @@ def _pattern(expected: str) -> re.Pattern:
 
 
 def test_every_guide_page_with_commands_is_run():
-    for page in ["getting-started.md", "writing-pipelines.md", "registry.md", "authoring.md"]:
+    for page in [
+        "getting-started.md",
+        "writing-pipelines.md",
+        "registry.md",
+        "authoring.md",
+        "parallel.md",
+    ]:
         assert page in GUIDES, page
 
 

@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"export"},
     {"dsl", "backends"},
     {"loading", "runs"},
-    {"published"},
+    {"published", "parallel"},
     {"engine"},
     {"reports"},
     {"server"},

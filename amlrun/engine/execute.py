@@ -22,6 +22,7 @@ from amlrun.engine.plan import Plan
 from amlrun.engine.state import StepOutcome
 from amlrun.errors import AmlrunError
 from amlrun.locks import LockCancelled
+from amlrun.pipelines.model import Step
 
 _UNSUCCESSFUL = ("failed", "skipped", "cancelled")
 
@@ -149,7 +150,7 @@ class Executor:
             out.backend = backend.name
             if self.reporter is not None:
                 self.reporter.step_started(out)
-            result = backend.execute(job, self.cancel)
+            result = self._run(step, job, backend)
             out.log = str(self.records.write_log(name, result.log))
             out.duration_s = time.perf_counter() - started
             if self.cancel.is_set():
@@ -165,6 +166,27 @@ class Executor:
             out.duration_s = time.perf_counter() - started
         self.report(out)
         return out.status == "ran"
+
+    def _run(self, step: Step, job: Job, backend: Backend) -> JobResult:
+        """A parallel step runs its mini-batches (each reused on its own); others run whole."""
+        if job.module.kind != "parallel":
+            return backend.execute(job, self.cancel)
+        from amlrun.parallel.runtime import Context, run_parallel
+
+        logs = self.records.log_path(step.name).with_suffix("")
+        reuse = self.plan.forced(step) is None
+        ctx = Context(
+            self.plan.parts[step.name],
+            self.plan.store,
+            self.cancel,
+            self.staging.dir / "tmp",
+            logs,
+            reuse,
+        )
+        result = run_parallel(job, backend, ctx)
+        out = self.plan.outcomes[step.name]
+        out.reason = "; ".join(filter(None, [out.reason, result.detail.get("summary")]))
+        return result
 
     def _store(self, job: Job, result: JobResult, backend: Backend) -> None:
         """Commit a successful step: its manifest names the outputs the backend stored."""
@@ -185,7 +207,8 @@ class Executor:
             "log": self.plan.store.put_bytes(result.log),
             "created": time.time(),
         }
-        self.plan.store.put_manifest(job.key, manifest)
+        if not result.detail.get("partial"):  # a parallel step with tolerated failures
+            self.plan.store.put_manifest(job.key, manifest)
         self.plan.manifests[job.step] = manifest
 
     def settle(self) -> None:

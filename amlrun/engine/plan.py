@@ -123,4 +123,8 @@ class Plan:
         if self.decide(step, parts):
             return True
         out.status = "would-run"
+        if step.module.kind == "parallel":
+            from amlrun.parallel.status import batches_to_run
+
+            out.reason += f"; {batches_to_run(step, self)}"
         return False

@@ -179,6 +179,10 @@ class Engine:
                 "[tool.amlrun.datasets]) or use local component files",
             )
         for step in self.pipeline.steps.values():
+            if step.module is not None and step.module.kind == "parallel":
+                from amlrun.parallel.config import check_parallel
+
+                check_parallel(step.module)
             try:  # cached for the keys
                 self._plan.keys.environment(step.module, self.backends.for_step(step))
             except AmlrunError:

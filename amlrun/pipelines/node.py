@@ -52,6 +52,10 @@ def node_overrides(module: Module, node: dict, path: Path, diags: Diagnostics) -
         line = line_of(node, "environment")
         env = environment_v2(node["environment"], path.parent, path, diags, line)
         module = replace(module, environment=replace(env, variables=module.environment.variables))
+    if module.parallel is not None:
+        from amlrun.spec.parallel import parallel_overrides
+
+        module = replace(module, parallel=parallel_overrides(module.parallel, node))
     return module
 
 

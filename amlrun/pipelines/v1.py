@@ -133,7 +133,15 @@ def _step(
 
     items = _arguments(step, path, where, line, ports, outputs, parameters)
 
-    command, env, blocked, src_dir = _command(step, stype, path, where, line, items)
+    parallel = None
+    if stype == "ParallelRunStep":
+        from amlrun.pipelines.v1_parallel import parallel_run_step
+
+        command, env, src_dir, parallel, blocked = parallel_run_step(
+            step, path, where, line, items, ports, outputs
+        )
+    else:
+        command, env, blocked, src_dir = _command(step, stype, path, where, line, items)
 
     root = (
         local_path(path.parent, src_dir, file=path, line=line, field=f"{where}.source_directory")
@@ -155,6 +163,7 @@ def _step(
         source=path,
         format="v1-pipeline",
         kind="parallel" if stype == "ParallelRunStep" else "command",
+        parallel=parallel,
     )
     check_bindings(module, bindings, diags, file=path, where=where, line=line)
     allow_reuse = step.get("allow_reuse", True)
@@ -277,15 +286,6 @@ def _command(
             rc := _side_file(path, step["runconfig"], line, f"{where}.runconfig")
         ):
             env = _runconfig_env(rc)
-    elif stype == "ParallelRunStep":
-        prc = step.get("parallel_run_config")
-        cfg = {}
-        if prc and (prc_path := _side_file(path, prc, line, f"{where}.parallel_run_config")):
-            cfg = mapping(_document(prc_path), "parallel_run_config", file=prc_path)
-            src_dir = src_dir or cfg.get("source_directory")
-        script = cfg.get("entry_script") or "entry.py"
-        command = Command("argv", (Text("python"), Text(str(script)), *items))
-        blocked = "ParallelRunStep (mini-batch) steps load and plan, but cannot run locally yet"
     else:
         command = Command("argv", tuple(items))
         blocked = f"{stype} runs only on Azure ML"

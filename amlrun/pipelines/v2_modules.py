@@ -63,12 +63,12 @@ def module_for(
     if str(node.get("type") or "").lower() == "parallel":
         from amlrun.spec.component import load_component
 
+        inputs, outputs = declare(node, bindings)
+        for k, spec in (node.get("inputs") or {}).items():  # mltable input: DataFrame batches
+            if isinstance(spec, dict) and spec.get("type") and k in inputs:
+                inputs[k] = {**inputs[k], "type": spec["type"]}
         return load_component(
-            {
-                **node,
-                "inputs": declare(node, bindings)[0],
-                "outputs": declare(node, bindings)[1],
-            },
+            {**node, "inputs": inputs, "outputs": outputs},
             path,
             Diagnostics(),
             base=path.parent,

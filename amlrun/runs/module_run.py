@@ -95,10 +95,10 @@ def run_module(
 
     if module.kind == "parallel":
         raise SpecError(
-            "parallel components load and validate, but cannot run yet",
+            "a parallel module runs only as a pipeline step (its mini-batches are cached)",
             file=module.source,
             field="type",
-            fix="run the entry script as a command component for now",
+            fix="run a pipeline with a node 'component: ./this.yml' (see docs/parallel.md)",
         )
     ws = workspace or Workspace.find()
     given_inputs, given_params, given_outputs = split_values(module, values)

@@ -20,6 +20,7 @@ from amlrun.spec.common import (
 )
 from amlrun.spec.model import Code, Command, Environment, Module, Parallel, Parameter, Port, Text
 from amlrun.spec.names import check_name
+from amlrun.spec.parallel import parallel_settings
 from amlrun.spec.render import check_shell_command
 from amlrun.spec.shape import local_path, mapping, sequence
 from amlrun.spec.template import parse_shell
@@ -259,6 +260,7 @@ def _parallel(doc: dict, task: dict | None) -> Parallel:
         output_data=str(task.get("append_row_to")) if task and task.get("append_row_to") else None,
         entry_script=str(task.get("entry_script")) if task else None,
         mini_batch_size=None if doc.get("mini_batch_size") is None else str(doc["mini_batch_size"]),
+        settings=parallel_settings(doc),
     )
 
 
