@@ -1,4 +1,4 @@
-"""Registered versions (modules, environments, data): what is stored, and their digests.
+"""Registered versions (modules, environments, data, data types): what is stored, and their digests.
 
 A module record keeps the spec's bytes, the snapshot's entries (blobs in ``cas/``) and the
 environment the spec resolved to where it was registered (its conda or pip files may live
@@ -100,6 +100,18 @@ class DataRecord(Stored):
     url: str | None = None
     files: dict[str, list] | None = None
     is_file: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class DataTypeRecord(Stored):
+    """A custom port data type: its kind and parents (one version: a type never changes)."""
+
+    name: str
+    version: str
+    is_file: bool
+    parents: list[str]
+    description: str = ""
     source: str = ""
 
 

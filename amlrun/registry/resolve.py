@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from amlrun.registry.refs import ModuleRef, is_registry_ref, parse_ref
+from amlrun.spec.datatypes import Catalog
 from amlrun.spec.model import Environment, Module
 
 if TYPE_CHECKING:
@@ -46,6 +47,13 @@ class RegistryResolver:
     @property
     def cache(self) -> Path:
         return self._registries().workspace / ".amlrun" / "registry-cache"
+
+    @property
+    def datatypes(self) -> Catalog:
+        """Built-in port types, then registered ones (the registries open only when asked)."""
+        from amlrun.registry.datatypes import find_type
+
+        return Catalog(lambda name: find_type(self._registries(), name))
 
     def module(self, ref: str) -> Module:
         return self._registries().load(parse_ref(ref))

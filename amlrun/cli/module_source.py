@@ -1,0 +1,35 @@
+"""The module a ``module`` verb acts on: a spec file or an ``azureml:`` registry reference.
+
+Either way its port types are checked against the registered data types here, where the
+workspace is known (loading a spec never opens a registry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from amlrun.errors import Diagnostics
+from amlrun.spec.model import Module
+
+
+def load_cli_module(spec: str, diags: Diagnostics) -> Module:
+    from amlrun.registry.resolve import RegistryResolver, is_registry_ref
+    from amlrun.spec.porttypes import typed_module
+    from amlrun.workspace import Workspace
+
+    resolver = RegistryResolver(Workspace.find().config)
+    if is_registry_ref(spec):
+        module = resolver.module(spec)
+        module = replace(module, environment=resolver.environment(module.environment))
+    else:
+        from amlrun.errors import SpecError
+        from amlrun.spec.load import load_module
+
+        if not Path(spec).is_file():
+            raise SpecError(
+                f"{spec} is not a spec file or a registry reference",
+                fix="give a spec file, or azureml:NAME:VERSION / azureml:NAME@LABEL",
+            )
+        module = load_module(spec, diags)
+    return typed_module(module, resolver.datatypes)
