@@ -1,7 +1,8 @@
 """The module a ``module`` verb acts on: a spec file or an ``azureml:`` registry reference.
 
-Either way its port types are checked against the registered data types here, where the
-workspace is known (loading a spec never opens a registry).
+Either way its environment is resolved (registered, mapped or curated) and its port types
+are checked against the registered data types here, where the workspace is known (loading a
+spec never opens a registry).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ def load_cli_module(spec: str, diags: Diagnostics) -> Module:
     resolver = RegistryResolver(Workspace.find().config)
     if is_registry_ref(spec):
         module = resolver.module(spec)
-        module = replace(module, environment=resolver.environment(module.environment))
     else:
         from amlrun.errors import SpecError
         from amlrun.spec.load import load_module
@@ -32,4 +32,5 @@ def load_cli_module(spec: str, diags: Diagnostics) -> Module:
                 fix="give a spec file, or azureml:NAME:VERSION / azureml:NAME@LABEL",
             )
         module = load_module(spec, diags)
+    module = replace(module, environment=resolver.environment(module.environment))
     return typed_module(module, resolver.datatypes)

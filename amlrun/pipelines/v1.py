@@ -304,6 +304,11 @@ def _runconfig_env(path: Path) -> Environment:
         missing = None if conda is not None else cpath
     image = docker.get("baseImage") if docker.get("enabled") else None
     e = conda_environment(conda, conda_file, image, missing)
+    name = str(env.get("name") or "")
+    if name.startswith("AzureML-") and not conda_file and image is None:
+        version = env.get("version")  # a curated environment by name, resolved like azureml:
+        ref = f"azureml:{name}:{version}" if version else f"azureml:{name}"
+        e = Environment(kind="reference", reference=ref)
     variables = tuple(
         (str(k), str(v))
         for k, v in mapping(env, "environmentVariables", file=path, where="environment").items()
