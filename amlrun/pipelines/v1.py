@@ -104,19 +104,11 @@ def _data_reference(
             "(amlrun data register NAME:VERSION PATH)",
             line=line,
         )
-    store = spec.get("datastore")
-    rel = spec.get("path_on_datastore", "")
-    if store in datastores:
-        base = datastores[store]
-        if "://" in base:
-            return Binding("path", f"{base.rstrip('/')}/{rel}", line=line)
-        return Binding("path", str((Path(base) / rel).resolve()), line=line)
-    return Binding(
-        "cloud",
-        f"datastore '{store}' is not mapped to a local folder; set "
-        f'[tool.amlrun.datastores] {store} = "path/or/url"',
-        line=line,
-    )
+    from amlrun.pipelines.datastores import datastore_binding
+
+    root = resolver.workspace_root if resolver is not None else Path.cwd()
+    store, rel = str(spec.get("datastore")), str(spec.get("path_on_datastore") or "")
+    return datastore_binding(store, rel, datastores, root, line=line, field="data_references")
 
 
 def _step(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.errors import Diagnostics, SpecError, line_of
+from amlrun.pipelines.datastores import datastore_binding, datastore_uri
 from amlrun.pipelines.model import NONE, Binding, Step
 from amlrun.pipelines.node import (
     EXPR,
@@ -205,6 +206,10 @@ class V2Loader:
                 return Binding("path", self.resolver.data(raw), line=line)
             except NotRegistered:
                 pass
+        if (ds := datastore_uri(raw)) is not None and self.resolver is not None:
+            table = self.resolver.config.get("datastores") or {}
+            root = self.resolver.workspace_root
+            return datastore_binding(*ds, table, root, line=line, field="path")
         if raw.startswith(CLOUD):
             return Binding("cloud", f"data {raw} is an Azure ML asset or datastore path", line=line)
         if raw.startswith(REMOTE):

@@ -45,6 +45,13 @@ class RegistryResolver:
         return self._opened
 
     @property
+    def workspace_root(self) -> Path:
+        """Where relative paths of the configuration (datastores, datasets) start."""
+        from amlrun.workspace import Workspace
+
+        return self.root or Workspace.find().root
+
+    @property
     def cache(self) -> Path:
         return self._registries().workspace / ".amlrun" / "registry-cache"
 
