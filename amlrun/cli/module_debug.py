@@ -38,7 +38,9 @@ def describe(folder) -> None:
 @set_option
 @store_option
 def debug(run_id, step, mode, output, sets, store) -> None:
-    """Recreate STEP of recorded run RUN (snapshot, inputs, empty outputs, env, command)."""
+    """Recreate STEP of recorded run RUN (snapshot, inputs, empty outputs, env, command);
+    the run's --set values are used again unless --set is given."""
+    import contextlib
     import os
 
     from amlrun.engine.debug import recorded_step, recreate
@@ -47,7 +49,12 @@ def debug(run_id, step, mode, output, sets, store) -> None:
 
     ws = Workspace.find()
     rec = recorded_step(ws, run_id, step)
-    pipeline, st = open_pipeline(ws, rec.source, sets, store)
+    if sets or not rec.sets:
+        pipeline, st = open_pipeline(ws, rec.source, sets, store)
+    else:  # the run's own --set values, read in its folder (relative data paths)
+        where = rec.cwd if rec.cwd and Path(rec.cwd).is_dir() else os.getcwd()
+        with contextlib.chdir(where):
+            pipeline, st = open_pipeline(ws, rec.source, rec.sets, store)
     root = Path(output or ws.dir / "debug" / f"{rec.run_id}-{folder_name(step)}").resolve()
     folder = recreate(ws, pipeline, st, rec, root)
     describe(folder)

@@ -11,7 +11,7 @@ from typing import Any
 
 from amlrun.errors import Diagnostics, SpecError, line_of
 from amlrun.pipelines.model import NONE, Binding, Step
-from amlrun.pipelines.validate import check_bindings
+from amlrun.pipelines.validate import check_bindings, check_overrides
 from amlrun.registry.layered import NotRegistered
 from amlrun.registry.resolve import RegistryResolver
 from amlrun.spec import yamlio
@@ -51,7 +51,9 @@ def load_v1_pipeline(
     body = doc["pipeline"]
     diags.unknown_keys(body, PIPELINE_KEYS, file=path, where="pipeline")
     params: dict[str, tuple[str, Any]] = {}
-    for name, spec in mapping(body, "parameters", file=path, where="pipeline").items():
+    declared = mapping(body, "parameters", file=path, where="pipeline")
+    check_overrides(overrides, declared, file=path, field="pipeline.parameters", noun="parameter")
+    for name, spec in declared.items():
         spec = spec if isinstance(spec, dict) else {"default": spec}
         ptype = _TYPES.get(str(spec.get("type", "string")).lower(), "string")
         value = overrides.get(name, spec.get("default"))

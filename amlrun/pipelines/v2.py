@@ -25,7 +25,7 @@ from amlrun.pipelines.v2_schema import (
     REMOTE,
     SETTINGS_KEYS,
 )
-from amlrun.pipelines.validate import check_bindings, check_declared_input
+from amlrun.pipelines.validate import check_bindings, check_declared_input, check_overrides
 from amlrun.registry.resolve import RegistryResolver
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
@@ -134,14 +134,7 @@ class V2Loader:
                     )
             check_declared_input(str(name), raw, inputs[name], file=path, line=line)
         if parent is None:
-            for name in overrides:
-                if name not in declared:
-                    raise SpecError(
-                        f"the pipeline has no input '{name}'",
-                        file=path,
-                        field="inputs",
-                        fix="declare it, or use one of: " + (", ".join(declared) or "none"),
-                    )
+            check_overrides(overrides, declared, file=path, field="inputs")
         jobs = doc.get("jobs")
         if not isinstance(jobs, dict) or not jobs:
             raise SpecError(
