@@ -34,3 +34,25 @@ def load_cli_module(spec: str, diags: Diagnostics) -> Module:
         module = load_module(spec, diags)
     module = replace(module, environment=resolver.environment(module.environment))
     return typed_module(module, resolver.datatypes)
+
+
+def resolve_inputs(given: dict[str, str]) -> dict[str, str]:
+    """``--input`` values that name a registered data asset or a datastore path, as paths."""
+    from amlrun.errors import SpecError
+    from amlrun.pipelines.datastores import datastore_binding, datastore_uri
+    from amlrun.registry.resolve import RegistryResolver, is_registry_ref
+    from amlrun.workspace import Workspace
+
+    resolver = RegistryResolver(Workspace.find().config)
+    out = {}
+    for name, value in given.items():
+        if (ds := datastore_uri(value)) is not None:
+            table = resolver.config.get("datastores") or {}
+            b = datastore_binding(*ds, table, resolver.workspace_root, line=None, field="--input")
+            if b.kind == "cloud":
+                raise SpecError(str(b.value), field=f"--input {name}")
+            value = str(b.value)
+        elif is_registry_ref(value):
+            value = resolver.data(value)
+        out[name] = value
+    return out
