@@ -34,8 +34,14 @@ def register(
     click.echo(f"{state} data type {record.name}  {record.digest[:16]}  {target.url}")
 
 
+def _kind(t) -> str:
+    from amlrun.spec.datatypes import WILDCARD
+
+    return "either" if t.name == WILDCARD else "file" if t.is_file else "folder"
+
+
 def _line(t, where: str) -> str:
-    kind = "file  " if t.is_file else "folder"
+    kind = f"{_kind(t):6}"
     parents = f"  < {', '.join(t.parents)}" if t.parents else ""
     return f"{t.name:24} {kind}{parents}  {where}"
 
@@ -75,12 +81,12 @@ def show(name: str, registry: str | None) -> None:
             fix=f"amlrun datatype register {name} --parent AnyDirectory",
         )
     click.echo(f"name: {found.name}")
-    click.echo(f"kind: {'file' if found.is_file else 'folder'}")
+    click.echo(f"kind: {_kind(found)}")
     click.echo(f"parents: {', '.join(found.parents) or '-'}")
     ancestors = [t for t in types.lineage(found.name) if t != found.name]
     click.echo(f"ancestors: {', '.join(ancestors) or '-'}")
     if found.v2:
-        kind = "file" if found.is_file else "folder"
+        kind = _kind(found).replace("either", "file or folder")
         click.echo(f"accepts: any {kind} type (a v2 asset type)")
     if found.description:
         click.echo(f"description: {found.description}")
