@@ -22,11 +22,6 @@ def _shipped() -> dict[str, dict]:
     return {k.lower(): v for k, v in json.loads(text).items() if not k.startswith("_")}
 
 
-def curated_names() -> list[str]:
-    text = files("amlrun.registry").joinpath("curated.json").read_text(encoding="utf-8")
-    return [k for k in json.loads(text) if not k.startswith("_")]
-
-
 def curated_environment(name: str) -> Environment | None:
     """The shipped definition of curated environment ``name`` (any case), or None."""
     entry = _shipped().get(name.lower())
