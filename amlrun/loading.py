@@ -24,11 +24,11 @@ def load_pipeline(
     path = Path(path).resolve()
     if path.suffix == ".py":
         from amlrun.dsl.builder import pipeline_from_file
-        from amlrun.pipelines.load import resolve_environments
+        from amlrun.pipelines.load import resolved
         from amlrun.registry.resolve import RegistryResolver
 
         resolver = RegistryResolver(config or {})
-        return resolve_environments(pipeline_from_file(path, overrides or {}), resolver)
+        return resolved(pipeline_from_file(path, overrides or {}), resolver)
     from amlrun.pipelines.load import load_yaml_pipeline
 
     return load_yaml_pipeline(path, overrides, diags, config, cache_dir)

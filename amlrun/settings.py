@@ -87,7 +87,9 @@ SETTINGS = (
     Setting(
         "datastores",
         {"workspaceblobstore": "./data"},
-        "v1 `data_references` datastores -> local folders or URLs.",
+        "Datastore names -> a folder (relative to the workspace) or an fsspec URL: v2 "
+        "`azureml://datastores/<name>/paths/<p>` inputs and v1 `data_references` "
+        "(`datastore`, `path_on_datastore`) read `<root>/<p>`.",
     ),
 )
 

@@ -35,7 +35,9 @@ def test_cloud_environment_and_compute_each_get_one_note(ws):
     assert notes == [
         "note: compute 'cpu-cluster' runs on the local backend "
         "(map compute names in [tool.amlrun.compute])",
-        "note: environment azureml:AzureML-sklearn-1.0:1 runs on the current interpreter",
+        "note: environment AzureML-sklearn-1.0 has no local definition and runs on the current "
+        'interpreter (to pin it, add to [tool.amlrun.environments]: "AzureML-sklearn-1.0" = '
+        '{pip = ["PACKAGE==VERSION"]})',
     ]
 
 

@@ -97,7 +97,8 @@ FIELDS: dict[tuple[str, str], tuple[tuple, Any, str]] = {
     ("Code", "includes"): (CODE, (), KEY),
     ("Code", "missing"): (CODE, "src", FAILS),
     ("Port", "name"): (DATA, "renamed", KEY),
-    ("Port", "type"): (DATA, "uri_folder", KEY),
+    ("Port", "type"): (DATA, "uri_folder", KEY),  # a file became a folder; a name alone: FREE
+    ("Port", "file"): (DATA, False, KEY),  # a registered custom type's kind
     ("Port", "optional"): (DATA, True, KEY),
     ("Port", "description"): (DATA, "other words", FREE),
     ("Parameter", "name"): (K, "k2", KEY),

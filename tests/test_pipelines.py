@@ -254,7 +254,8 @@ def test_port_type_mismatch_is_an_error(tmp_path):
     proc = amlrun("run", str(tmp_path / "p.yml"), cwd=tmp_path)
     assert (
         proc.returncode == 2
-        and "type mismatch: f.o is uri_file but e.prev expects uri_folder" in proc.stderr
+        and "f.outputs.o (uri_file) cannot feed e.inputs.prev, which accepts uri_folder"
+        in proc.stderr
     )
 
 

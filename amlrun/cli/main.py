@@ -17,6 +17,7 @@ COMMANDS = {
     "cache": "amlrun.cli.cache:cache",
     "env": "amlrun.cli.env_register:env",
     "data": "amlrun.cli.data_register:data",
+    "datatype": "amlrun.cli.datatype:datatype",
     "serve": "amlrun.cli.serve:serve",
     "token": "amlrun.cli.token:token",
 }

@@ -38,7 +38,8 @@ def describe(folder) -> None:
 @set_option
 @store_option
 def debug(run_id, step, mode, output, sets, store) -> None:
-    """Recreate STEP of recorded run RUN (snapshot, inputs, empty outputs, env, command).
+    """Recreate STEP of recorded run RUN (snapshot, inputs, empty outputs, env, command);
+    the run's --set values are used again unless --set is given.
 
     RUN is a run id, a prefix or the random suffix of one, or `last` (the newest run).
     """
@@ -50,7 +51,16 @@ def debug(run_id, step, mode, output, sets, store) -> None:
 
     ws = Workspace.find()
     rec = recorded_step(ws, run_id, step)
-    pipeline, st = open_pipeline(ws, rec.source, sets, store)
+    if sets or not rec.sets:
+        pipeline, st = open_pipeline(ws, rec.source, sets, store)
+    else:  # the run's own --set values, read in its folder (relative data paths)
+        where = rec.cwd if rec.cwd and Path(rec.cwd).is_dir() else os.getcwd()
+        here = os.getcwd()
+        os.chdir(where)  # contextlib.chdir is 3.11+; amlrun supports 3.10
+        try:
+            pipeline, st = open_pipeline(ws, rec.source, rec.sets, store)
+        finally:
+            os.chdir(here)
     if output:
         root = Path(output).resolve()
     else:  # a new folder each time: never over what an earlier debug session left or edited

@@ -8,7 +8,7 @@ import click
 
 
 @click.command()
-@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.argument("spec", metavar="SPEC|azureml:NAME:VERSION|azureml:NAME@LABEL")
 @click.option("--input", "-i", "inputs", multiple=True, metavar="NAME=PATH", help="Bind an input.")
 @click.option(
     "--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Set a parameter."
@@ -23,24 +23,22 @@ import click
 )
 @click.option("--quiet", "-q", is_flag=True, help="Do not stream the command's output.")
 def run(spec: str, inputs, params, outputs, force_output: bool, quiet: bool) -> None:
-    """Stage SPEC's snapshot into a run folder and run its command here."""
+    """Stage SPEC's snapshot (a file, or a registered version) into a run folder and run its
+    command here."""
     from amlrun.cli.main import parse_pairs
+    from amlrun.cli.module_source import load_cli_module, resolve_inputs
     from amlrun.errors import Diagnostics
     from amlrun.runs.module_run import print_warning, run_module
-    from amlrun.spec.load import load_module
 
     diags = Diagnostics()
-    module = load_module(spec, diags)
+    module = load_cli_module(spec, diags)
     for w in diags.warnings:
         print_warning(str(w))
-    values = {
-        **parse_pairs(params, "--param"),
-        **parse_pairs(inputs, "--input"),
-        **parse_pairs(outputs, "--output"),
-    }
+    given = resolve_inputs(parse_pairs(inputs, "--input"))
+    values = {**parse_pairs(params, "--param"), **given, **parse_pairs(outputs, "--output")}
     from amlrun.pipelines.validate import check_data_path
 
-    for name, value in parse_pairs(inputs, "--input").items():
+    for name, value in given.items():
         check_data_path(value, file=None, line=None, field=f"--input {name}")
         if module.port(name) is None:
             from amlrun.errors import SpecError

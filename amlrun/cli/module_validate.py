@@ -37,9 +37,12 @@ def is_component(doc: dict) -> bool:
 def validate_file(path: Path) -> tuple[str, str, list[str]]:
     """(status, summary, warnings) for one file; status is ok, warning, error or other."""
     from amlrun.errors import AmlrunError, Diagnostics
+    from amlrun.registry.resolve import RegistryResolver
     from amlrun.spec import yamlio
     from amlrun.spec.detect import OTHER_KINDS, kind_of
     from amlrun.spec.load import module_from_doc
+    from amlrun.spec.porttypes import typed_module
+    from amlrun.workspace import Workspace
 
     diags = Diagnostics()
     try:
@@ -47,6 +50,7 @@ def validate_file(path: Path) -> tuple[str, str, list[str]]:
         kind = kind_of(doc, path)
         if kind == "module":
             m = module_from_doc(doc, path.resolve(), diags)
+            typed_module(m, RegistryResolver(Workspace.find().config).datatypes)
             summary = f"module {m.name}" + (f" {m.version}" if m.version else "")
         elif kind == "pipeline":
             from amlrun.pipelines.load import load_yaml_pipeline

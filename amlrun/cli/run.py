@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -98,6 +99,7 @@ def run(
         stream_logs=stream,
         output_paths=parse_pairs(outputs, "--output"),
         force_output=force_output,
+        invocation={"sets": list(sets), "cwd": os.getcwd()},
     )
     if dry_run:
         from amlrun.cli.status import print_plan

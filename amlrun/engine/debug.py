@@ -85,6 +85,8 @@ class RecordedStep:
     key: str
     components: dict
     snapshot_files: dict[str, str]  # relpath -> hash of the recorded snapshot
+    sets: tuple[str, ...] = ()  # the run's --set values
+    cwd: str | None = None  # the folder they were given in (relative data paths)
 
 
 def recorded_step(ws: Any, run_id: str, step: str) -> RecordedStep:
@@ -109,9 +111,13 @@ def recorded_step(ws: Any, run_id: str, step: str) -> RecordedStep:
             )
         components = json.loads(got[1])
         files = db.tree_files(components.get("snapshot") or "")
+        invocation = db.invocation(row[0])
     finally:
         db.close()
-    return RecordedStep(row[0], row[5], step, got[0], components, files)
+    sets = tuple(invocation.get("sets") or ())
+    return RecordedStep(
+        row[0], row[5], step, got[0], components, files, sets, invocation.get("cwd")
+    )
 
 
 def recreate(ws: Any, pipeline: Any, store: Any, rec: RecordedStep, root: Path) -> DebugFolder:

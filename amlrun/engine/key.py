@@ -13,8 +13,8 @@ from typing import Any
 from amlrun.hashing import hash_json
 
 #: 2: environment variables and input file names joined the key; the current interpreter's
-#: identity names its installed distributions
-KEY_FORMAT_VERSION = 2
+#: identity names its installed distributions; 3: a port is keyed by its kind, not its type name
+KEY_FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from amlrun.backends.env_notes import local_notes
 from amlrun.engine.compute import Backends
 from amlrun.engine.key import KeyParts
 from amlrun.engine.keys import KeyCalculator
@@ -16,9 +17,6 @@ from amlrun.engine.records import Records
 from amlrun.engine.state import StepOutcome
 from amlrun.errors import AmlrunError
 from amlrun.pipelines.model import Pipeline, Step
-
-#: environments the local backend cannot give: it runs them on the current interpreter
-_NOT_LOCAL = ("reference", "image", "build")
 
 
 class Plan:
@@ -59,10 +57,9 @@ class Plan:
     def key(self, step: Step) -> KeyParts:
         """Compute ``step``'s key (its upstream manifests must be known) and record it."""
         backend = self.backends.for_step(step)
-        env = step.module.environment
-        if backend.name == "local" and env.kind in _NOT_LOCAL:
-            label = env.describe().split(" (")[0]
-            self.backends.note(f"environment {label} runs on the current interpreter")
+        if backend.name == "local":
+            for note in local_notes(step.module.environment):
+                self.backends.note(note)
         parts = self.keys.parts(step, backend, self.manifests)
         out = self.outcomes[step.name]
         out.key = parts.key

@@ -17,9 +17,10 @@ from amlrun.spec.names import folder_name
 
 
 class Records:
-    def __init__(self, amlrun_dir: Path, source: str) -> None:
+    def __init__(self, amlrun_dir: Path, source: str, invocation: dict | None = None) -> None:
         self.dir = amlrun_dir
         self.source = source  # the pipeline file: past runs are found by it
+        self.invocation = invocation  # --set values and folder, for module debug
         self.run_id = ""
         self.db: Any = None
         self._last: dict[str, dict] | None = None
@@ -39,7 +40,7 @@ class Records:
 
         self.run_id = run_id or new_run_id()
         self.open()
-        self.db.start_run(self.run_id, pipeline_name, self.source)
+        self.db.start_run(self.run_id, pipeline_name, self.source, self.invocation)
 
     def explain(self, step: str, parts: KeyParts, files: dict[str, str]) -> str:
         """Why ``step`` must run: what changed since the last run (``files``: its snapshot)."""

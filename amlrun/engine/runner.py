@@ -80,7 +80,9 @@ class Engine:
         output_paths: dict[str, str] | None = None,
         force_output: bool = False,
         run_id: str | None = None,
+        invocation: dict[str, Any] | None = None,
     ) -> None:
+        """``invocation``: what the run was given (``--set`` values, folder), recorded."""
         force = set(force)
         unknown = force - set(pipeline.steps)
         if unknown:
@@ -99,7 +101,7 @@ class Engine:
         self.backends = Backends(
             workspace.config, workspace.root, override=backend, options=backend_options
         )
-        self.records = Records(workspace.dir, str(pipeline.source))
+        self.records = Records(workspace.dir, str(pipeline.source), invocation)
         self._plan = Plan(
             pipeline,
             store=store,

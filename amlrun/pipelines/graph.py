@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from amlrun.errors import SpecError
+from amlrun.pipelines.connections import check_link
 from amlrun.pipelines.model import Step
+from amlrun.spec.datatypes import Catalog
 
-_FOLDERISH = {"uri_folder", "anydirectory", "mltable", "mlflow_model", "custom_model", "path"}
-_FILEISH = {"uri_file", "anyfile"}
+BUILT_IN = Catalog()  # no registry here: a custom type connects until it is resolved
 
 
 def order_steps(steps: dict[str, Step], source: Path) -> dict[str, Step]:
@@ -35,8 +36,7 @@ def order_steps(steps: dict[str, Step], source: Path) -> dict[str, Step]:
                     field=f"jobs.{step.name}.inputs.{name}",
                     fix=f"use one of its outputs: {outs}",
                 )
-            if step.module is not None and up.module is not None:
-                _check_types(step, name, up, b.output, source, b.line)
+            check_link(BUILT_IN, step, name, up, file=source)  # custom types: load.resolved
     return _topological(steps, source)
 
 
@@ -76,34 +76,4 @@ def _cycle(steps: dict[str, Step], cycle: list[str], source: Path) -> None:
         line=steps[name].line,
         field=f"jobs.{name}",
         fix="remove one of the bindings in the cycle",
-    )
-
-
-def _kind(type_: str) -> str:
-    t = type_.lower()
-    if t in _FILEISH or t.endswith("file"):
-        return "file"
-    if t in _FOLDERISH:
-        return "any-folder"
-    return t  # a specific v1 data type such as DataFrameDirectory
-
-
-def _check_types(step: Step, name: str, up: Step, output: str, source: Path, line) -> None:
-    port = step.module.port(name)
-    out = up.module.output(output)
-    if port is None or out is None:
-        return
-    a, b = _kind(out.type), _kind(port.type)
-    if a == b or "|" in port.type:
-        return
-    folders = {"any-folder"}
-    if (a in folders and b != "file") or (b in folders and a != "file"):
-        return
-    raise SpecError(
-        f"type mismatch: {up.name}.{output} is {out.type} "
-        f"but {step.name}.{name} expects {port.type}",
-        file=source,
-        line=line or step.line,
-        field=f"jobs.{step.name}.inputs.{name}",
-        fix="bind an output of a matching type, or change the port type",
     )

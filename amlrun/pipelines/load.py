@@ -41,7 +41,7 @@ def load_yaml_pipeline(
     def build() -> tuple[Pipeline, list]:
         fresh = Diagnostics()
         loaded = _load_yaml(path, overrides, fresh, config, resolver, definition)
-        return resolve_environments(loaded, resolver), fresh.warnings
+        return resolved(loaded, resolver), fresh.warnings
 
     key = {
         "path": str(path),
@@ -57,6 +57,13 @@ def load_yaml_pipeline(
     for w in warnings:
         diags.warnings.append(w)
     return pipeline
+
+
+def resolved(pipeline: Pipeline, resolver: RegistryResolver) -> Pipeline:
+    """Registered environments and data types applied, connections checked."""
+    from amlrun.pipelines.connections import check_connections
+
+    return check_connections(resolve_environments(pipeline, resolver), resolver.datatypes)
 
 
 def resolve_environments(pipeline: Pipeline, resolver: RegistryResolver) -> Pipeline:

@@ -11,7 +11,7 @@ from typing import Any
 
 from amlrun.errors import Diagnostics, SpecError, line_of
 from amlrun.pipelines.model import NONE, Binding, Step
-from amlrun.pipelines.validate import check_bindings
+from amlrun.pipelines.validate import check_bindings, check_overrides
 from amlrun.registry.layered import NotRegistered
 from amlrun.registry.resolve import RegistryResolver
 from amlrun.spec import yamlio
@@ -51,7 +51,9 @@ def load_v1_pipeline(
     body = doc["pipeline"]
     diags.unknown_keys(body, PIPELINE_KEYS, file=path, where="pipeline")
     params: dict[str, tuple[str, Any]] = {}
-    for name, spec in mapping(body, "parameters", file=path, where="pipeline").items():
+    declared = mapping(body, "parameters", file=path, where="pipeline")
+    check_overrides(overrides, declared, file=path, field="pipeline.parameters", noun="parameter")
+    for name, spec in declared.items():
         spec = spec if isinstance(spec, dict) else {"default": spec}
         ptype = _TYPES.get(str(spec.get("type", "string")).lower(), "string")
         value = overrides.get(name, spec.get("default"))
@@ -104,19 +106,11 @@ def _data_reference(
             "(amlrun data register NAME:VERSION PATH)",
             line=line,
         )
-    store = spec.get("datastore")
-    rel = spec.get("path_on_datastore", "")
-    if store in datastores:
-        base = datastores[store]
-        if "://" in base:
-            return Binding("path", f"{base.rstrip('/')}/{rel}", line=line)
-        return Binding("path", str((Path(base) / rel).resolve()), line=line)
-    return Binding(
-        "cloud",
-        f"datastore '{store}' is not mapped to a local folder; set "
-        f'[tool.amlrun.datastores] {store} = "path/or/url"',
-        line=line,
-    )
+    from amlrun.pipelines.datastores import datastore_binding
+
+    root = resolver.workspace_root if resolver is not None else Path.cwd()
+    store, rel = str(spec.get("datastore")), str(spec.get("path_on_datastore") or "")
+    return datastore_binding(store, rel, datastores, root, line=line, field="data_references")
 
 
 def _step(
@@ -304,6 +298,11 @@ def _runconfig_env(path: Path) -> Environment:
         missing = None if conda is not None else cpath
     image = docker.get("baseImage") if docker.get("enabled") else None
     e = conda_environment(conda, conda_file, image, missing)
+    name = str(env.get("name") or "")
+    if name.startswith("AzureML-") and not conda_file and image is None:
+        version = env.get("version")  # a curated environment by name, resolved like azureml:
+        ref = f"azureml:{name}:{version}" if version else f"azureml:{name}"
+        e = Environment(kind="reference", reference=ref)
     variables = tuple(
         (str(k), str(v))
         for k, v in mapping(env, "environmentVariables", file=path, where="environment").items()

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 from amlrun.errors import Diagnostics, SpecError, line_of
-from amlrun.pipelines.model import NONE, Binding, Step
+from amlrun.pipelines.model import Binding, Step
 from amlrun.pipelines.node import (
     EXPR,
-    PARENT_INPUT,
     check_identifiers,
-    parent_literal,
     resolve_compute,
 )
+from amlrun.pipelines.v2_bindings import Binder
 from amlrun.pipelines.v2_modules import module_for
 from amlrun.pipelines.v2_schema import (
     CLOUD,
-    JOB_OUTPUT,
     MAX_STEPS,
     NODE_KEYS,
     PARENT_OUTPUT,
@@ -28,9 +25,7 @@ from amlrun.pipelines.v2_schema import (
     REMOTE,
     SETTINGS_KEYS,
 )
-from amlrun.pipelines.validate import check_bindings, check_declared_input
-from amlrun.registry.layered import NotRegistered
-from amlrun.registry.refs import is_registry_ref
+from amlrun.pipelines.validate import check_bindings, check_declared_input, check_overrides
 from amlrun.registry.resolve import RegistryResolver
 from amlrun.spec import yamlio
 from amlrun.spec.model import Module
@@ -85,6 +80,7 @@ class V2Loader:
         self.modules = module_cache
         #: ``azureml:`` component and data references -> registered ones (amlrun.registry)
         self.resolver = resolver
+        self.bind = Binder(resolver)
         self.steps: dict[str, Step] = {}
         #: "prefix/node" of a nested pipeline -> its outputs -> (inner step, output)
         self.aliases: dict[str, dict[str, tuple[str, str]]] = {}
@@ -125,11 +121,11 @@ class V2Loader:
         for name, raw in declared.items():
             line = line_of(declared, name)
             if parent is not None:
-                inputs[name] = parent.get(name) or self._declared_default(raw, path, line)
+                inputs[name] = parent.get(name) or self.bind.declared_default(raw, path, line)
             elif name in overrides:
-                inputs[name] = self._override(raw, overrides[name], path, line)
+                inputs[name] = self.bind.override(raw, overrides[name], path, line)
             else:
-                inputs[name] = self._declared_default(raw, path, line)
+                inputs[name] = self.bind.declared_default(raw, path, line)
                 if inputs[name].kind == "none":  # the caller's, or a value still to --set
                     inputs[name] = (
                         Binding("cloud", f"input '{name}' is given by the caller")
@@ -138,14 +134,7 @@ class V2Loader:
                     )
             check_declared_input(str(name), raw, inputs[name], file=path, line=line)
         if parent is None:
-            for name in overrides:
-                if name not in declared:
-                    raise SpecError(
-                        f"the pipeline has no input '{name}'",
-                        file=path,
-                        field="inputs",
-                        fix="declare it, or use one of: " + (", ".join(declared) or "none"),
-                    )
+            check_overrides(overrides, declared, file=path, field="inputs")
         jobs = doc.get("jobs")
         if not isinstance(jobs, dict) or not jobs:
             raise SpecError(
@@ -175,43 +164,6 @@ class V2Loader:
         }
         return effective, promoted, outputs_spec, settings
 
-    def _declared_default(self, raw: Any, path: Path, line: int | None) -> Binding:
-        if isinstance(raw, dict):
-            if "dataset" in raw:  # 2021 preview: {dataset: {local_path: ./data}}
-                ds = raw["dataset"]
-                local = ds.get("local_path") if isinstance(ds, dict) else ds
-                return self._data(str(local), path, line)
-            if raw.get("path") is not None:
-                return self._data(str(raw["path"]), path, line)
-            if raw.get("default") is not None:
-                return Binding("literal", raw["default"], line=line)
-            return NONE
-        return NONE if raw is None else Binding("literal", raw, line=line)
-
-    def _override(self, raw: Any, value: Any, path: Path, line: int | None) -> Binding:
-        is_data = isinstance(raw, dict) and (
-            "dataset" in raw
-            or "path" in raw
-            or str(raw.get("type", "")).lower()
-            not in ("", "string", "number", "integer", "boolean")
-        )
-        if is_data:
-            return self._data(str(value), Path.cwd() / "x", line)
-        return Binding("literal", value, line=line)
-
-    def _data(self, raw: str, path: Path, line: int | None) -> Binding:
-        if raw.startswith(CLOUD) and self.resolver is not None and is_registry_ref(raw):
-            try:
-                return Binding("path", self.resolver.data(raw), line=line)
-            except NotRegistered:
-                pass
-        if raw.startswith(CLOUD):
-            return Binding("cloud", f"data {raw} is an Azure ML asset or datastore path", line=line)
-        if raw.startswith(REMOTE):
-            return Binding("path", raw, line=line)
-        local = local_path(path.parent, raw, file=path, line=line, field="path")
-        return Binding("path", str(local), line=line)
-
     # ------------------------------------------------------------------ nodes
     def _node(
         self,
@@ -231,7 +183,7 @@ class V2Loader:
         node_inputs = mapping(node, "inputs", file=path, where=where)
         node_outputs = mapping(node, "outputs", file=path, where=where)  # checked once here
         bindings = {
-            k: self._binding(v, path, prefix, parent_inputs, line_of(node_inputs, k))
+            k: self.bind.binding(v, path, prefix, parent_inputs, line_of(node_inputs, k))
             for k, v in node_inputs.items()
         }
         if ntype == "pipeline":
@@ -308,57 +260,6 @@ class V2Loader:
                     )
                 target = self.aliases[qname][oname] if sub else (qname, oname)
                 promoted[po.group(1)] = target
-
-    def _binding(
-        self, raw: Any, path: Path, prefix: str, parent_inputs: dict[str, Binding], line: int | None
-    ) -> Binding:
-        if isinstance(raw, str):
-            m = EXPR.fullmatch(raw.strip())
-            if m:
-                expr = m.group(1)
-                if pi := PARENT_INPUT.match(expr):
-                    if pi.group(1) not in parent_inputs:
-                        raise SpecError(
-                            f"'{raw}' refers to an undeclared pipeline input",
-                            file=path,
-                            line=line,
-                            fix="declare it under the pipeline's inputs: "
-                            + (", ".join(parent_inputs) or "none declared"),
-                        )
-                    b = parent_inputs[pi.group(1)]
-                    return Binding(b.kind, b.value, b.step, b.output, line)
-                if jo := JOB_OUTPUT.match(expr):
-                    return Binding(
-                        "step", step=f"{prefix}{jo.group(1)}", output=jo.group(2), line=line
-                    )
-                raise SpecError(
-                    f"cannot resolve '{raw}' locally",
-                    file=path,
-                    line=line,
-                    fix="use ${{parent.inputs.x}} or ${{parent.jobs.a.outputs.b}}",
-                )
-            if EXPR.search(raw):  # an expression inside a longer literal
-
-                def sub(mm: re.Match) -> str:
-                    value = parent_literal(mm.group(1), parent_inputs)
-                    if value is None:
-                        raise SpecError(
-                            f"cannot resolve '{mm.group(0)}' inside '{raw}'",
-                            file=path,
-                            line=line,
-                            fix="bind the whole value to one expression",
-                        )
-                    return value
-
-                return Binding("literal", EXPR.sub(sub, raw), line=line)
-            return Binding("literal", raw, line=line)
-        if isinstance(raw, dict):
-            if "dataset" in raw or "path" in raw:
-                return self._declared_default(raw, path, line)
-            if "value" in raw:
-                return Binding("literal", raw["value"], line=line)
-            return NONE
-        return NONE if raw is None else Binding("literal", raw, line=line)
 
     def _subpipeline(
         self, qname: str, node: dict, path: Path, bindings: dict[str, Binding], line

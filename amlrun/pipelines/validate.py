@@ -73,6 +73,20 @@ def check_bindings(
             )
 
 
+def check_overrides(
+    overrides: dict, declared: dict, *, file: Path, field: str, noun: str = "input"
+) -> None:
+    """Every ``--set NAME=V`` names a declared pipeline input (v2) or parameter (v1)."""
+    for name in overrides:
+        if name not in declared:
+            raise SpecError(
+                f"the pipeline has no {noun} '{name}'",
+                file=file,
+                field=field,
+                fix="declare it, or use one of: " + (", ".join(map(str, declared)) or "none"),
+            )
+
+
 def check_declared_input(
     name: str, raw: object, value: Binding, *, file: Path, line: int | None
 ) -> None:

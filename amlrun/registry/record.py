@@ -1,4 +1,4 @@
-"""Registered versions (modules, environments, data): what is stored, and their digests.
+"""Registered versions (modules, environments, data, data types): what is stored, and their digests.
 
 A module record keeps the spec's bytes, the snapshot's entries (blobs in ``cas/``) and the
 environment the spec resolved to where it was registered (its conda or pip files may live
@@ -117,6 +117,16 @@ class PipelineRecord(Stored):
     pipeline: str  # posix path of the pipeline file among ``files``
     files: dict[str, list]  # relpath -> [hash, size, mode]
     interface: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DataTypeRecord(Stored):
+    """A custom port data type: its kind and parents (one version: a type never changes)."""
+
+    name: str
+    version: str
+    is_file: bool
+    parents: list[str]
     description: str = ""
     source: str = ""
 

@@ -15,6 +15,10 @@ _URI = re.compile(
 )
 
 
+#: azureml://registries/<r>/environments/<name>/versions/<v> (or /labels/<label>)
+_ENV_URI = re.compile(r"azureml://registries/[^/]+/environments/([^/]+)/(versions|labels)/([^/]+)")
+
+
 @dataclass(frozen=True)
 class ModuleRef:
     name: str
@@ -47,3 +51,11 @@ def parse_ref(text: str, prefixed: bool = True) -> ModuleRef:
     if not sep:
         return ModuleRef(body.strip(), label=DEFAULT)
     return ModuleRef(name.strip(), version=version.strip())
+
+
+def environment_ref(text: str) -> ModuleRef | None:
+    """An environment reference (``azureml:NAME[:V|@L]`` or a registry URI), else None."""
+    if m := _ENV_URI.match(text):
+        version, label = (m[3], None) if m[2] == "versions" else (None, m[3])
+        return ModuleRef(m[1], version, label)
+    return parse_ref(text) if is_registry_ref(text) else None

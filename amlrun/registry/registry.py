@@ -1,7 +1,7 @@
 """One registry kind at one location: versions (immutable), labels and disabled marks.
 
-Layout (DESIGN.md "Registry"), ``<kind>`` being ``modules``, ``environments``, ``data``
-or ``pipelines``::
+Layout (DESIGN.md "Registry"), ``<kind>`` being ``modules``, ``environments``, ``data``,
+``pipelines`` or ``datatypes``::
 
     <kind>/<name>/<version>.json   record, created once, never rewritten
     <kind>/<name>/labels/<label>   the version a label points at, replaced atomically
@@ -17,7 +17,14 @@ from typing import Any
 
 from amlrun.errors import SpecError
 from amlrun.registry.location import Location
-from amlrun.registry.record import DataRecord, EnvRecord, PipelineRecord, Record, Stored
+from amlrun.registry.record import (
+    DataRecord,
+    DataTypeRecord,
+    EnvRecord,
+    PipelineRecord,
+    Record,
+    Stored,
+)
 from amlrun.spec.names import folder_name
 
 VERSION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
@@ -58,6 +65,7 @@ KINDS: dict[str, tuple[type[Stored], str, str]] = {
         "published pipeline",
         "amlrun pipeline publish PIPELINE --name N",
     ),
+    "datatypes": (DataTypeRecord, "data type", "amlrun datatype register NAME --parent TYPE"),
 }
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from amlrun.registry.refs import ModuleRef, is_registry_ref, parse_ref
+from amlrun.registry.refs import ModuleRef, environment_ref, is_registry_ref, parse_ref
+from amlrun.spec.datatypes import Catalog
 from amlrun.spec.model import Environment, Module
 
 if TYPE_CHECKING:
@@ -44,8 +45,22 @@ class RegistryResolver:
         return self._opened
 
     @property
+    def workspace_root(self) -> Path:
+        """Where relative paths of the configuration (datastores, datasets) start."""
+        from amlrun.workspace import Workspace
+
+        return self.root or Workspace.find().root
+
+    @property
     def cache(self) -> Path:
         return self._registries().workspace / ".amlrun" / "registry-cache"
+
+    @property
+    def datatypes(self) -> Catalog:
+        """Built-in port types, then registered ones (the registries open only when asked)."""
+        from amlrun.registry.datatypes import find_type
+
+        return Catalog(lambda name: find_type(self._registries(), name))
 
     def module(self, ref: str) -> Module:
         return self._registries().load(parse_ref(ref))
@@ -71,18 +86,20 @@ class RegistryResolver:
         return data_path(found.registry, found.record, self.cache)
 
     def environment(self, env: Environment) -> Environment:
-        """A registered environment for an ``azureml:`` reference; anything else unchanged."""
+        """An ``azureml:`` (or registry URI) environment reference resolved: a registered
+        version, else ``[tool.amlrun.environments]``, else a shipped curated definition;
+        anything else unchanged (an unresolved reference gets the runner's note)."""
         from amlrun.registry.assets import environment_of, with_environment
+        from amlrun.registry.curated import curated_environment
         from amlrun.registry.layered import NotRegistered
 
-        if env.kind != "reference" or not is_registry_ref(env.reference or ""):
+        ref = environment_ref(env.reference or "") if env.kind == "reference" else None
+        if ref is None:
             return env
-        ref = parse_ref(env.reference or "")
         try:
             found = self._registries().find(ref, kind="environments")
         except NotRegistered:
-            mapped = self._mapped_environment(ref)
-            # unmapped: runs on the current interpreter, with the runner's note
+            mapped = self._mapped_environment(ref) or curated_environment(ref.name)
             return env if mapped is None else with_environment(env, mapped)
         return with_environment(env, environment_of(found.registry, found.record, self.cache))
 
@@ -92,8 +109,8 @@ class RegistryResolver:
         from amlrun.errors import SpecError
         from amlrun.spec.common import conda_environment, read_conda
 
-        table = self.config.get("environments") or {}
-        spec = table.get(str(ref)) or table.get(ref.name)
+        table = {str(k).lower(): v for k, v in (self.config.get("environments") or {}).items()}
+        spec = table.get(str(ref).lower()) or table.get(ref.name.lower())  # names: any case
         if spec is None:
             return None
         field = f"[tool.amlrun.environments] {ref.name}"

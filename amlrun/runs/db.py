@@ -39,7 +39,7 @@ class RunDB:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.executescript(_SCHEMA)
             columns = {row[1] for row in self.conn.execute("PRAGMA table_info(runs)")}
-            for column in ("pid INTEGER", "host TEXT"):  # added after the first release
+            for column in ("pid INTEGER", "host TEXT", "invocation TEXT"):  # added later
                 if column.split()[0] not in columns:
                     with self.conn:
                         self.conn.execute(f"ALTER TABLE runs ADD COLUMN {column}")
@@ -51,13 +51,24 @@ class RunDB:
                 "(is the workspace folder read-only or full?)"
             ) from None
 
-    def start_run(self, run_id: str, pipeline: str, source: str) -> None:
+    def start_run(
+        self, run_id: str, pipeline: str, source: str, invocation: dict | None = None
+    ) -> None:
+        """``invocation``: what the run was given (its --set values and folder), as JSON."""
         self.mark_interrupted()
         with self.conn:
             self.conn.execute(
-                "INSERT INTO runs (id, pipeline, source, started, finished, status, pid, host) "
-                "VALUES (?, ?, ?, ?, NULL, 'running', ?, ?)",
-                (run_id, pipeline, source, time.time(), os.getpid(), socket.gethostname()),
+                "INSERT INTO runs (id, pipeline, source, started, finished, status, pid, host, "
+                "invocation) VALUES (?, ?, ?, ?, NULL, 'running', ?, ?, ?)",
+                (
+                    run_id,
+                    pipeline,
+                    source,
+                    time.time(),
+                    os.getpid(),
+                    socket.gethostname(),
+                    json.dumps(invocation or {}),
+                ),
             )
 
     def mark_interrupted(self) -> list[str]:
@@ -157,6 +168,11 @@ class RunDB:
             "WHERE id = ? OR id LIKE ? OR id LIKE ? ORDER BY started DESC",
             (run_id, f"{run_id}%", f"%{run_id}"),  # a prefix, or the random suffix
         ).fetchone()
+
+    def invocation(self, run_id: str) -> dict:
+        """What run ``run_id`` (a full id) was given: ``{"sets": [...], "cwd": ...}``."""
+        row = self.conn.execute("SELECT invocation FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
 
     def steps(self, run_id: str) -> list[tuple]:
         return self.conn.execute(

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from amlrun.backends.env_notes import local_notes
 from amlrun.backends.job import Job, JobInput, output_path
 from amlrun.destinations import Destination, Destinations, place
 from amlrun.errors import SpecError
@@ -108,12 +109,8 @@ def run_module(
         ws.dir, force=force_output, protected=_read_paths(module, inputs.values())
     )
     wanted = _destinations(given_outputs, destinations)
-    if module.environment.kind in ("reference", "image", "build") and warn is not None:
-        warn(
-            f"environment {module.environment.describe()} is not available to a local run; "
-            "running on the current interpreter"
-            + (" with its conda pip packages" if module.environment.conda else "")
-        )
+    for note in local_notes(module.environment) if warn is not None else ():
+        warn(note)
     statcache = StatCache(ws.statcache_path)
     snapshot = take_snapshot(module.code, statcache)
     statcache.save()

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from amlrun.spec import behaviour
+from amlrun.spec.datatypes import FILE_TYPES
 
 # ---------------------------------------------------------------- data types and params
 
-FILE_TYPES = frozenset({"anyfile", "uri_file", "csvfile", "zipfile"})
 PARAM_TYPES = ("string", "integer", "number", "boolean", "enum")
 
 #: spellings seen in real files -> canonical parameter type
@@ -42,14 +42,16 @@ class Port:
     type: str
     optional: bool = False
     description: str = ""
+    file: bool | None = None  # a registered custom type's kind (built-ins: from the name)
 
     @property
     def is_file(self) -> bool:
         """File ports get their parent folder created; folder ports get the folder itself."""
-        return self.type.lower() in FILE_TYPES
+        return self.file if self.file is not None else self.type.lower() in FILE_TYPES
 
     def identity(self) -> dict:
-        return {"name": self.name, "type": self.type, "optional": self.optional}
+        """The kind, not the type's name: a type changes what runs only through its kind."""
+        return {"name": self.name, "file": self.is_file, "optional": self.optional}
 
 
 @dataclass(frozen=True)
