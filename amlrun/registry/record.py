@@ -117,6 +117,8 @@ class PipelineRecord(Stored):
     pipeline: str  # posix path of the pipeline file among ``files``
     files: dict[str, list]  # relpath -> [hash, size, mode]
     interface: dict[str, Any]
+    description: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True)
