@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"dsl", "backends"},
     {"loading", "runs"},
     {"engine"},
-    {"reports"},
+    {"reports", "schedules"},
     {"cli", "testing"},
     {"top"},
 ]

@@ -1,4 +1,5 @@
-"""Starting a schedule's job: ``amlrun run PIPELINE --set inputs.…`` in a subprocess.
+"""Starting a schedule's job: ``amlrun run PIPELINE --set inputs.… --set settings.…`` in a
+subprocess.
 
 A run in its own process cannot take the scheduler down with it, and records itself in
 ``runs.sqlite`` exactly as a run typed by hand; its JSON result gives the run id and what was
@@ -51,10 +52,11 @@ def run_command(schedule: Schedule, tick: str) -> list[str]:
             field="create_job.job",
             fix="point job: at the pipeline YAML, or run the schedule inside 'amlrun serve'",
         )
+    values = {f"inputs.{k}": v for k, v in job_inputs(schedule, tick).items()}
+    values.update({f"settings.{k}": v for k, v in schedule.job.settings.items()})
     sets = []
-    for name, value in job_inputs(schedule, tick).items():
-        text = value if isinstance(value, str) else json.dumps(value)
-        sets += ["--set", f"inputs.{name}={text}"]
+    for name, value in values.items():
+        sets += ["--set", f"{name}={value if isinstance(value, str) else json.dumps(value)}"]
     main = "from amlrun.cli.main import main; main()"
     return [sys.executable, "-c", main, "run", schedule.job.pipeline, "--json", *sets]
 
