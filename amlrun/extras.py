@@ -19,6 +19,8 @@ MODULE_EXTRAS = {
     "cronsim": "schedule",
     "dateutil": "schedule",
     "tzlocal": "schedule",
+    "fastapi": "serve",
+    "uvicorn": "serve",
 }
 #: backend name -> the module it cannot work without
 BACKEND_MODULES = {"docker": "docker", "dask": "distributed"}

@@ -25,8 +25,10 @@ LAYERS: list[set[str]] = [
     {"export"},
     {"dsl", "backends"},
     {"loading", "runs"},
+    {"published"},
     {"engine"},
     {"reports", "schedules"},
+    {"server"},
     {"cli", "testing"},
     {"top"},
 ]

@@ -19,6 +19,8 @@ COMMANDS = {
     "data": "amlrun.cli.data_register:data",
     "schedule": "amlrun.cli.schedule:schedule",
     "scheduler": "amlrun.cli.scheduler:scheduler",
+    "serve": "amlrun.cli.serve:serve",
+    "token": "amlrun.cli.token:token",
 }
 MODULE_COMMANDS = {
     "validate": "amlrun.cli.module_validate:validate",
@@ -34,7 +36,11 @@ MODULE_COMMANDS = {
     "build": "amlrun.cli.module_build:build",
     "debug": "amlrun.cli.module_debug:debug",
 }
-PIPELINE_COMMANDS = {"export": "amlrun.cli.pipeline_export:export"}
+PIPELINE_COMMANDS = {
+    "export": "amlrun.cli.pipeline_export:export",
+    "publish": "amlrun.cli.pipeline_publish:publish",
+    "endpoint": "amlrun.cli.pipeline_endpoint:endpoint",
+}
 
 
 class LazyGroup(click.Group):
@@ -65,7 +71,7 @@ def module() -> None:
 
 @cli.group(cls=LazyGroup, lazy=PIPELINE_COMMANDS)
 def pipeline() -> None:
-    """Export pipelines as v2 YAML, Python, a notebook or a Mermaid graph."""
+    """Export pipelines; publish them as versioned endpoints that `amlrun serve` runs."""
 
 
 def main(argv: list[str] | None = None) -> None:
