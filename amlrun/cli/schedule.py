@@ -83,6 +83,12 @@ def create(file: str, catch_up: str | None) -> None:
     path = Path(file).resolve()
     doc = yamlio.load(path)
     parsed = parse_schedule(doc, path, catch_up)
+    if parsed.job.published:  # an unknown name or version is told now, not at the first tick
+        from amlrun.registry.pipelines import find_version, pipeline_registry
+        from amlrun.schedules.published_run import published_ref
+        from amlrun.workspace import Workspace
+
+        find_version(pipeline_registry(Workspace.find().root), *published_ref(parsed.job.pipeline))
     book = _book(create=True)
     now = datetime.now(timezone.utc).timestamp()
     created = book.put(parsed.name, str(path), doc, catch_up, now)

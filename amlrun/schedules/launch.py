@@ -1,5 +1,5 @@
-"""Starting a schedule's job: ``amlrun run PIPELINE --set inputs.… --set settings.…`` in a
-subprocess.
+"""Starting a schedule's job in a subprocess: ``amlrun run PIPELINE --set inputs.… --set
+settings.…``, or a run of a published pipeline's frozen checkout.
 
 A run in its own process cannot take the scheduler down with it, and records itself in
 ``runs.sqlite`` exactly as a run typed by hand; its JSON result gives the run id and what was
@@ -18,8 +18,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from amlrun.errors import SpecError
 from amlrun.schedules.model import Schedule
+from amlrun.schedules.published_run import published_ref
 from amlrun.schedules.scheduler import Report
 
 _EXPR = re.compile(r"\$\{\{\s*([A-Za-z_.]+)\s*\}\}")
@@ -43,17 +43,16 @@ def job_inputs(schedule: Schedule, tick: str) -> dict[str, Any]:
     return {k: fill(v) for k, v in schedule.job.inputs.items()}
 
 
-def run_command(schedule: Schedule, tick: str) -> list[str]:
-    """The ``amlrun run`` command line of one firing."""
-    if schedule.job.published:
-        raise SpecError(
-            f"create_job {schedule.job.pipeline} names a published pipeline; "
-            "this scheduler starts pipeline files only",
-            field="create_job.job",
-            fix="point job: at the pipeline YAML, or run the schedule inside 'amlrun serve'",
-        )
+def run_command(schedule: Schedule, tick: str, root: Path) -> list[str]:
+    """The command line of one firing: ``amlrun run`` for a pipeline file, a run of the
+    frozen checkout for a published pipeline."""
     values = {f"inputs.{k}": v for k, v in job_inputs(schedule, tick).items()}
     values.update({f"settings.{k}": v for k, v in schedule.job.settings.items()})
+    if schedule.job.published:
+        name, version = published_ref(schedule.job.pipeline)
+        plain = {k.removeprefix("inputs."): v for k, v in values.items()}
+        module = "amlrun.schedules.published_run"
+        return [sys.executable, "-m", module, str(root), name, version or "", json.dumps(plain)]
     sets = []
     for name, value in values.items():
         sets += ["--set", f"{name}={value if isinstance(value, str) else json.dumps(value)}"]
@@ -62,17 +61,22 @@ def run_command(schedule: Schedule, tick: str) -> list[str]:
 
 
 def outcome(returncode: int, stdout: str, stderr: str) -> tuple[str | None, str]:
-    """(run id, outcome) from ``amlrun run --json``: "ok (3 reused)", "failed (1 failed)"."""
+    """(run id, outcome) from ``amlrun run --json``: "succeeded (3 reused)", "failed (…)"."""
     lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
     if not lines:
         last = (stderr.strip().splitlines() or [f"exit status {returncode}"])[-1]
         return None, f"failed: {last[:300]}"
     result = json.loads(lines[-1])
+    status = "succeeded" if returncode == 0 else "failed"
+    return result.get("run_id"), f"{status} ({summary(result.get('steps', []))})"
+
+
+def summary(steps: list[dict[str, Any]]) -> str:
+    """How many steps ran, were reused, failed...: "4 reused", "1 ran, 3 reused"."""
     counts: dict[str, int] = {}
-    for step in result.get("steps", []):
+    for step in steps:
         counts[step["status"]] = counts.get(step["status"], 0) + 1
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    return result.get("run_id"), f"{'ok' if returncode == 0 else 'failed'} ({summary})"
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
 
 
 class ProcessLauncher:
@@ -85,7 +89,7 @@ class ProcessLauncher:
     def __call__(self, schedule: Schedule, tick: str, report: Report) -> None:
         env = {**os.environ, "AMLRUN_WORKSPACE": str(self.root)}
         proc = subprocess.Popen(
-            run_command(schedule, tick),
+            run_command(schedule, tick, self.root),
             cwd=self.root,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -294,6 +294,14 @@ def _job(r: _Reader, doc: dict) -> Job:
             "write job: ./pipeline.yml or job: azureml:NAME[:VERSION]",
         )
     published = target.startswith("azureml:")
+    if published and not target.removeprefix("azureml:").partition(":")[0]:
+        r.fail(
+            spec,
+            "job",
+            "create_job.job",
+            f"{target!r} names no pipeline",
+            "write job: azureml:NAME or azureml:NAME:VERSION (amlrun pipeline publish)",
+        )
     if not published:
         resolved = (r.file.parent / target).resolve()
         if not resolved.is_file():
