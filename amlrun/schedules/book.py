@@ -96,8 +96,9 @@ class Book:
 
     def advance(self, name: str, evaluated: float) -> None:
         with self.conn:
-            self.conn.execute(
-                "UPDATE schedules SET evaluated = ? WHERE name = ?", (evaluated, name)
+            self.conn.execute(  # never backwards: a tick once looked at stays behind
+                "UPDATE schedules SET evaluated = MAX(COALESCE(evaluated, 0), ?) WHERE name = ?",
+                (evaluated, name),
             )
 
     def set_data(self, name: str, data_hash: str | None, polled: float) -> None:

@@ -70,8 +70,11 @@ class Scheduler:
         now = self.clock()
         fired: list[Fired] = []
         with self._lock:
-            entries = [e for e in self.book.entries() if e.enabled]
-        for entry in entries:
+            entries = self.book.entries()
+            for entry in entries:  # a disabled schedule's ticks pass unfired
+                if not entry.enabled:
+                    self.book.advance(entry.name, now.timestamp())
+        for entry in (e for e in entries if e.enabled):
             try:
                 schedule = parse_schedule(entry.doc, Path(entry.file), entry.catch_up)
                 if isinstance(schedule.trigger, DataTrigger):
