@@ -4,9 +4,10 @@ The clock and the launcher are injected, so the same class runs alone (``amlrun
 scheduler``: runs in subprocesses), inside ``amlrun serve`` (runs through its queue) and in
 tests (a fake clock, a recording launcher).
 
-Missed ticks (the scheduler was stopped, or the machine asleep) follow the schedule's
-``catch_up`` policy: ``none`` fires only ticks at most :data:`GRACE` old, ``latest`` fires
-the newest missed tick, ``all`` fires every one in order. Skipped ticks are recorded too.
+Ticks missed while no scheduler ran (those before this one started, less :data:`GRACE`)
+follow the schedule's ``catch_up`` policy: ``none`` skips them, ``latest`` fires the newest,
+``all`` fires every one in order. Skipped ticks are recorded too. Ticks after the start are
+fired even when a pass comes late (a slow pass, a suspended machine).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from amlrun.schedules.model import DataTrigger, Schedule
 from amlrun.schedules.parse import parse_schedule
 from amlrun.schedules.ticks import due
 
-#: how late a tick may be seen and still count as on time (catch_up: none)
+#: how long before a scheduler's start a tick still counts as its own (not missed): so that
+#: ``amlrun scheduler --once`` run every minute by cron fires every tick
 GRACE = timedelta(seconds=60)
 #: skipped ticks recorded per pass, newest first: a month-long outage is not 40k rows
 MAX_SKIPPED = 100
@@ -63,6 +65,7 @@ class Scheduler:
     ) -> None:
         self.book, self.launch, self.clock, self.log = book, launch, clock, log
         self.watch = DataWatch()
+        self.started = clock()  # ticks before this (less GRACE) fell while none was watching
         self._lock = threading.Lock()  # the book is shared with launchers' report threads
 
     def poll(self) -> list[Fired]:
@@ -97,18 +100,14 @@ class Scheduler:
             datetime.fromtimestamp(entry.evaluated, timezone.utc) if entry.evaluated else created
         )
         ticks = list(due(schedule.trigger, created, after, now))
-        if schedule.catch_up == "all":
-            fire = ticks
-        elif schedule.catch_up == "latest":
-            fire = ticks[-1:]
-        else:
-            fire = [t for t in ticks if now - t <= GRACE]
-        skipped = [t for t in ticks if t not in fire][-MAX_SKIPPED:]
+        missed = [t for t in ticks if t < self.started - GRACE]
+        fire = {"all": missed, "latest": missed[-1:], "none": []}[schedule.catch_up]
         with self._lock:
-            for tick in skipped:
+            for tick in [t for t in missed if t not in fire][-MAX_SKIPPED:]:
                 reason = f"missed (catch_up: {schedule.catch_up})"
                 self.book.claim(entry.name, stamp(tick), reason, now.timestamp(), "skipped")
-        out = [self._fire(schedule, stamp(t), "late" if now - t > GRACE else "tick") for t in fire]
+        out = [self._fire(schedule, stamp(t), "catch-up") for t in fire]
+        out += [self._fire(schedule, stamp(t), "tick") for t in ticks[len(missed) :]]
         with self._lock:
             self.book.advance(entry.name, max(now, after).timestamp())
         return [f for f in out if f is not None]
