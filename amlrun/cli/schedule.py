@@ -56,7 +56,8 @@ def next_tick(schedule: Schedule, entry) -> str:
     if isinstance(schedule.trigger, DataTrigger):
         return "on change"
     created = datetime.fromtimestamp(entry.created, timezone.utc)
-    after = max(datetime.now(timezone.utc), created)
+    evaluated = datetime.fromtimestamp(entry.evaluated or entry.created, timezone.utc)
+    after = max(datetime.now(timezone.utc), evaluated)
     tick = next(ticks(schedule.trigger, created, after), None)
     return stamp(tick) if tick else "-"
 
