@@ -44,7 +44,7 @@ def _schedule(ws: Path, name: str, trigger: str, extra: str = "", **kw) -> Path:
     path = ws / f"{name}.yml"
     path.write_text(
         f"name: {name}\ntrigger:\n{textwrap.indent(textwrap.dedent(trigger), '  ')}"
-        f"create_job: ./pipeline.yml\n{extra}"
+        f"create_job:\n  job: ./pipeline.yml\n{extra}"
     )
     amlrun("schedule", "create", "-f", path.name, *kw.get("args", ()), cwd=ws, check=True)
     return path
@@ -216,3 +216,33 @@ def test_listing_schedules_never_creates_a_workspace(tmp_path):
     proc = amlrun("schedule", "list", cwd=tmp_path, check=True)
     assert "no schedules" in proc.stdout
     assert not (tmp_path / ".amlrun").exists()
+
+
+def test_create_job_settings_reach_the_run(tmp_path):
+    ws = _ws(tmp_path)
+    _schedule(
+        ws,
+        "hourly",
+        'type: cron\nexpression: "0 * * * *"\n',
+        "  settings:\n    force_rerun: true\n",
+        args=("--catch-up", "all"),
+    )
+    _tick(ws, _next_hour(1) + timedelta(seconds=5))
+    _tick(ws, _next_hour(2) + timedelta(seconds=5))
+    assert [f["outcome"] for f in _firings(ws, "hourly")] == ["succeeded (1 ran)"] * 2
+
+
+def test_schedule_expressions_fill_the_job_inputs(tmp_path):
+    ws = _ws(tmp_path)
+    _schedule(
+        ws,
+        "hourly",
+        'type: cron\nexpression: "0 * * * *"\n',
+        "  inputs:\n    greeting: ${{creation_context.trigger_time}}\n",
+    )
+    tick = _next_hour(1)
+    _tick(ws, tick + timedelta(seconds=5))
+    (firing,) = _firings(ws, "hourly")
+    proc = amlrun("runs", "outputs", firing["run_id"], "say", "-o", "got", cwd=ws, check=True)
+    said = next((ws / "got").rglob("said.txt")).read_text()
+    assert said.strip() == tick.strftime("%Y-%m-%dT%H:%M:%SZ"), proc.stdout

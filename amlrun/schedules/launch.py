@@ -55,7 +55,7 @@ def run_command(schedule: Schedule, tick: str, root: Path) -> list[str]:
         return [sys.executable, "-m", module, str(root), name, version or "", json.dumps(plain)]
     sets = []
     for name, value in values.items():
-        sets += ["--set", f"{name}={value if isinstance(value, str) else json.dumps(value)}"]
+        sets += ["--set", f"{name}={json.dumps(value)}"]  # JSON is YAML: a string stays one
     main = "from amlrun.cli.main import main; main()"
     return [sys.executable, "-c", main, "run", schedule.job.pipeline, "--json", *sets]
 
