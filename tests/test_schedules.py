@@ -191,6 +191,7 @@ def test_a_disabled_schedule_does_not_fire_and_enabling_it_does_not_backfill(tmp
         ("trigger:\n  type: recurrence\n  frequency: day\n  interval: 0\n", "trigger.interval"),
         ('trigger:\n  type: cron\n  expresion: "0 * * * *"\n', "trigger.expresion"),
         ("trigger:\n  type: data\n  polling_interval: 5\n", "trigger.path"),
+        ("trigger:\n  type: data\n  path: .\n  polling_interval: 0.5s\n", "polling_interval"),
         ('trigger:\n  type: cron\n  expression: "0 * * * *"\n  start_time: soon\n', "start_time"),
     ],
 )
@@ -246,3 +247,15 @@ def test_schedule_expressions_fill_the_job_inputs(tmp_path):
     proc = amlrun("runs", "outputs", firing["run_id"], "say", "-o", "got", cwd=ws, check=True)
     said = next((ws / "got").rglob("said.txt")).read_text()
     assert said.strip() == tick.strftime("%Y-%m-%dT%H:%M:%SZ"), proc.stdout
+
+
+def test_a_schedule_whose_pipeline_moved_is_listed_with_the_problem(tmp_path):
+    ws = _ws(tmp_path)
+    _schedule(ws, "hourly", 'type: cron\nexpression: "0 * * * *"\n')
+    (ws / "pipeline.yml").rename(ws / "moved.yml")
+    listed = amlrun("schedule", "list", cwd=ws, check=True).stdout
+    assert "hourly" in listed and "invalid" in listed
+    shown = amlrun("schedule", "show", "hourly", cwd=ws, check=True).stdout
+    assert "problem:" in shown and "pipeline.yml" in shown
+    ticked = _tick(ws, _next_hour() + timedelta(seconds=5))
+    assert "schedule hourly:" in ticked and "not found" in ticked

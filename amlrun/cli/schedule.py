@@ -34,10 +34,29 @@ def _entry(name: str):
     return book, entry
 
 
-def _schedule(entry) -> Schedule:
+def facts(entry) -> dict[str, str | None]:
+    """What list and show print of a stored schedule; one that no longer loads (its pipeline
+    file was moved, say) is shown with the problem instead of failing the whole listing."""
     from amlrun.schedules.parse import parse_schedule
 
-    return parse_schedule(entry.doc, Path(entry.file), entry.catch_up)
+    try:
+        s = parse_schedule(entry.doc, Path(entry.file), entry.catch_up)
+    except SpecError as exc:
+        catch_up = entry.catch_up or (entry.doc.get("amlrun") or {}).get("catch_up", "none")
+        return {
+            "trigger": "invalid",
+            "catch_up": catch_up,
+            "job": None,
+            "next": "-",
+            "problem": str(exc),
+        }
+    return {
+        "trigger": describe(s),
+        "catch_up": s.catch_up,
+        "job": s.job.pipeline,
+        "next": next_tick(s, entry),
+        "problem": None,
+    }
 
 
 def describe(schedule: Schedule) -> str:
@@ -115,11 +134,11 @@ def list_() -> None:
         return
     rows = []
     for e in entries:
-        s = _schedule(e)
+        f = facts(e)
         last = book.firings(e.name, limit=1)
         last_text = f"{last[0].tick} {last[0].outcome}" if last else "-"
         state = "enabled" if e.enabled else "disabled"
-        rows.append((e.name, state, describe(s), next_tick(s, e), last_text))
+        rows.append((e.name, state, f["trigger"], f["next"], last_text))
     click.echo(table(("NAME", "STATE", "TRIGGER", "NEXT", "LAST FIRING"), rows))
 
 
@@ -132,24 +151,19 @@ def show(name: str, limit: int, as_json: bool) -> None:
     from amlrun.cli.runs import table
 
     book, entry = _entry(name)
-    s = _schedule(entry)
+    f = facts(entry)
     firings = book.firings(name, limit=limit)
     if as_json:
         keys = ("tick", "reason", "run_id", "outcome")
-        out = {
-            "name": name,
-            "enabled": entry.enabled,
-            "trigger": describe(s),
-            "catch_up": s.catch_up,
-            "job": s.job.pipeline,
-            "next": next_tick(s, entry),
-            "firings": [{k: getattr(f, k) for k in keys} for f in firings],
-        }
+        out = {"name": name, "enabled": entry.enabled, "file": entry.file, **f}
+        out["firings"] = [{k: getattr(x, k) for k in keys} for x in firings]
         click.echo(json.dumps(out))
         return
     state = "enabled" if entry.enabled else "disabled"
-    click.echo(f"schedule {name} ({state}): {describe(s)}, catch_up {s.catch_up}")
-    click.echo(f"  job: {s.job.pipeline}   next: {next_tick(s, entry)}   file: {entry.file}")
+    click.echo(f"schedule {name} ({state}): {f['trigger']}, catch_up {f['catch_up']}")
+    if f["problem"]:
+        click.echo(f"  problem: {f['problem']}")
+    click.echo(f"  job: {f['job'] or '-'}   next: {f['next']}   file: {entry.file}")
     if not firings:
         click.echo("  no firings yet ('amlrun scheduler' fires due ticks)")
         return

@@ -44,6 +44,7 @@ TRIGGER_KEYS = {
 }
 WEEK_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+_UNITS = {"s": 1, "m": 60, "": 60, "h": 3600}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 
 
@@ -237,16 +238,16 @@ def _data(r: _Reader, t: dict) -> DataTrigger:
         path = str((r.file.parent / path).resolve())
     raw = t.get("polling_interval", 5)
     match = _DURATION.match(str(raw)) if not isinstance(raw, bool) else None
-    if match is None or float(match.group(1)) <= 0:
+    seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else 0.0
+    if seconds < 1:  # a firing is named by its second: two in one second would be one
         r.fail(
             t,
             "polling_interval",
             "trigger.polling_interval",
-            f"{raw!r} is not a duration",
+            f"{raw!r} is not a duration of 1 second or more",
             "write minutes (5, as Azure ML v1) or seconds/minutes/hours: 30s, 5m, 1h",
         )
-    scale = {"s": 1, "m": 60, "": 60, "h": 3600}[match.group(2)]
-    return DataTrigger(path, float(match.group(1)) * scale)
+    return DataTrigger(path, seconds)
 
 
 def _job(r: _Reader, doc: dict) -> Job:
