@@ -259,3 +259,40 @@ def test_a_schedule_whose_pipeline_moved_is_listed_with_the_problem(tmp_path):
     assert "problem:" in shown and "pipeline.yml" in shown
     ticked = _tick(ws, _next_hour() + timedelta(seconds=5))
     assert "schedule hourly:" in ticked and "not found" in ticked
+
+
+def test_the_running_scheduler_fires_a_data_change_within_seconds_and_stops_on_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ws = _ws(tmp_path)
+    (ws / "incoming").mkdir()
+    _schedule(ws, "on-data", "type: data\npath: ./incoming\npolling_interval: 1s\n")
+    env = {**os.environ, "AMLRUN_WORKSPACE": str(ws)}
+    main = "from amlrun.cli.main import main; main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", main, "scheduler", "--every", "0.2"],
+        cwd=ws,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.5)
+        (ws / "incoming/a.csv").write_text("1\n")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            firings = _firings(ws, "on-data")
+            if firings and firings[0]["outcome"].startswith("succeeded"):
+                break
+            time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert [f["outcome"] for f in firings] == ["succeeded (1 ran)"]
+    assert "fired on-data" in err

@@ -135,6 +135,7 @@ class Scheduler:
             with self._lock:
                 self.book.report(schedule.name, tick, run_id, outcome)
 
+        self.log(f"fired {schedule.name} {tick} ({reason})")
         report(None, "starting")
         try:
             self.launch(schedule, tick, report)
