@@ -71,12 +71,14 @@ def test_inside_serve_a_data_change_queues_a_run_of_the_published_pipeline(ws, m
 
     from amlrun.server import queue
     from amlrun.server.app import create_app
+    from amlrun.server.schedules import SchedulerService
     from amlrun.workspace import Workspace
 
     (ws / "drop").mkdir()
     _create(ws, "data\n  path: ./drop\n  polling_interval: 1s")
     monkeypatch.setenv("AMLRUN_WORKSPACE", str(ws))
-    with TestClient(create_app(Workspace(ws), max_parallel_runs=1)):
+    app = create_app(Workspace(ws), max_parallel_runs=1, services=[SchedulerService(0.2)])
+    with TestClient(app):
         (ws / "drop/new.csv").write_text("x,1\n")
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
