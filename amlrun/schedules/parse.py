@@ -250,6 +250,18 @@ def _data(r: _Reader, t: dict) -> DataTrigger:
     return DataTrigger(path, seconds)
 
 
+JOB_KEYS = (
+    "type",
+    "job",
+    "inputs",
+    "settings",
+    "tags",
+    "experiment_name",
+    "display_name",
+    "description",
+)
+
+
 def _job(r: _Reader, doc: dict) -> Job:
     spec = doc.get("create_job")
     if isinstance(spec, str):
@@ -262,21 +274,15 @@ def _job(r: _Reader, doc: dict) -> Job:
             "is missing",
             "write create_job: ./pipeline.yml or a mapping with 'job:'",
         )
-    r.known(
-        spec,
-        (
-            "type",
-            "job",
-            "inputs",
-            "settings",
-            "tags",
+    if "outputs" in spec:
+        r.fail(
+            spec,
             "outputs",
-            "experiment_name",
-            "display_name",
-            "description",
-        ),
-        "create_job.",
-    )
+            "create_job.outputs",
+            "is not supported by amlrun schedules",
+            "a scheduled run's outputs stay in the store: amlrun runs outputs RUN STEP -o DIR",
+        )
+    r.known(spec, JOB_KEYS, "create_job.")
     if str(spec.get("type", "pipeline")) != "pipeline":
         r.fail(
             spec,
@@ -285,6 +291,18 @@ def _job(r: _Reader, doc: dict) -> Job:
             "amlrun schedules start pipeline jobs only",
             "write type: pipeline",
         )
+    target, published = _job_target(r, spec)
+    return Job(
+        pipeline=target,
+        published=published,
+        inputs=dict(r.mapping(spec, "inputs", "create_job.inputs", required=False)),
+        settings=dict(r.mapping(spec, "settings", "create_job.settings", required=False)),
+        tags=dict(r.mapping(spec, "tags", "create_job.tags", required=False)),
+    )
+
+
+def _job_target(r: _Reader, spec: dict) -> tuple[str, bool]:
+    """(absolute pipeline file, False) or (``azureml:NAME[:VERSION]``, True)."""
     target = spec.get("job")
     if not isinstance(target, str) or not target.strip():
         r.fail(
@@ -294,33 +312,26 @@ def _job(r: _Reader, doc: dict) -> Job:
             "is missing",
             "write job: ./pipeline.yml or job: azureml:NAME[:VERSION]",
         )
-    published = target.startswith("azureml:")
-    if published and not target.removeprefix("azureml:").partition(":")[0]:
-        r.fail(
-            spec,
-            "job",
-            "create_job.job",
-            f"{target!r} names no pipeline",
-            "write job: azureml:NAME or azureml:NAME:VERSION (amlrun pipeline publish)",
-        )
-    if not published:
-        resolved = (r.file.parent / target).resolve()
-        if not resolved.is_file():
+    if target.startswith("azureml:"):
+        if not target.removeprefix("azureml:").partition(":")[0]:
             r.fail(
                 spec,
                 "job",
                 "create_job.job",
-                f"pipeline file {resolved} not found",
-                "point job: at a pipeline YAML relative to the schedule file",
+                f"{target!r} names no pipeline",
+                "write job: azureml:NAME or azureml:NAME:VERSION (amlrun pipeline publish)",
             )
-        target = str(resolved)
-    return Job(
-        pipeline=target,
-        published=published,
-        inputs=dict(r.mapping(spec, "inputs", "create_job.inputs", required=False)),
-        settings=dict(r.mapping(spec, "settings", "create_job.settings", required=False)),
-        tags=dict(r.mapping(spec, "tags", "create_job.tags", required=False)),
-    )
+        return target, True
+    resolved = (r.file.parent / target).resolve()
+    if not resolved.is_file():
+        r.fail(
+            spec,
+            "job",
+            "create_job.job",
+            f"pipeline file {resolved} not found",
+            "point job: at a pipeline YAML relative to the schedule file",
+        )
+    return str(resolved), False
 
 
 def _now():
