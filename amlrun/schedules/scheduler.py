@@ -133,9 +133,12 @@ class Scheduler:
             return []
         digest = self.watch.fingerprint(trigger.path)
         with self._lock:
-            self.book.set_data(entry.name, digest, now.timestamp())
-        if entry.polled is None or digest is None or digest == entry.data_hash:
-            return []  # the first look is the baseline; a vanished path is not new content
+            if entry.polled is None or digest is None or digest == entry.data_hash:
+                # the first look is the baseline; a vanished path is not new content
+                self.book.set_data(entry.name, digest or entry.data_hash, now.timestamp())
+                return []
+            if not self.book.swap_data(entry.name, entry.data_hash, digest, now.timestamp()):
+                return []  # another scheduler of this workspace took this change
         fired = self._fire(schedule, stamp(now), f"data changed under {trigger.path}")
         return [fired] if fired else []
 
