@@ -296,3 +296,22 @@ def test_the_running_scheduler_fires_a_data_change_within_seconds_and_stops_on_c
     assert proc.returncode == 130, err
     assert [f["outcome"] for f in firings] == ["succeeded (1 ran)"]
     assert "fired on-data" in err
+
+
+def test_the_corpus_schedule_runs_verbatim_and_name_reruns_only_the_step_reading_it(tmp_path):
+    for f in CORPUS.glob("*.yml"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / ".git").mkdir()
+    amlrun(
+        "schedule", "create", "-f", "cron-with-settings-job-schedule.yml", cwd=tmp_path, check=True
+    )
+    _tick(tmp_path, _next_hour(1) + timedelta(seconds=5))
+    _tick(tmp_path, _next_hour(2) + timedelta(seconds=5))
+    outcomes = [f["outcome"] for f in _firings(tmp_path, "cron_with_settings_job_schedule")]
+    # ${{name}} is the job's name, new at each tick: step a reads it, b and c are reused
+    assert outcomes == ["succeeded (3 ran)", "succeeded (1 ran, 2 reused)"]
+
+
+def test_now_without_once_is_refused(tmp_path):
+    proc = amlrun("scheduler", "--now", "2030-01-01T00:00:00", cwd=_ws(tmp_path))
+    assert proc.returncode == 2 and "--now needs --once" in proc.stderr
