@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import sqlite3
-import subprocess
 import tarfile
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.helpers import amlrun
+from tests.helpers import amlrun, run_json, statuses
 from tests.pipeline_ws import make_workspace
 from tests.serve_ws import Server, token, wait_run
 
@@ -84,7 +83,7 @@ def test_unauthenticated_and_wrong_scope_calls_are_refused(served):
     assert "/api/v1/pipelines/{name}/runs" in paths
     anonymous = server.client()
     for path, methods in paths.items():
-        url = path.format(name="tp", run_id="x", step="prep")
+        url = path.format(name="tp", run_id="x", step="prep", version="1")
         for method in methods:
             answer = anonymous.request(method.upper(), url)
             assert answer.status_code == 401, (method, path, answer.text)
@@ -217,14 +216,8 @@ def test_a_non_loopback_host_is_refused_while_no_token_exists(tmp_path: Path):
 
 def test_a_second_server_for_the_same_workspace_is_refused(served):
     server, _tokens = served
-    proc = subprocess.run(
-        ["amlrun", "serve", "--port", "1"],
-        cwd=server.root,
-        env={**__import__("os").environ, "AMLRUN_WORKSPACE": str(server.root)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    proc = amlrun("serve", "--port", "1", cwd=server.root, timeout=60)
 
     assert proc.returncode == 2 and "another amlrun serve" in proc.stderr
 
@@ -310,3 +303,31 @@ def test_a_busy_port_is_a_plain_error(served):
 
     assert proc.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_run_made_with_amlrun_run_is_shown_from_its_record(served):
+    """A reused step may link to a run made on the command line: it opens too."""
+    server, tokens = served
+    result = run_json("pipeline.yml", "--set", "factor=13", cwd=server.root)
+
+    shown = server.client(tokens["read"]).get(f"/api/v1/runs/{result['run_id']}").json()
+
+    assert shown["status"] == "succeeded" and shown["submitted_by"] == "cli"
+    assert {s["name"]: s["status"] for s in shown["steps"]} == statuses(result)
+
+
+def test_only_an_admin_token_manages_versions(served):
+    server, tokens = served
+    submit, admin = server.client(tokens["submit"]), server.client(tokens["admin"])
+
+    refused = submit.post("/api/v1/pipelines/tp/versions/1/disable")
+    disabled = admin.post("/api/v1/pipelines/tp/versions/1/disable")
+    blocked = submit.post("/api/v1/pipelines/tp/runs", json={})
+    admin.post("/api/v1/pipelines/tp/versions/1/enable")
+    missing = admin.put("/api/v1/pipelines/tp/default", json={"version": "9"})
+
+    assert refused.status_code == 403 and "admin" in refused.json()["detail"]
+    assert disabled.status_code == 200
+    assert blocked.status_code == 409 and "disabled" in blocked.json()["detail"]
+    assert submit.post("/api/v1/pipelines/tp/runs", json={}).status_code == 202
+    assert missing.status_code == 404
