@@ -315,3 +315,15 @@ def test_the_corpus_schedule_runs_verbatim_and_name_reruns_only_the_step_reading
 def test_now_without_once_is_refused(tmp_path):
     proc = amlrun("scheduler", "--now", "2030-01-01T00:00:00", cwd=_ws(tmp_path))
     assert proc.returncode == 2 and "--now needs --once" in proc.stderr
+
+
+def test_a_job_written_with_the_file_prefix_is_the_pipeline_file(tmp_path):
+    ws = _ws(tmp_path)
+    (ws / "s.yml").write_text(
+        "name: s\ntrigger: {type: recurrence, frequency: day, interval: 1}\n"
+        "create_job: {type: pipeline, job: file:pipeline.yml}\n"
+    )
+    amlrun("schedule", "create", "-f", "s.yml", cwd=ws, check=True)
+    shown = json.loads(amlrun("schedule", "show", "s", "--json", cwd=ws, check=True).stdout)
+    assert shown["job"] == str((ws / "pipeline.yml").resolve())
+    assert shown["trigger"] == "every 1 day UTC"

@@ -322,7 +322,7 @@ def _job_target(r: _Reader, spec: dict) -> tuple[str, bool]:
                 "write job: azureml:NAME or azureml:NAME:VERSION (amlrun pipeline publish)",
             )
         return target, True
-    resolved = (r.file.parent / target).resolve()
+    resolved = (r.file.parent / target.removeprefix("file:")).resolve()  # file: as in 2022
     if not resolved.is_file():
         r.fail(
             spec,
