@@ -327,3 +327,22 @@ def test_a_job_written_with_the_file_prefix_is_the_pipeline_file(tmp_path):
     shown = json.loads(amlrun("schedule", "show", "s", "--json", cwd=ws, check=True).stdout)
     assert shown["job"] == str((ws / "pipeline.yml").resolve())
     assert shown["trigger"] == "every 1 day UTC"
+
+
+def test_a_data_input_of_the_job_is_read_relative_to_the_schedule_file(tmp_path):
+    from tests.pipeline_ws import make_workspace
+
+    make_workspace(tmp_path)
+    (tmp_path / "schedules/other").mkdir(parents=True)
+    (tmp_path / "schedules/other/rows.csv").write_text("q,5\n")
+    (tmp_path / "schedules/s.yml").write_text(
+        'name: s\ntrigger: {type: cron, expression: "0 * * * *"}\n'
+        "create_job:\n  job: ../pipeline.yml\n"
+        "  inputs:\n    raw: {type: uri_folder, path: ./other}\n"
+    )
+    amlrun("schedule", "create", "-f", "schedules/s.yml", cwd=tmp_path, check=True)
+    _tick(tmp_path, _next_hour() + timedelta(seconds=5))
+    (firing,) = _firings(tmp_path, "s")
+    assert firing["outcome"] == "succeeded (4 ran)", firing
+    amlrun("runs", "outputs", firing["run_id"], "prep", "-o", "got", cwd=tmp_path, check=True)
+    assert next((tmp_path / "got").rglob("clean.csv")).read_text() == "q,10\n"

@@ -295,10 +295,22 @@ def _job(r: _Reader, doc: dict) -> Job:
     return Job(
         pipeline=target,
         published=published,
-        inputs=dict(r.mapping(spec, "inputs", "create_job.inputs", required=False)),
+        inputs=_inputs(r, r.mapping(spec, "inputs", "create_job.inputs", required=False)),
         settings=dict(r.mapping(spec, "settings", "create_job.settings", required=False)),
         tags=dict(r.mapping(spec, "tags", "create_job.tags", required=False)),
     )
+
+
+def _inputs(r: _Reader, inputs: dict) -> dict[str, Any]:
+    """The job's inputs; a local data ``path:`` is relative to the schedule file, as Azure
+    ML reads it, so the run finds it from any folder."""
+    out: dict[str, Any] = {}
+    for name, value in inputs.items():
+        path = value.get("path") if isinstance(value, dict) else None
+        if isinstance(path, str) and "://" not in path and not path.startswith("azureml:"):
+            value = {**value, "path": str((r.file.parent / path).resolve())}
+        out[name] = value
+    return out
 
 
 def _job_target(r: _Reader, spec: dict) -> tuple[str, bool]:
