@@ -68,6 +68,7 @@ class Scheduler:
         self.started = clock()  # ticks before this (less GRACE) fell while none was watching
         self._told: dict[str, str] = {}  # schedule -> the problem last logged
         self._lock = threading.Lock()  # the book is shared with launchers' report threads
+        book.settle_orphans()
 
     def poll(self) -> list[Fired]:
         """Fire every enabled schedule's due ticks and data changes once."""
