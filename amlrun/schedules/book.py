@@ -152,6 +152,13 @@ class Book:
                 [(UNKNOWN, s, t) for s, t in lost],
             )
 
+    def following(self) -> list[tuple[str, str, str]]:
+        """(schedule, tick, run id) of firings queued in a server and not finished yet."""
+        return self.conn.execute(
+            "SELECT schedule, tick, run_id FROM firings "
+            "WHERE run_id IS NOT NULL AND outcome IN ('queued', 'running')"
+        ).fetchall()
+
     def report(self, schedule: str, tick: str, run_id: str | None, outcome: str) -> None:
         with self.conn:
             self.conn.execute(
