@@ -55,6 +55,7 @@ def test_every_guide_page_with_commands_is_run():
         "registry.md",
         "authoring.md",
         "parallel.md",
+        "schedules.md",
     ]:
         assert page in GUIDES, page
 

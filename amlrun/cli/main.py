@@ -18,6 +18,8 @@ COMMANDS = {
     "env": "amlrun.cli.env_register:env",
     "data": "amlrun.cli.data_register:data",
     "datatype": "amlrun.cli.datatype:datatype",
+    "schedule": "amlrun.cli.schedule:schedule",
+    "scheduler": "amlrun.cli.scheduler:scheduler",
     "serve": "amlrun.cli.serve:serve",
     "token": "amlrun.cli.token:token",
 }

@@ -37,6 +37,7 @@ def serve(host: str, port: int, max_parallel_runs: int) -> None:
 
     Every request needs a token (amlrun token create NAME --scope read|submit|admin).
     Queued runs survive a restart; runs cut short by one are marked interrupted.
+    The workspace's schedules (amlrun schedule create) fire while it serves.
     """
     from amlrun.extras import missing_module
     from amlrun.server.tokens import has_tokens
@@ -60,7 +61,9 @@ def serve(host: str, port: int, max_parallel_runs: int) -> None:
     with _one_server(ws.dir), _listening(host, port) as sock:
         if not has_tokens(ws.dir):
             click.echo("note: no tokens yet; create one: amlrun token create NAME --scope admin")
-        app = create_app(ws, max_parallel_runs=max_parallel_runs)
+        from amlrun.server.schedules import SchedulerService
+
+        app = create_app(ws, max_parallel_runs=max_parallel_runs, services=[SchedulerService()])
         click.echo(f"amlrun serve: http://{host}:{port}/ (API: /api/v1/openapi.json)", err=True)
         config = uvicorn.Config(app, log_level="info", access_log=True)
         uvicorn.Server(config).run(sockets=[sock])
