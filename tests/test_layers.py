@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
     {"loading", "runs"},
     {"engine"},
     {"reports"},
+    {"server"},
     {"cli", "testing"},
     {"top"},
 ]

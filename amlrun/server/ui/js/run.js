@@ -1,0 +1,60 @@
+// A run's page: the graph, a legend, and the selected step's panel. While the run is queued
+// or running the page polls its graph once a second, so nodes turn green as steps finish.
+
+import { get } from "./api.js";
+import { badge, h, link, show, took, when } from "./dom.js";
+import { drawGraph } from "./graph.js";
+import { stepPanel } from "./step.js";
+
+const POLL_MS = 1000;
+const LIVE = new Set(["queued", "running"]);
+const LEGEND = ["queued", "running", "ran", "reused", "failed", "skipped", "cancelled"];
+
+export const graphUrl = (runId) => `/api/v1/ui/runs/${encodeURIComponent(runId)}/graph`;
+
+export async function runPage(main, runId, query) {
+  let selected = query.get("step");
+  let timer = null;
+  let panel = null; // {name, status, stop}: the step panel shown, and how to close it
+  const graphBox = h("div", { class: "graph", id: "graph" });
+  const side = h("aside", { class: "panel", id: "step-panel" },
+    h("p", { class: "muted" }, "Click a step to see its parameters, key, log and metrics."));
+  const head = h("div", { id: "run-head" });
+  show(main, head,
+    h("div", { class: "legend" }, LEGEND.map((st) => badge(st)), h("span", { class: "muted" }, "♻ = reused: links to the run that produced it")),
+    h("div", { class: "runpage" }, graphBox, side));
+
+  function select(name) {
+    selected = name;
+    history.replaceState(null, "", `#/runs/${encodeURIComponent(runId)}?step=${encodeURIComponent(name)}`);
+    refresh();
+  }
+
+  function showPanel(graph) {
+    const node = graph.nodes.find((n) => n.name === selected);
+    if (!node) return;
+    if (panel && panel.name === node.name && panel.status === node.status) return;
+    if (panel) panel.stop();
+    panel = { name: node.name, status: node.status, ...stepPanel(side, graph, node) };
+  }
+
+  async function refresh() {
+    clearTimeout(timer);
+    const graph = await get(graphUrl(runId));
+    show(head,
+      h("h1", {}, "Run ", h("span", { class: "mono", id: "run-id" }, graph.run_id), " ", badge(graph.status)),
+      h("p", { class: "muted" }, graph.pipeline, " · ", graph.source, " · started ", when(graph.started),
+        " · took ", took(graph.started, graph.finished), " · ",
+        link(["compare"], "compare with…", { a: graph.run_id })),
+      graph.note ? h("p", { class: "muted" }, graph.note) : null);
+    show(graphBox, drawGraph(graph, selected, select));
+    showPanel(graph);
+    if (LIVE.has(graph.status)) timer = setTimeout(() => refresh().catch(() => {}), POLL_MS);
+  }
+
+  await refresh();
+  return () => {
+    clearTimeout(timer);
+    if (panel) panel.stop();
+  };
+}
