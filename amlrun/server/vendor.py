@@ -78,13 +78,14 @@ def fetch(package: str, version: str, integrity: str, folder: Path) -> Path:
 
 
 def vendor(target: Path = VENDOR) -> list[Path]:
-    """Fetch, check and copy every file of :data:`FILES`; return the files written."""
+    """Fetch, check and copy every file of :data:`FILES` into ``target`` (which holds the
+    lockfile); return the files written."""
     written = []
     with tempfile.TemporaryDirectory(prefix="amlrun-vendor-") as tmp:
         tarballs: dict[str, Path] = {}
         for item in FILES:
             if item.package not in tarballs:
-                version, integrity = locked(item.package)
+                version, integrity = locked(item.package, target / "package-lock.json")
                 tarballs[item.package] = fetch(item.package, version, integrity, Path(tmp))
             with tarfile.open(tarballs[item.package]) as tar:
                 member = tar.extractfile(item.member)
