@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
     {"export"},
     {"dsl", "backends"},
     {"loading", "runs"},
+    {"published"},
     {"engine"},
     {"reports"},
     {"server"},

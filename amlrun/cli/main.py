@@ -32,7 +32,11 @@ MODULE_COMMANDS = {
     "build": "amlrun.cli.module_build:build",
     "debug": "amlrun.cli.module_debug:debug",
 }
-PIPELINE_COMMANDS = {"export": "amlrun.cli.pipeline_export:export"}
+PIPELINE_COMMANDS = {
+    "export": "amlrun.cli.pipeline_export:export",
+    "publish": "amlrun.cli.pipeline_publish:publish",
+    "endpoint": "amlrun.cli.pipeline_endpoint:endpoint",
+}
 
 
 class LazyGroup(click.Group):
@@ -63,7 +67,7 @@ def module() -> None:
 
 @cli.group(cls=LazyGroup, lazy=PIPELINE_COMMANDS)
 def pipeline() -> None:
-    """Export pipelines as v2 YAML, Python, a notebook or a Mermaid graph."""
+    """Export pipelines; publish them as versioned endpoints that `amlrun serve` runs."""
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,10 +33,11 @@ class Records:
     def close(self) -> None:
         self.db.close()
 
-    def start(self, pipeline_name: str) -> None:
+    def start(self, pipeline_name: str, run_id: str | None = None) -> None:
+        """``run_id``: given by a caller that announced it before the run (the server)."""
         from amlrun.runs.module_run import new_run_id
 
-        self.run_id = new_run_id()
+        self.run_id = run_id or new_run_id()
         self.open()
         self.db.start_run(self.run_id, pipeline_name, self.source)
 

@@ -79,6 +79,7 @@ class Engine:
         stream_logs: bool = False,
         output_paths: dict[str, str] | None = None,
         force_output: bool = False,
+        run_id: str | None = None,
     ) -> None:
         force = set(force)
         unknown = force - set(pipeline.steps)
@@ -93,6 +94,7 @@ class Engine:
         self.reporter = reporter
         self.output_overrides = output_paths or {}
         self.force_output = force_output
+        self.run_id = run_id
         self.statcache = StatCache(workspace.statcache_path)
         self.backends = Backends(
             workspace.config, workspace.root, override=backend, options=backend_options
@@ -149,7 +151,7 @@ class Engine:
     def run(self) -> RunResult:
         self._check_runnable()
         wanted, destinations = self.check_outputs()  # usage errors exit 2 before any step
-        self.records.start(self.pipeline.name)
+        self.records.start(self.pipeline.name, self.run_id)
         try:
             with store_in_use(self.store):  # no gc while this run may restore from it
                 result = self._run_started(wanted, destinations)

@@ -103,6 +103,24 @@ class DataRecord(Stored):
     source: str = ""
 
 
+@dataclass(frozen=True)
+class PipelineRecord(Stored):
+    """A published pipeline version: its YAML and every file it loads or runs, frozen.
+
+    ``files`` are paths relative to the workspace root, so a checkout loads exactly as the
+    source did (keys hold no absolute paths: a run of the checkout reuses the source's
+    results); ``interface`` lists its parameters and data inputs for callers.
+    """
+
+    name: str
+    version: str
+    pipeline: str  # posix path of the pipeline file among ``files``
+    files: dict[str, list]  # relpath -> [hash, size, mode]
+    interface: dict[str, Any]
+    description: str = ""
+    source: str = ""
+
+
 def environment_data(env: Environment) -> dict[str, Any]:
     """The environment as plain JSON; a build context is a local folder and cannot travel."""
     if env.kind == "build":

@@ -1,6 +1,7 @@
 """One registry kind at one location: versions (immutable), labels and disabled marks.
 
-Layout (DESIGN.md "Registry"), ``<kind>`` being ``modules``, ``environments`` or ``data``::
+Layout (DESIGN.md "Registry"), ``<kind>`` being ``modules``, ``environments``, ``data``
+or ``pipelines``::
 
     <kind>/<name>/<version>.json   record, created once, never rewritten
     <kind>/<name>/labels/<label>   the version a label points at, replaced atomically
@@ -16,7 +17,7 @@ from typing import Any
 
 from amlrun.errors import SpecError
 from amlrun.registry.location import Location
-from amlrun.registry.record import DataRecord, EnvRecord, Record, Stored
+from amlrun.registry.record import DataRecord, EnvRecord, PipelineRecord, Record, Stored
 from amlrun.spec.names import folder_name
 
 VERSION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
@@ -52,6 +53,11 @@ KINDS: dict[str, tuple[type[Stored], str, str]] = {
     "modules": (Record, "module", "amlrun module register SPEC [--registry URL]"),
     "environments": (EnvRecord, "environment", "amlrun env register NAME:VERSION --conda-file F"),
     "data": (DataRecord, "data asset", "amlrun data register NAME:VERSION PATH_OR_URL"),
+    "pipelines": (
+        PipelineRecord,
+        "published pipeline",
+        "amlrun pipeline publish PIPELINE --name N",
+    ),
 }
 
 
