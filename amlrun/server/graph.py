@@ -27,8 +27,9 @@ class Node:
     backend: str | None = None
     produced_by: str | None = None  # a reused step: the run that ran it
     has_log: bool = False
-    parameters: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)  # the values the run used
     inputs: dict[str, str] = field(default_factory=dict)  # name -> what it is bound to
+    input_hashes: dict[str, str] = field(default_factory=dict)  # name -> content hash
     outputs: list[str] = field(default_factory=list)
 
 
@@ -63,9 +64,13 @@ def run_graph(db: RunDB, run_id: str, config: dict[str, Any] | None = None) -> G
         return None
     rid, pipeline, started, finished, status, source = row
     recorded = {r[0]: r for r in db.steps(rid)}
+    components = db.step_components(rid)
     wiring, note = _wiring(source, config)
     names = list(wiring) + [n for n in recorded if n not in wiring]
-    nodes = [_node(db, name, recorded.get(name), wiring.get(name)) for name in names]
+    nodes = [
+        _node(db, name, recorded.get(name), wiring.get(name), components.get(name))
+        for name in names
+    ]
     edges = [
         Edge(b.step, name, b.output or "", input_name)
         for name, step in wiring.items()
@@ -87,8 +92,10 @@ def _wiring(source: str, config: dict[str, Any] | None) -> tuple[dict[str, Any],
         return {}, f"the pipeline file no longer loads ({exc}): steps shown without wiring"
 
 
-def _node(db: RunDB, name: str, row: tuple | None, step: Any) -> Node:
+def _node(db: RunDB, name: str, row: tuple | None, step: Any, parts: dict | None) -> Node:
     described = _describe(step) if step is not None else {}
+    if parts:  # what the key was made of: the parameters as resolved for this run
+        described.update(parameters=parts.get("params", {}), input_hashes=parts.get("inputs", {}))
     if row is None:
         return Node(name, **described)
     _name, status, key, duration, reason, backend, log = row

@@ -15,6 +15,14 @@ function pairs(obj) {
     : h("p", { class: "muted" }, "none");
 }
 
+function inputs(node) {
+  const entries = Object.entries(node.inputs || {});
+  if (!entries.length) return h("p", { class: "muted" }, "none");
+  return table(["Name", "Bound to", "Content hash"], entries.map(([k, v]) =>
+    h("tr", {}, h("td", {}, k), h("td", { class: "mono" }, v),
+      h("td", { class: "mono" }, (node.input_hashes || {})[k] || "-"))));
+}
+
 function metrics(node) {
   const entries = Object.entries(node.metrics || {});
   if (!entries.length) return h("p", { class: "muted" }, "none logged");
@@ -55,7 +63,7 @@ export function stepPanel(side, graph, node) {
       node.produced_by ? [h("dt", {}, "produced by"),
         h("dd", { id: "step-producer" }, link(["runs", node.produced_by], node.produced_by, { step: node.name }))] : null),
     h("h2", {}, "Parameters"), pairs(node.parameters),
-    h("h2", {}, "Inputs"), pairs(node.inputs),
+    h("h2", {}, "Inputs"), inputs(node),
     h("h2", {}, "Outputs"), outputs(graph, node),
     h("h2", {}, "Metrics"), metrics(node),
     h("h2", {}, "Log"), pre);
