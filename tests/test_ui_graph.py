@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from amlrun.runs.db import RunDB
-from amlrun.server.graph import run_graph
+from amlrun.server.graph import Graph, Node, overlay, run_graph
 from tests.helpers import run_json
 from tests.ui_ws import make_ui_workspace
 
@@ -52,3 +52,21 @@ def test_a_run_whose_pipeline_file_is_gone_still_shows_its_steps(tmp_path: Path)
     graph = _graph(tmp_path, result["run_id"])
     assert [n["name"] for n in graph["nodes"]] == ["hello", "wait", "done"]
     assert graph["edges"] == [] and "is gone" in graph["note"]
+
+
+def test_live_step_states_fill_in_what_the_record_does_not_have_yet() -> None:
+    recorded = Graph(
+        "r1", "p", "p.yml", "running", 1.0, None, [Node("a", status="ran"), Node("b")], []
+    )
+    live = [
+        {"name": "a", "status": "running"},  # the record wins once it has the step
+        {"name": "b", "status": "running", "key": "k", "log": "/tmp/b.log"},
+        {"name": "c", "status": "queued"},
+    ]
+    shown = overlay(recorded, "running", live)
+    assert [(n.name, n.status) for n in shown.nodes] == [
+        ("a", "ran"),
+        ("b", "running"),
+        ("c", "queued"),
+    ]
+    assert shown.nodes[1].key == "k" and shown.nodes[1].has_log

@@ -8,7 +8,7 @@ loads, the graph still shows every recorded step, without edges, and says why.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +130,25 @@ def _describe(step: Any) -> dict[str, Any]:
         "inputs": inputs,
         "outputs": [o.name for o in module.outputs] if module else [],
     }
+
+
+def overlay(graph: Graph, status: str, live: list[dict[str, Any]]) -> Graph:
+    """``graph`` with the run's queue ``status`` and the live states of its steps (what the
+    worker reports while the engine runs, before the run record has the step rows)."""
+    states = {s["name"]: s for s in live}
+    nodes = [
+        replace(
+            n,
+            status=states[n.name]["status"],
+            key=n.key or states[n.name].get("key"),
+            reason=n.reason or states[n.name].get("reason"),
+            duration_s=states[n.name].get("duration_s"),
+            has_log=n.has_log or bool(states[n.name].get("log")),
+        )
+        if n.status is None and n.name in states
+        else n
+        for n in graph.nodes
+    ]
+    known = {n.name for n in nodes}
+    nodes += [Node(s["name"], status=s["status"]) for s in live if s["name"] not in known]
+    return replace(graph, status=status, nodes=nodes)
