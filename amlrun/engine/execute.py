@@ -20,6 +20,7 @@ from amlrun.engine.locks import key_lock
 from amlrun.engine.materialize import Staging
 from amlrun.engine.plan import Plan
 from amlrun.engine.state import StepOutcome
+from amlrun.engine.tracking import logged
 from amlrun.errors import AmlrunError
 from amlrun.locks import LockCancelled
 
@@ -185,6 +186,9 @@ class Executor:
             "log": self.plan.store.put_bytes(result.log),
             "created": time.time(),
         }
+        metrics = logged(job, result, self.plan.store, self.records.run_id)
+        if metrics:  # a reused step shows them, with the run that produced them
+            manifest["tracking"] = metrics.as_json()
         self.plan.store.put_manifest(job.key, manifest)
         self.plan.manifests[job.step] = manifest
 
