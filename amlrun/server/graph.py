@@ -14,6 +14,7 @@ from typing import Any
 
 from amlrun.errors import AmlrunError
 from amlrun.runs.db import RunDB
+from amlrun.runs.metrics import StepMetrics, step_metrics
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Node:
     inputs: dict[str, str] = field(default_factory=dict)  # name -> what it is bound to
     input_hashes: dict[str, str] = field(default_factory=dict)  # name -> content hash
     outputs: list[str] = field(default_factory=list)
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # mlflow: last, step, count
+    logged_params: dict[str, str] = field(default_factory=dict)  # mlflow.log_param values
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,13 @@ def run_graph(db: RunDB, run_id: str, config: dict[str, Any] | None = None) -> G
     rid, pipeline, started, finished, status, source = row
     recorded = {r[0]: r for r in db.steps(rid)}
     components = db.step_components(rid)
+    logged = step_metrics(db, rid)
     wiring, note = _wiring(source, config)
     names = list(wiring) + [n for n in recorded if n not in wiring]
     nodes = [
-        _node(db, name, recorded.get(name), wiring.get(name), components.get(name))
+        _node(
+            db, name, recorded.get(name), wiring.get(name), components.get(name), logged.get(name)
+        )
         for name in names
     ]
     edges = [
@@ -92,10 +98,25 @@ def _wiring(source: str, config: dict[str, Any] | None) -> tuple[dict[str, Any],
         return {}, f"the pipeline file no longer loads ({exc}): steps shown without wiring"
 
 
-def _node(db: RunDB, name: str, row: tuple | None, step: Any, parts: dict | None) -> Node:
+def _node(
+    db: RunDB,
+    name: str,
+    row: tuple | None,
+    step: Any,
+    parts: dict | None,
+    logged: StepMetrics | None,
+) -> Node:
     described = _describe(step) if step is not None else {}
     if parts:  # what the key was made of: the parameters as resolved for this run
         described.update(parameters=parts.get("params", {}), input_hashes=parts.get("inputs", {}))
+    if logged:  # what the script logged through mlflow (a reused step: its producer's)
+        described.update(
+            metrics={
+                n: {k: v for k, v in m.as_json().items() if k != "history"}
+                for n, m in sorted(logged.metrics.items())
+            },
+            logged_params=dict(logged.params),
+        )
     if row is None:
         return Node(name, **described)
     _name, status, key, duration, reason, backend, log = row
