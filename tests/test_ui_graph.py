@@ -21,7 +21,7 @@ def _graph(ws: Path, run_id: str) -> dict:
         db.close()
 
 
-def test_a_reused_run_graph_names_the_producing_run_and_the_parameters_used(
+def test_a_reused_run_graph_names_the_producing_run_its_parameters_and_metrics(
     tmp_path: Path,
 ) -> None:
     pipeline = make_ui_workspace(tmp_path)
@@ -39,6 +39,8 @@ def test_a_reused_run_graph_names_the_producing_run_and_the_parameters_used(
     assert nodes["wait"]["input_hashes"]["said"]
     edges = {(e["source"], e["target"]) for e in graph["edges"]}
     assert edges == {("hello", "wait"), ("wait", "done")}
+    assert nodes["done"]["metrics"]["accuracy"] == {"last": 0.875, "step": 2, "count": 3}
+    assert nodes["done"]["logged_params"] == {"words": "1"}
     first_graph = _graph(tmp_path, first["run_id"])
     assert {n["status"] for n in first_graph["nodes"]} == {"ran"}
     assert all(n["produced_by"] is None and n["has_log"] for n in first_graph["nodes"])

@@ -1,5 +1,5 @@
-"""A workspace for the web UI tests: hello -> wait -> done. ``wait`` blocks until the file its
-``gate`` parameter names exists, so a test sees it running, then lets it finish. Names, a
+"""A workspace for the web UI tests: hello -> wait -> done (which logs through mlflow).
+``wait`` blocks until the file its ``gate`` parameter names exists, so a test sees it running, then lets it finish. Names, a
 parameter default and log lines carry HTML, so the tests can check that none of it runs."""
 
 from __future__ import annotations
@@ -60,8 +60,12 @@ FILES = {
     """,
     "done/src/done.py": """
         import pathlib, sys
+        import mlflow
         text = pathlib.Path(sys.argv[1], "waited.txt").read_text()
         pathlib.Path(sys.argv[2], "report.md").write_text("# done\\n" + text)
+        mlflow.log_param("words", len(text.split()))
+        for step, value in enumerate([0.5, 0.75, 0.875]):
+            mlflow.log_metric("accuracy", value, step=step)
     """,
     "pipeline.yml": f"""
         type: pipeline
