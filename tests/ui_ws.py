@@ -1,6 +1,7 @@
 """A workspace for the web UI tests: hello -> wait -> done (which logs through mlflow).
-``wait`` blocks until the file its ``gate`` parameter names exists, so a test sees it running, then lets it finish. Names, a
-parameter default and log lines carry HTML, so the tests can check that none of it runs."""
+``wait`` blocks until the file its ``gate`` parameter names exists, so a test sees it running,
+then lets it finish. A name, a parameter default and log lines carry HTML, so the tests can
+check that none of it runs."""
 
 from __future__ import annotations
 
