@@ -14,6 +14,10 @@ function differences(a, b) {
     .map((k) => `${k}: ${fmt(a?.[k])} → ${fmt(b?.[k])}`);
 }
 
+function lastValues(metrics) {
+  return Object.fromEntries(Object.entries(metrics || {}).map(([k, m]) => [k, m.last]));
+}
+
 function picker(runs, name, current) {
   return h("label", {}, name === "a" ? "Run A" : "Run B",
     h("select", { name, id: "compare-" + name },
@@ -25,7 +29,7 @@ function picker(runs, name, current) {
 function row(name, a, b) {
   const changes = [
     ...differences(a?.parameters, b?.parameters),
-    ...differences(a?.metrics, b?.metrics),
+    ...differences(lastValues(a?.metrics), lastValues(b?.metrics)),
   ];
   const keyChanged = (a?.key || null) !== (b?.key || null);
   return h("tr", { class: keyChanged || changes.length ? "changed" : "", "data-step": name },

@@ -1,5 +1,5 @@
 // The panel of one step: what it is (module, parameters, inputs), what it produced (outputs
-// to download, metrics), why it ran or whose result it reused (key, reason, producer), and
+// to download, the metrics and params its script logged through mlflow), why it ran or whose result it reused (key, reason, producer), and
 // its log: streamed over Server-Sent Events while it runs, read whole once it has finished.
 
 import { logText } from "./api.js";
@@ -26,8 +26,9 @@ function inputs(node) {
 function metrics(node) {
   const entries = Object.entries(node.metrics || {});
   if (!entries.length) return h("p", { class: "muted" }, "none logged");
-  return table(["Metric", "Value"], entries.map(([k, v]) =>
-    h("tr", {}, h("td", {}, k), h("td", { class: "num" }, typeof v === "object" ? JSON.stringify(v) : v))));
+  return table(["Metric", "Last", "At step", "Points"], entries.map(([k, m]) =>
+    h("tr", { "data-metric": k }, h("td", {}, k), h("td", { class: "num" }, m.last),
+      h("td", { class: "num" }, m.step), h("td", { class: "num" }, m.count))));
 }
 
 function outputs(graph, node) {
@@ -66,6 +67,7 @@ export function stepPanel(side, graph, node) {
     h("h2", {}, "Inputs"), inputs(node),
     h("h2", {}, "Outputs"), outputs(graph, node),
     h("h2", {}, "Metrics"), metrics(node),
+    h("h2", {}, "Logged params"), pairs(node.logged_params),
     h("h2", {}, "Log"), pre);
   if (node.status === "running") return { stop: streamLog(pre, logUrl) };
   if (node.status && node.has_log)
