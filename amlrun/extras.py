@@ -16,6 +16,8 @@ MODULE_EXTRAS = {
     "s3fs": "s3",
     "adlfs": "azure",
     "sklearn": "examples",
+    "fastapi": "serve",
+    "uvicorn": "serve",
 }
 #: backend name -> the module it cannot work without
 BACKEND_MODULES = {"docker": "docker", "dask": "distributed"}

@@ -17,6 +17,8 @@ COMMANDS = {
     "cache": "amlrun.cli.cache:cache",
     "env": "amlrun.cli.env_register:env",
     "data": "amlrun.cli.data_register:data",
+    "serve": "amlrun.cli.serve:serve",
+    "token": "amlrun.cli.token:token",
 }
 MODULE_COMMANDS = {
     "validate": "amlrun.cli.module_validate:validate",
