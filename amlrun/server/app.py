@@ -49,7 +49,7 @@ def create_app(
     workspace: Workspace, *, max_parallel_runs: int = 2, dispatch: bool = True
 ) -> FastAPI:
     """The app for ``workspace``; with ``dispatch``, queued runs start while it serves."""
-    from amlrun.server import api_pipelines, api_runs, auth
+    from amlrun.server import api_pipelines, api_runs, auth, ui_routes
 
     dispatcher = Dispatcher(workspace.root, workspace.dir, max_parallel_runs) if dispatch else None
     state = ServerState(workspace, dispatcher)
@@ -76,6 +76,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(api_pipelines.router)
     app.include_router(api_runs.router)
+    ui_routes.mount_ui(app)
     _errors(app)
     return app
 

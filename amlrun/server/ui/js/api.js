@@ -59,7 +59,13 @@ export async function login(token) {
 }
 
 export async function logout() {
-  await post("/logout");
+  // the server answers with a redirect to its own login form: not followed, ours is shown
+  await fetch("/logout", {
+    method: "POST",
+    credentials: "same-origin",
+    redirect: "manual",
+    headers: { "X-CSRF-Token": csrf || "" },
+  });
   csrf = null;
 }
 

@@ -55,7 +55,8 @@ function drawNode(node, box, selected, onSelect) {
       node.produced_by
         ? s("a", { href: "#/runs/" + encodeURIComponent(node.produced_by), class: "producer",
             "data-run": node.produced_by, onclick: (ev) => ev.stopPropagation() },
-            s("title", {}, "reused: produced by run " + node.produced_by), mark)
+            s("title", {}, "reused: produced by run " + node.produced_by),
+            s("circle", { cx: box.width - 16, cy: 15, r: 13, class: "mark-hit" }), mark)
         : mark,
     );
   }

@@ -1,14 +1,13 @@
-// The runs list, newest first, filtered by pipeline and status (kept in the URL so a
-// filtered list can be bookmarked and the back button works).
+// The runs submitted to this server, newest first, filtered by pipeline and status (kept in
+// the URL so a filtered list can be bookmarked and the back button works).
 
 import { get } from "./api.js";
 import { badge, h, link, show, table, took, when } from "./dom.js";
+import { pipelineList } from "./pipelines.js";
 
 const STATUSES = ["", "queued", "running", "succeeded", "failed", "cancelled", "interrupted"];
 
-export function runList(body) {
-  return Array.isArray(body) ? body : body.runs || [];
-}
+export const runList = (body) => body.runs;
 
 function select(name, values, current) {
   return h("select", { name, id: "filter-" + name },
@@ -16,14 +15,17 @@ function select(name, values, current) {
 }
 
 export async function runsPage(main, query) {
-  const runs = runList(await get("/api/v1/runs?limit=500"));
   const pipeline = query.get("pipeline") || "";
   const status = query.get("status") || "";
-  const pipelines = ["", ...new Set(runs.map((r) => r.pipeline))].sort();
-  const statuses = [...new Set([...STATUSES, ...runs.map((r) => r.status)])];
-  const shown = runs.filter(
-    (r) => (!pipeline || r.pipeline === pipeline) && (!status || r.status === status),
-  );
+  const filter = new URLSearchParams({ limit: "500" });
+  if (pipeline) filter.set("pipeline", pipeline);
+  if (status) filter.set("status", status);
+  const [shown, published] = await Promise.all([
+    get("/api/v1/runs?" + filter).then(runList),
+    get("/api/v1/pipelines").then(pipelineList),
+  ]);
+  const pipelines = [...new Set(["", ...published.map((p) => p.name), pipeline])];
+  const statuses = [...new Set([...STATUSES, status])];
   const filters = h("form", { class: "filters", id: "run-filters" },
     h("label", {}, "Pipeline", select("pipeline", pipelines, pipeline)),
     h("label", {}, "Status", select("status", statuses, status)));
@@ -35,14 +37,14 @@ export async function runsPage(main, query) {
   const rows = shown.map((r) =>
     h("tr", { "data-run": r.run_id },
       h("td", {}, link(["runs", r.run_id], r.run_id)),
-      h("td", {}, r.pipeline),
+      h("td", {}, r.pipeline, r.version ? ` (${r.version})` : ""),
       h("td", {}, badge(r.status)),
-      h("td", {}, when(r.started)),
+      h("td", {}, when(r.submitted)),
       h("td", { class: "num" }, took(r.started, r.finished))));
   show(main,
     h("h1", {}, "Runs"),
     filters,
     shown.length
-      ? table(["Run", "Pipeline", "Status", "Started", "Took"], rows)
+      ? table(["Run", "Pipeline", "Status", "Submitted", "Took"], rows)
       : h("p", { class: "muted", id: "no-runs" }, "No runs match."));
 }

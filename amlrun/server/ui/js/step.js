@@ -33,10 +33,10 @@ function metrics(node) {
 
 function outputs(graph, node) {
   if (!node.outputs.length) return h("p", { class: "muted" }, "none");
-  const ready = node.status === "ran" || node.status === "reused";
+  const ready = graph.downloads && (node.status === "ran" || node.status === "reused");
   return h("ul", {}, node.outputs.map((o) =>
     h("li", {}, ready
-      ? h("a", { href: `/api/v1/runs/${enc(graph.run_id)}/steps/${enc(node.name)}/outputs/${enc(o)}`,
+      ? h("a", { href: `/api/v1/runs/${enc(graph.run_id)}/outputs/${enc(node.name)}/${enc(o)}`,
           download: "", class: "download" }, o)
       : o)));
 }
@@ -52,7 +52,9 @@ function streamLog(pre, url) {
 /** Fill `side` with the panel of `node`; returns {stop} to close its log stream. */
 export function stepPanel(side, graph, node) {
   const pre = h("pre", { class: "log", id: "step-log" });
-  const logUrl = `/api/v1/runs/${enc(graph.run_id)}/steps/${enc(node.name)}/logs`;
+  // a reused step did not run here: its log is the one of the run that produced it
+  const logRun = node.status === "reused" && node.produced_by ? node.produced_by : graph.run_id;
+  const logUrl = `/api/v1/runs/${enc(logRun)}/steps/${enc(node.name)}/logs`;
   show(side,
     h("h2", {}, h("span", { id: "step-name" }, node.name), " ", badge(node.status)),
     h("dl", {},
@@ -68,7 +70,7 @@ export function stepPanel(side, graph, node) {
     h("h2", {}, "Outputs"), outputs(graph, node),
     h("h2", {}, "Metrics"), metrics(node),
     h("h2", {}, "Logged params"), pairs(node.logged_params),
-    h("h2", {}, "Log"), pre);
+    h("h2", {}, "Log", logRun !== graph.run_id ? ` (of run ${logRun}, which produced it)` : ""), pre);
   if (node.status === "running") return { stop: streamLog(pre, logUrl) };
   if (node.status && node.has_log)
     logText(logUrl).then((text) => pre.append(document.createTextNode(text)),

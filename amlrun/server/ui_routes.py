@@ -1,0 +1,75 @@
+"""The web UI on the API's port: its static pages at ``/`` and ``/ui/``, and the one JSON view
+the pages need beyond the REST API, a run's graph (``GET /api/v1/ui/runs/{id}/graph``).
+
+The pages hold no data, so they are served to anyone (the login form is one of them); every
+byte of data comes from the API, behind the same token scopes as for any other client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from amlrun.server import queue
+from amlrun.server.auth import Reader
+from amlrun.server.graph import Graph, overlay, run_graph
+from amlrun.server.views import step_views
+
+UI = Path(__file__).parent / "ui"
+
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+def index() -> FileResponse:
+    return FileResponse(UI / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/api/v1/ui/runs/{run_id}/graph", tags=["ui"])
+def graph(run_id: str, request: Request, _who: Reader) -> dict[str, Any]:
+    """The run's steps (status, key, why, producer, parameters, inputs, outputs) and edges,
+    live while it runs: what the UI's graph and step panel draw."""
+    state = request.app.state.amlrun
+    found = live_graph(state.amlrun_dir, run_id, state.workspace.config)
+    if found is None:
+        raise HTTPException(404, f"no run '{run_id}'")
+    return found.to_json()
+
+
+def live_graph(amlrun_dir: Path, run_id: str, config: dict[str, Any]) -> Graph | None:
+    """The recorded graph of ``run_id`` overlaid with its queue state and live step states;
+    a queued run not started yet is its live steps alone."""
+    from amlrun.runs.db import RunDB
+
+    row = queue.get(amlrun_dir, run_id)
+    db = RunDB(amlrun_dir / "runs.sqlite")
+    try:
+        recorded = run_graph(db, run_id, config)
+    finally:
+        db.close()
+    if row is None:
+        return recorded
+    live = step_views(amlrun_dir, row.id, queue.steps_of(amlrun_dir, row.id))
+    base = recorded or Graph(
+        row.id,
+        row.pipeline,
+        "",
+        row.status,
+        row.started,
+        row.finished,
+        [],
+        [],
+        note="the graph is drawn when the run starts",
+    )
+    return replace(overlay(base, row.status, live), downloads=True)
+
+
+def mount_ui(app: FastAPI) -> None:
+    """Serve the pages and their graph view from ``app``."""
+    app.mount("/ui", StaticFiles(directory=UI), name="ui")
+    app.include_router(router)
