@@ -134,6 +134,11 @@ def _submit_from_the_form(browser: Browser, gate: Path) -> str:
     )
 
 
+def _click_node(browser: Browser, step: str) -> None:
+    browser.css(f'#graph g.node[data-step="{step}"] rect')[0].click()
+    browser.until(f"the panel of {step}", lambda: browser.css("#step-name")[0].text == step)
+
+
 def test_a_visitor_logs_in_with_a_token_and_a_wrong_token_is_refused(
     server: Server, browser: Browser
 ) -> None:
@@ -198,7 +203,7 @@ def test_a_step_log_is_read_in_its_panel(server: Server, browser: Browser) -> No
     gate.touch()
     _submit_from_the_form(browser, gate)
     browser.until("the run", lambda: browser.css("#run-head .badge.succeeded"), 60)
-    next(n for n in browser.css("#graph g.node") if n.get_attribute("data-step") == "hello").click()
+    _click_node(browser, "hello")
     log = browser.until(
         "the log", lambda: "hello from the UI test" in browser.css("#step-log")[0].text
     )
@@ -206,6 +211,35 @@ def test_a_step_log_is_read_in_its_panel(server: Server, browser: Browser) -> No
     assert browser.css("#step-name")[0].text == "hello"
     assert browser.css("#step-key")[0].text.strip(), "the key is shown"
     browser.shot("07-step-log")
+    _click_node(browser, "done")
+    metric = browser.until("the metric", lambda: browser.css('tr[data-metric="accuracy"]'))
+    assert metric[0].text.split() == ["accuracy", "0.875", "2", "3"]
+    link = browser.css("#step-panel a.download")[0]
+    fetched = browser.driver.execute_async_script(
+        "fetch(arguments[0]).then(r => arguments[1](r.status), e => arguments[1](String(e)))",
+        link.get_attribute("href"),
+    )
+    assert fetched == 200, "the output downloads with the session cookie"
+    browser.shot("08-step-metrics")
+
+
+def test_a_running_run_is_cancelled_from_its_page(server: Server, browser: Browser) -> None:
+    _log_in(browser, server.token)
+    _submit_from_the_form(browser, server.ws / "gate-never-opened")
+    browser.until("wait running", lambda: browser.node_status("wait") == "running", timeout=60)
+    browser.wait_css("#cancel-run").click()  # a POST carrying the session's CSRF token
+    browser.until("the cancelled run", lambda: browser.css("#run-head .badge.cancelled"), 60)
+    browser.shot("09-cancelled")
+
+
+def test_a_state_change_without_the_csrf_token_is_refused(server: Server, browser: Browser) -> None:
+    """The session cookie alone does not let another page submit: the CSRF header must come."""
+    _log_in(browser, server.token)
+    status = browser.driver.execute_async_script(
+        "fetch('/api/v1/pipelines/uitest/runs', {method: 'POST', body: '{}',"
+        " headers: {'Content-Type': 'application/json'}}).then(r => arguments[0](r.status))"
+    )
+    assert status == 403
 
 
 def test_no_html_from_a_name_a_parameter_or_a_log_line_runs(
@@ -216,14 +250,14 @@ def test_no_html_from_a_name_a_parameter_or_a_log_line_runs(
     gate.touch()
     _submit_from_the_form(browser, gate)
     browser.until("the run", lambda: browser.css("#run-head .badge.succeeded"), 60)
-    next(n for n in browser.css("#graph g.node") if n.get_attribute("data-step") == "hello").click()
+    _click_node(browser, "hello")
     browser.until("the log", lambda: HOSTILE in browser.css("#step-log")[0].text)
     panel = browser.css("#step-panel")[0].text
     assert "<script>window.__xss=2</script>" in panel, "the parameter shows as text"
     assert HOSTILE in browser.css("#run-head")[0].text, "the pipeline name shows as text"
     browser.open("pipelines")
     browser.until("the description", lambda: HOSTILE in browser.css("main")[0].text)
-    browser.shot("08-hostile-text")
+    browser.shot("10-hostile-text")
     assert browser.driver.execute_script("return window.__xss") is None
     assert not browser.css("main img"), "no element was made from a name or a log line"
 
@@ -241,7 +275,7 @@ def test_two_runs_compare_step_by_step(server: Server, browser: Browser) -> None
     rows = {r.get_attribute("data-step"): r for r in browser.css("#compare-result tbody tr")}
     assert "gate:" in rows["wait"].text and "changed" in rows["wait"].get_attribute("class")
     assert "hello" in rows and "changed" not in rows["hello"].get_attribute("class")
-    browser.shot("09-compare")
+    browser.shot("11-compare")
 
 
 def test_the_runs_list_filters_by_status(server: Server, browser: Browser) -> None:
@@ -252,4 +286,4 @@ def test_the_runs_list_filters_by_status(server: Server, browser: Browser) -> No
     browser.until("the runs", lambda: browser.css("main tbody tr[data-run]"))
     statuses = {b.text for b in browser.css("main tbody .badge")}
     assert statuses == {"succeeded"}
-    browser.shot("10-runs-filtered")
+    browser.shot("12-runs-filtered")

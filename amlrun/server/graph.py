@@ -55,7 +55,7 @@ class Graph:
     nodes: list[Node]
     edges: list[Edge]
     note: str | None = None  # why the edges are missing, if they are
-    downloads: bool = False  # the run came through the server's queue: its outputs download
+    submitted: bool = False  # came through the server's queue: outputs download, it cancels
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -66,7 +66,7 @@ def live_graph(amlrun_dir: Path, run_id: str, config: dict[str, Any]) -> Graph |
         [],
         note="the graph is drawn when the run starts",
     )
-    return replace(overlay(base, row.status, live), downloads=True)
+    return replace(overlay(base, row.status, live), submitted=True)
 
 
 def mount_ui(app: FastAPI) -> None:

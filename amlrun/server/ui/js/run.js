@@ -1,7 +1,8 @@
 // A run's page: the graph, a legend, and the selected step's panel. While the run is queued
-// or running the page polls its graph once a second, so nodes turn green as steps finish.
+// or running the page polls its graph once a second, so nodes turn green as steps finish,
+// and offers to cancel it.
 
-import { get } from "./api.js";
+import { get, post } from "./api.js";
 import { badge, h, link, show, took, when } from "./dom.js";
 import { drawGraph } from "./graph.js";
 import { stepPanel } from "./step.js";
@@ -15,6 +16,8 @@ export const graphUrl = (runId) => `/api/v1/ui/runs/${encodeURIComponent(runId)}
 export async function runPage(main, runId, query) {
   let selected = query.get("step");
   let timer = null;
+  let loading = null;
+  let stopped = false;
   let panel = null; // {name, status, stop}: the step panel shown, and how to close it
   const graphBox = h("div", { class: "graph", id: "graph" });
   const side = h("aside", { class: "panel", id: "step-panel" },
@@ -38,11 +41,27 @@ export async function runPage(main, runId, query) {
     panel = { name: node.name, status: node.status, ...stepPanel(side, graph, node) };
   }
 
-  async function refresh() {
+  async function cancel(ev) {
+    ev.target.disabled = true;
+    await post(`/api/v1/runs/${encodeURIComponent(runId)}/cancel`).then(refresh, (err) =>
+      head.append(h("p", { class: "error" }, "Cancel refused: " + err.message)));
+  }
+
+  // one load at a time: a click or a cancel during a load is drawn when that load returns
+  function refresh() {
+    if (!loading) loading = load().finally(() => { loading = null; });
+    return loading;
+  }
+
+  async function load() {
     clearTimeout(timer);
     const graph = await get(graphUrl(runId));
+    if (stopped) return;
     show(head,
-      h("h1", {}, "Run ", h("span", { class: "mono", id: "run-id" }, graph.run_id), " ", badge(graph.status)),
+      h("h1", {}, "Run ", h("span", { class: "mono", id: "run-id" }, graph.run_id), " ", badge(graph.status),
+        LIVE.has(graph.status) && graph.submitted
+          ? [" ", h("button", { type: "button", id: "cancel-run", onclick: cancel }, "Cancel run")]
+          : null),
       h("p", { class: "muted" }, graph.pipeline, " · ", graph.source, " · started ", when(graph.started),
         " · took ", took(graph.started, graph.finished), " · ",
         link(["compare"], "compare with…", { a: graph.run_id })),
@@ -54,6 +73,7 @@ export async function runPage(main, runId, query) {
 
   await refresh();
   return () => {
+    stopped = true;
     clearTimeout(timer);
     if (panel) panel.stop();
   };

@@ -33,7 +33,7 @@ function metrics(node) {
 
 function outputs(graph, node) {
   if (!node.outputs.length) return h("p", { class: "muted" }, "none");
-  const ready = graph.downloads && (node.status === "ran" || node.status === "reused");
+  const ready = graph.submitted && (node.status === "ran" || node.status === "reused");
   return h("ul", {}, node.outputs.map((o) =>
     h("li", {}, ready
       ? h("a", { href: `/api/v1/runs/${enc(graph.run_id)}/outputs/${enc(node.name)}/${enc(o)}`,
