@@ -16,6 +16,9 @@ MODULE_EXTRAS = {
     "s3fs": "s3",
     "adlfs": "azure",
     "sklearn": "examples",
+    "cronsim": "schedule",
+    "dateutil": "schedule",
+    "tzlocal": "schedule",
     "fastapi": "serve",
     "uvicorn": "serve",
 }

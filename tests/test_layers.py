@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"loading", "runs"},
     {"published"},
     {"engine"},
-    {"reports"},
+    {"reports", "schedules"},
     {"server"},
     {"cli", "testing"},
     {"top"},

@@ -17,6 +17,8 @@ COMMANDS = {
     "cache": "amlrun.cli.cache:cache",
     "env": "amlrun.cli.env_register:env",
     "data": "amlrun.cli.data_register:data",
+    "schedule": "amlrun.cli.schedule:schedule",
+    "scheduler": "amlrun.cli.scheduler:scheduler",
     "serve": "amlrun.cli.serve:serve",
     "token": "amlrun.cli.token:token",
 }

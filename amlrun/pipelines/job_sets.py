@@ -15,21 +15,30 @@ from amlrun.errors import SpecError
 
 _PRIMITIVE = ("", "string", "number", "integer", "boolean")
 _PATHLIKE = ("./", "../", "/", "azureml:", "s3://", "az://", "abfs://", "gs://")
-_FIX = "write --set jobs.NAME.inputs.X=VALUE, jobs.NAME.inputs.X.path=PATH or jobs.NAME.compute=C"
+_FIX = (
+    "write --set jobs.NAME.inputs.X=VALUE, jobs.NAME.inputs.X.path=PATH, jobs.NAME.compute=C"
+    " or settings.KEY=VALUE"
+)
 
 
 def split_job_sets(overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(pipeline input overrides, ``jobs.…`` overrides)."""
-    jobs = {k: v for k, v in overrides.items() if k.startswith("jobs.")}
+    """(pipeline input overrides, ``jobs.…`` and ``settings.…`` overrides)."""
+    jobs = {k: v for k, v in overrides.items() if k.startswith(("jobs.", "settings."))}
     return {k: v for k, v in overrides.items() if k not in jobs}, jobs
 
 
 def apply_job_sets(doc: dict, sets: dict[str, Any], path: Path) -> None:
-    """Each ``jobs.NAME.inputs.X[.path]`` or ``jobs.NAME.compute`` written into ``doc``."""
+    """Each ``jobs.NAME.inputs.X[.path]``, ``jobs.NAME.compute`` or ``settings.KEY`` (as a
+    schedule's ``create_job.settings`` give them) written into ``doc``."""
     jobs = doc.get("jobs") if isinstance(doc.get("jobs"), dict) else {}
     for key, value in sets.items():
         field = f"--set {key}"
         parts = key.split(".")
+        if parts[0] == "settings" and len(parts) == 2:
+            if not isinstance(doc.get("settings"), dict):
+                doc["settings"] = {}
+            doc["settings"][parts[1]] = value
+            continue
         node = jobs.get(parts[1]) if len(parts) > 2 else None
         if len(parts) > 2 and not isinstance(node, dict):
             raise SpecError(

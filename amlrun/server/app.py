@@ -56,11 +56,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from amlrun.server.schedules import start_schedules
+
+        stop_schedules = None
         if dispatcher is not None:
             dispatcher.start()
+            stop_schedules = start_schedules(state)  # schedules fire while runs can start
         try:
             yield
         finally:
+            if stop_schedules is not None:
+                stop_schedules()
             if dispatcher is not None:
                 dispatcher.stop()
 
