@@ -26,6 +26,12 @@ from tests.helpers import amlrun
 from tests.ui_ws import HOSTILE, make_ui_workspace
 
 STEPS = ["hello", "wait", "done"]
+SCHEDULE = """
+name: on-drop
+display_name: drop watcher
+trigger: {{type: data, path: ./drop, polling_interval: 1s}}
+create_job: {{type: pipeline, job: "azureml:uitest", inputs: {{gate: "{gate}"}}}}
+"""
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     make_ui_workspace(ws)
     publish = ("pipeline", "publish", "pipeline.yml", "--name", "uitest", "--description", HOSTILE)
     amlrun(*publish, cwd=ws, check=True)
+    (ws / "drop").mkdir()
+    (ws / "schedule.yml").write_text(SCHEDULE.format(gate=ws / "gate-schedule"))
+    amlrun("schedule", "create", "-f", "schedule.yml", cwd=ws, check=True)
     made = amlrun("token", "create", "ui", "--scope", "admin", cwd=ws, check=True)
     token = re.search(r"amlrun_\S+", made.stdout)
     assert token, f"no token printed:\n{made.stdout}"
@@ -287,3 +296,24 @@ def test_the_runs_list_filters_by_status(server: Server, browser: Browser) -> No
     statuses = {b.text for b in browser.css("main tbody .badge")}
     assert statuses == {"succeeded"}
     browser.shot("12-runs-filtered")
+
+
+def test_a_schedule_shows_its_firings_and_links_to_their_runs(
+    server: Server, browser: Browser
+) -> None:
+    _log_in(browser, server.token)
+    (server.ws / "gate-schedule").touch()
+    (server.ws / "drop" / "new.csv").write_text("x,1\n")  # the data trigger fires
+    browser.open("schedules")
+    row = browser.wait_css('tr[data-schedule="on-drop"]')
+    assert "drop watcher" in row.text and f"when {server.ws / 'drop'} changes" in row.text
+
+    def fired_and_done():  # the page refreshes itself
+        done = browser.css('tr[data-schedule="on-drop"] li[data-tick] .badge.succeeded')
+        return done and browser.css('tr[data-schedule="on-drop"] li[data-tick] a')
+
+    run_link = browser.until("a finished firing", fired_and_done, timeout=90)[0]
+    browser.shot("13-schedules")
+    run_id = run_link.text
+    run_link.click()
+    browser.until("the fired run", lambda: browser.css("#run-id")[0].text == run_id)

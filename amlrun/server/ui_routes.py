@@ -70,6 +70,9 @@ def live_graph(amlrun_dir: Path, run_id: str, config: dict[str, Any]) -> Graph |
 
 
 def mount_ui(app: FastAPI) -> None:
-    """Serve the pages and their graph view from ``app``."""
+    """Serve the pages, their graph view and the schedules list from ``app``."""
+    from amlrun.server import ui_schedules
+
     app.mount("/ui", StaticFiles(directory=UI), name="ui")
     app.include_router(router)
+    app.include_router(ui_schedules.router)

@@ -1,23 +1,57 @@
-// Schedules (amlrun schedule create -f SCHEDULE.yml): their trigger, state, last and next
-// tick; each fired tick is a run, so the runs list shows what they did.
+// Schedules (amlrun schedule create -f SCHEDULE.yml): what fires each, what it starts, and
+// its newest firings with the runs they started; for an unchanged pipeline those runs are
+// mostly full reuses, which their pages show.
 
 import { get } from "./api.js";
-import { h, link, show, table, when } from "./dom.js";
+import { badge, h, link, show, table } from "./dom.js";
 
-export async function schedulesPage(main) {
-  const body = await get("/api/v1/schedules");
-  const schedules = Array.isArray(body) ? body : body.schedules || [];
+function trigger(t) {
+  if (!t) return "-";
+  const zone = t.time_zone ? ` (${t.time_zone})` : "";
+  if (t.type === "cron") return `cron "${t.expression}"${zone}`;
+  if (t.type === "data") return `when ${t.path} changes (polled every ${t.polling_interval_s}s)`;
+  const at = [t.hours.length ? `hours ${t.hours.join(",")}` : "",
+    t.minutes.length ? `minutes ${t.minutes.join(",")}` : ""].filter(Boolean).join(", ");
+  return `every ${t.interval} ${t.frequency}${at ? ", " + at : ""}${zone}`;
+}
+
+function firings(list) {
+  if (!list.length) return h("span", { class: "muted" }, "not fired yet");
+  return h("ul", {}, list.map((f) =>
+    h("li", { "data-tick": f.tick }, f.tick, " ",
+      f.run_id ? link(["runs", f.run_id], f.run_id) : "", " ",
+      badge(f.outcome.split(" ")[0]), " ", f.outcome.includes(" ") ? f.outcome : "")));
+}
+
+const POLL_MS = 2000;
+
+function render(main, schedules) {
   const rows = schedules.map((sc) =>
     h("tr", { "data-schedule": sc.name },
-      h("td", {}, sc.name),
-      h("td", {}, sc.trigger?.type || sc.trigger || "-"),
-      h("td", { class: "mono" }, sc.trigger?.expression || sc.description || ""),
-      h("td", {}, sc.enabled === false ? "disabled" : "enabled"),
-      h("td", {}, when(sc.last_tick)),
-      h("td", {}, when(sc.next_tick)),
-      h("td", {}, sc.pipeline ? link(["runs"], sc.pipeline, { pipeline: sc.pipeline }) : "-")));
+      h("td", {}, sc.display_name || sc.name, sc.description ? h("div", { class: "muted" }, sc.description) : null),
+      h("td", { class: "mono" }, sc.error ? h("span", { class: "error" }, sc.error) : trigger(sc.trigger)),
+      h("td", {}, sc.published ? link(["pipelines", sc.published], sc.pipeline) : sc.pipeline || "-"),
+      h("td", {}, sc.enabled ? "enabled" : "disabled"),
+      h("td", {}, firings(sc.firings))));
   show(main, h("h1", {}, "Schedules"),
     schedules.length
-      ? table(["Name", "Trigger", "Expression", "State", "Last tick", "Next tick", "Pipeline"], rows)
-      : h("p", { class: "muted" }, "No schedules: amlrun schedule create -f SCHEDULE.yml"));
+      ? table(["Schedule", "Trigger", "Starts", "State", "Newest firings"], rows)
+      : h("p", { class: "muted", id: "no-schedules" }, "No schedules: amlrun schedule create -f SCHEDULE.yml"));
+}
+
+/** The page, refreshed every two seconds so that new firings and their outcomes appear. */
+export async function schedulesPage(main) {
+  let timer = null;
+  let stopped = false;
+  async function load() {
+    const { schedules } = await get("/api/v1/schedules");
+    if (stopped) return;
+    render(main, schedules);
+    timer = setTimeout(() => load().catch(() => {}), POLL_MS);
+  }
+  await load();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }
