@@ -26,6 +26,7 @@ from amlrun.registry.record import PipelineRecord
 from amlrun.workspace import Workspace
 
 LITERAL_TYPES = {"string", "number", "integer", "boolean"}
+_ALIASES = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}  # v1
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ def interface_of(path: Path) -> dict[str, Any]:
     for name, raw in declared.items():
         spec = raw if isinstance(raw, dict) else {"default": raw}
         kind = str(spec.get("type") or "").lower() or _type_of(spec.get("default"))
+        kind = _ALIASES.get(kind, kind)
         if kind in LITERAL_TYPES or kind == "any":
             params[str(name)] = {"type": kind, "default": spec.get("default")}
         else:
@@ -149,7 +151,7 @@ def resolve_published(
     registry = pipeline_registry(ws.root)
     record = find_version(registry, name, version)
     path = checkout_frozen(registry, record, ws.dir)
-    pipeline = load_pipeline(path, overrides, config=ws.config)
+    pipeline = load_pipeline(path, overrides, config=ws.config, cache_dir=ws.dir / "plans")
     outputs = {k: replace(o, path=None) for k, o in pipeline.outputs.items()}
     steps = {k: replace(s, output_paths={}) for k, s in pipeline.steps.items()}
     return Published(record, replace(pipeline, outputs=outputs, steps=steps))

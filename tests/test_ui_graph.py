@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from amlrun.runs.db import RunDB
-from amlrun.server.graph import Graph, Node, overlay, run_graph
+from amlrun.server.ui_graph import Graph, Node, overlay, run_graph
 from tests.helpers import run_json
 from tests.ui_ws import make_ui_workspace
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,12 +57,30 @@ def serve(host: str, port: int, max_parallel_runs: int) -> None:
         raise AmlrunError(
             f"amlrun serve needs {found.name if found else 'fastapi'}: pip install 'amlrun[serve]'"
         ) from None
-    with _one_server(ws.dir):
+    with _one_server(ws.dir), _listening(host, port) as sock:
         if not has_tokens(ws.dir):
             click.echo("note: no tokens yet; create one: amlrun token create NAME --scope admin")
         app = create_app(ws, max_parallel_runs=max_parallel_runs)
         click.echo(f"amlrun serve: http://{host}:{port}/ (API: /api/v1/openapi.json)", err=True)
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=True)
+        config = uvicorn.Config(app, log_level="info", access_log=True)
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+@contextmanager
+def _listening(host: str, port: int) -> Iterator[socket.socket]:
+    """The bound socket, before anything starts: a busy port is a plain error (exit 2)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise AmlrunError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} (pick another with --port N)"
+        ) from None
+    with sock:
+        yield sock
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from amlrun.server.auth import Reader, Submitter
+from amlrun.server.auth import Admin, Reader, Submitter
 from amlrun.server.queue import Submission
 
 router = APIRouter(prefix="/api/v1/pipelines", tags=["pipelines"])
@@ -85,3 +85,36 @@ def submit_run(
     state = request.app.state.amlrun
     run_id = submit(state, sub, by=who.name, idempotency_key=idempotency_key)
     return {"run_id": run_id, "status_url": f"/api/v1/runs/{run_id}"}
+
+
+class DefaultRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: str
+
+
+def _version_or_404(request: Request, name: str, version: str) -> Any:
+    reg = _registry(request)
+    if version not in reg.versions(name):
+        raise HTTPException(404, f"published pipeline {name} has no version {version}")
+    return reg
+
+
+@router.put("/{name}/default")
+def set_default(request: Request, name: str, body: DefaultRequest, _who: Admin) -> dict:
+    """Make ``version`` the one submissions naming no version run (admin)."""
+    _version_or_404(request, name, body.version).set_label(name, "default", body.version)
+    return {"name": name, "default_version": body.version}
+
+
+@router.post("/{name}/versions/{version}/disable")
+def disable(request: Request, name: str, version: str, _who: Admin) -> dict:
+    """Refuse submissions to ``version`` (admin); it stays stored."""
+    _version_or_404(request, name, version).set_disabled(name, version, True)
+    return {"name": name, "version": version, "disabled": True}
+
+
+@router.post("/{name}/versions/{version}/enable")
+def enable(request: Request, name: str, version: str, _who: Admin) -> dict:
+    """Accept submissions to ``version`` again (admin)."""
+    _version_or_404(request, name, version).set_disabled(name, version, False)
+    return {"name": name, "version": version, "disabled": False}

@@ -84,7 +84,7 @@ def step_logs(request: Request, run_id: str, step: str, _who: Reader) -> Respons
     """The step's output: followed as Server-Sent Events while it runs (one ``data:`` per
     line, then ``event: end`` with its status), the whole log as text once it has ended;
     ``Accept: text/event-stream`` asks for events in any case."""
-    status, log = step_log_path(_dir(request), run_id, step)
+    status, log = _step_state(_dir(request), run_id, step)
     if status is None:
         raise HTTPException(404, f"run {run_id} has no step '{step}'")
     wants_events = "text/event-stream" in request.headers.get("accept", "")
@@ -95,6 +95,18 @@ def step_logs(request: Request, run_id: str, step: str, _who: Reader) -> Respons
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+def _step_state(amlrun_dir: Path, run_id: str, step: str) -> tuple[str | None, Path | None]:
+    """The step's status and log; ``queued`` while its run has not loaded the pipeline yet."""
+    status, log = step_log_path(amlrun_dir, run_id, step)
+    if status is None:
+        row = queue.get(amlrun_dir, run_id)
+        if row is not None and row.status in ACTIVE:
+            return "queued", None
+        if row is not None and row.status == "interrupted":
+            return "interrupted", None
+    return status, log
 
 
 def _read(log: Path | None, live: Path) -> str:
@@ -108,7 +120,7 @@ async def _follow(amlrun_dir: Path, run_id: str, step: str) -> AsyncIterator[str
     live = live_log(amlrun_dir, run_id, step)
     offset, partial, sent = 0, "", False
     while True:
-        status, log = await asyncio.to_thread(step_log_path, amlrun_dir, run_id, step)
+        status, log = await asyncio.to_thread(_step_state, amlrun_dir, run_id, step)
         data = await asyncio.to_thread(_tail, live, offset)
         offset += len(data)
         *lines, partial = (partial + data.decode(errors="replace")).split("\n")

@@ -8,19 +8,28 @@ dispatcher started with the app runs them in worker processes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from amlrun.server.auth import Reader
 from amlrun.server.dispatcher import Dispatcher
 from amlrun.server.queue import IdempotencyConflict, Submission
 from amlrun.server.submit import Invalid, NotFound, Refused
 from amlrun.workspace import Workspace
+
+
+class Service(Protocol):
+    """Something running beside the API for the server's lifetime (e.g. a scheduler)."""
+
+    def start(self, state: ServerState) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -46,9 +55,14 @@ class ServerState:
 
 
 def create_app(
-    workspace: Workspace, *, max_parallel_runs: int = 2, dispatch: bool = True
+    workspace: Workspace,
+    *,
+    max_parallel_runs: int = 2,
+    dispatch: bool = True,
+    services: Sequence[Service] = (),
 ) -> FastAPI:
-    """The app for ``workspace``; with ``dispatch``, queued runs start while it serves."""
+    """The app for ``workspace``; with ``dispatch``, queued runs start while it serves;
+    ``services`` are started after the dispatcher and stopped before it."""
     from amlrun.server import api_pipelines, api_runs, auth, ui_routes
 
     dispatcher = Dispatcher(workspace.root, workspace.dir, max_parallel_runs) if dispatch else None
@@ -62,9 +76,15 @@ def create_app(
         if dispatcher is not None:
             dispatcher.start()
             stop_schedules = start_schedules(state)  # schedules fire while runs can start
+        started: list[Service] = []
         try:
+            for service in services:
+                service.start(state)
+                started.append(service)
             yield
         finally:
+            for service in reversed(started):
+                service.stop()
             if stop_schedules is not None:
                 stop_schedules()
             if dispatcher is not None:
@@ -73,8 +93,8 @@ def create_app(
     app = FastAPI(
         title="amlrun",
         version=_version(),
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url=None,  # served below, behind a token like every route
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -83,6 +103,11 @@ def create_app(
     app.include_router(api_pipelines.router)
     app.include_router(api_runs.router)
     ui_routes.mount_ui(app)
+
+    @app.get("/api/v1/openapi.json", include_in_schema=False)
+    def openapi(_who: Reader) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
     _errors(app)
     return app
 

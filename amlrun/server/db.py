@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS queue (
   id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, version TEXT, request TEXT NOT NULL,
   status TEXT NOT NULL, submitted REAL NOT NULL, started REAL, finished REAL, pid INTEGER,
   idempotency_key TEXT UNIQUE, request_hash TEXT, submitted_by TEXT, error TEXT,
-  cancel_requested INTEGER NOT NULL DEFAULT 0, outputs TEXT, resubmit_of TEXT
+  cancel_requested INTEGER NOT NULL DEFAULT 0, graph TEXT, resubmit_of TEXT
 );
 CREATE INDEX IF NOT EXISTS queue_by_status ON queue (status, submitted);
 CREATE TABLE IF NOT EXISTS live_steps (
@@ -64,5 +64,8 @@ def _open(path: Path) -> sqlite3.Connection:
     if path not in _ready:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(queue)")}
+        if "graph" not in columns:  # a database made before the column was added
+            conn.execute("ALTER TABLE queue ADD COLUMN graph TEXT")
         _ready.add(path)
     return conn

@@ -19,11 +19,11 @@ from amlrun.server import queue
 
 def _locate(row: queue.QueuedRun, name: str, steps: list[dict]) -> tuple[str, str, str]:
     """(step, output, key) of a pipeline output or of ``STEP/OUTPUT``."""
-    target = (row.outputs or {}).get(name)
+    target = row.outputs.get(name)
     step, output = (target["step"], target["output"]) if target else name.rpartition("/")[::2]
     key = next((s.get("key") for s in steps if s["name"] == step), None)
     if not step or key is None:
-        have = ", ".join(sorted(row.outputs or {})) or "none"
+        have = ", ".join(sorted(row.outputs)) or "none"
         raise HTTPException(
             404, f"run {row.id} has no output '{name}' (pipeline outputs: {have}; or STEP/OUTPUT)"
         )

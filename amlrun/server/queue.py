@@ -21,9 +21,10 @@ from amlrun.hashing import hash_json
 from amlrun.server.db import connect
 
 FINAL = ("succeeded", "failed", "cancelled", "interrupted")
+_FINAL_SQL = "(" + ", ".join(f"'{s}'" for s in FINAL) + ")"
 _COLUMNS = (
     "id, pipeline, version, request, status, submitted, started, finished, pid, "
-    "submitted_by, error, cancel_requested, outputs, resubmit_of"
+    "submitted_by, error, cancel_requested, graph, resubmit_of"
 )
 
 
@@ -33,15 +34,19 @@ class IdempotencyConflict(AmlrunError):
 
 @dataclass(frozen=True)
 class Submission:
-    """What to run: a published pipeline (``version`` None: its default) with values."""
+    """What to run: a published pipeline (``version`` None: its default) with values, or,
+    with ``file`` (a path relative to the workspace root, e.g. a schedule's ``create_job``),
+    that pipeline file as it is when the run starts (``pipeline``: a name to list it by)."""
 
     pipeline: str
     version: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
+    file: str | None = None
 
     def request(self) -> dict[str, Any]:
-        return {"parameters": self.parameters, "inputs": self.inputs}
+        extra = {"file": self.file} if self.file is not None else {}
+        return {"parameters": self.parameters, "inputs": self.inputs, **extra}
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ class QueuedRun:
     submitted_by: str | None
     error: str | None
     cancel_requested: bool
-    outputs: dict[str, Any] | None
+    graph: dict[str, Any] | None
     resubmit_of: str | None
 
     @classmethod
@@ -68,6 +73,11 @@ class QueuedRun:
         values[11] = bool(values[11])
         values[12] = json.loads(values[12]) if values[12] else None
         return cls(*values)
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """Pipeline output name -> {step, output}, once a worker has loaded the pipeline."""
+        return (self.graph or {}).get("outputs", {})
 
     @property
     def submission(self) -> Submission:
@@ -160,10 +170,10 @@ def set_pid(amlrun_dir: Path, run_id: str, pid: int) -> None:
         db.execute("UPDATE queue SET pid = ? WHERE id = ?", (pid, run_id))
 
 
-def set_outputs(amlrun_dir: Path, run_id: str, outputs: dict[str, Any]) -> None:
-    """Pipeline output name -> {step, output}: what the outputs endpoint downloads."""
+def set_graph(amlrun_dir: Path, run_id: str, graph: dict[str, Any]) -> None:
+    """The loaded pipeline as data (server.graph.describe): its outputs and steps."""
     with connect(amlrun_dir) as db:
-        db.execute("UPDATE queue SET outputs = ? WHERE id = ?", (json.dumps(outputs), run_id))
+        db.execute("UPDATE queue SET graph = ? WHERE id = ?", (json.dumps(graph), run_id))
 
 
 def finish(amlrun_dir: Path, run_id: str, status: str, error: str | None = None) -> bool:
@@ -172,7 +182,7 @@ def finish(amlrun_dir: Path, run_id: str, status: str, error: str | None = None)
         return bool(
             db.execute(
                 "UPDATE queue SET status = ?, finished = ?, error = COALESCE(?, error) "
-                f"WHERE id = ? AND status NOT IN {FINAL}",
+                f"WHERE id = ? AND status NOT IN {_FINAL_SQL}",
                 (status, time.time(), error, run_id),
             ).rowcount
         )

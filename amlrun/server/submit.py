@@ -9,6 +9,7 @@ caller hears about an unknown parameter or a wrong type as a 422 naming the fiel
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,26 @@ def _type_ok(kind: str, value: Any) -> bool:
 
 
 def check(root: Path, sub: Submission) -> Submission:
-    """``sub`` with its data inputs made absolute; Invalid, NotFound or Refused otherwise."""
+    """``sub`` with its version resolved and data inputs made absolute; Invalid, NotFound
+    or Refused otherwise."""
+    version, interface = _interface(root, sub)
+    errors, inputs = _check_values(root, interface, sub)
+    if errors:
+        raise Invalid(errors)
+    # the version is resolved now: moving the default later does not change a queued run
+    return replace(sub, version=version, parameters=dict(sub.parameters), inputs=inputs)
+
+
+def _interface(root: Path, sub: Submission) -> tuple[str | None, dict[str, Any]]:
+    """(version, interface) of the published pipeline, or of the pipeline file."""
+    from amlrun.published import interface_of
     from amlrun.registry.pipelines import find_version, pipeline_registry
 
+    if sub.file is not None:
+        path = Path(os.path.realpath(root / sub.file))
+        if not path.is_relative_to(root.resolve()) or not path.is_file():
+            raise NotFound(f"no pipeline file {sub.file} in the workspace")
+        return None, interface_of(path)
     registry = pipeline_registry(root)
     if not registry.versions(sub.pipeline):
         raise NotFound(f"no published pipeline named '{sub.pipeline}'")
@@ -64,7 +82,13 @@ def check(root: Path, sub: Submission) -> Submission:
         if "disabled" in exc.message:
             raise Refused(exc.message) from None
         raise Invalid([_error(["version"], exc.message, "value_error")]) from None
-    interface = record.interface
+    return record.version, record.interface
+
+
+def _check_values(
+    root: Path, interface: dict[str, Any], sub: Submission
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """(errors, data inputs made absolute) of the submitted values."""
     errors = []
     declared = interface["parameters"]
     for name, value in sub.parameters.items():
@@ -83,14 +107,15 @@ def check(root: Path, sub: Submission) -> Submission:
             errors.append(_error(["inputs", name], "must be a path or URL", "type_error"))
         elif (local := _local_input(root, value)) is None:
             errors.append(
-                _error(["inputs", name], "a local path must be inside the workspace", "value_error")
+                _error(
+                    ["inputs", name],
+                    "a local path must be inside the workspace (and not in .amlrun/)",
+                    "value_error",
+                )
             )
         else:
             inputs[name] = local
-    if errors:
-        raise Invalid(errors)
-    # the version is resolved now: moving the default later does not change a queued run
-    return Submission(sub.pipeline, record.version, dict(sub.parameters), inputs)
+    return errors, inputs
 
 
 def _local_input(root: Path, value: str) -> str | None:
@@ -99,7 +124,10 @@ def _local_input(root: Path, value: str) -> str | None:
     if "://" in value:
         return value
     path = Path(os.path.realpath(root / value))
-    return str(path) if path.is_relative_to(root.resolve()) else None
+    inside = path.is_relative_to(root.resolve()) and not path.is_relative_to(
+        root.resolve() / ".amlrun"
+    )
+    return str(path) if inside else None
 
 
 def submit(

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from amlrun.server import queue
 from amlrun.server.auth import Reader
-from amlrun.server.graph import Graph, overlay, run_graph
+from amlrun.server.ui_graph import Graph, overlay, planned_graph, run_graph
 from amlrun.server.views import step_views
 
 UI = Path(__file__).parent / "ui"
@@ -43,29 +43,19 @@ def graph(run_id: str, request: Request, _who: Reader) -> dict[str, Any]:
 
 def live_graph(amlrun_dir: Path, run_id: str, config: dict[str, Any]) -> Graph | None:
     """The recorded graph of ``run_id`` overlaid with its queue state and live step states;
-    a queued run not started yet is its live steps alone."""
+    a submitted run the engine has not recorded yet is drawn from the worker's description."""
     from amlrun.runs.db import RunDB
 
     row = queue.get(amlrun_dir, run_id)
     db = RunDB(amlrun_dir / "runs.sqlite")
     try:
-        recorded = run_graph(db, run_id, config)
+        recorded = run_graph(db, run_id, row.graph if row else None, config)
     finally:
         db.close()
     if row is None:
         return recorded
-    live = step_views(amlrun_dir, row.id, queue.steps_of(amlrun_dir, row.id))
-    base = recorded or Graph(
-        row.id,
-        row.pipeline,
-        "",
-        row.status,
-        row.started,
-        row.finished,
-        [],
-        [],
-        note="the graph is drawn when the run starts",
-    )
+    live = step_views(amlrun_dir, row.id, queue.steps_of(amlrun_dir, row.id), row.graph)
+    base = recorded or planned_graph(row.id, row.pipeline, row.status, row.graph or {})
     return replace(overlay(base, row.status, live), submitted=True)
 
 

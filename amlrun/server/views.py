@@ -28,10 +28,15 @@ def _producers(amlrun_dir: Path, steps: list[dict[str, Any]], run_id: str) -> di
     return {name: p[0] for name, p in found.items() if p is not None and p[0] != run_id}
 
 
-def step_views(amlrun_dir: Path, run_id: str, steps: list[dict[str, Any]]) -> list[dict]:
+def step_views(
+    amlrun_dir: Path, run_id: str, steps: list[dict[str, Any]], graph: dict[str, Any] | None
+) -> list[dict]:
+    """Each step's state, with what graph.describe says of it (upstream, parameters...)."""
     producers = _producers(amlrun_dir, steps, run_id)
+    shape = (graph or {}).get("steps", {})
     return [
         {
+            **shape.get(s["name"], {}),
             "name": s["name"],
             "status": _STEP_STATUS.get(s["status"], s["status"]),
             "key": s.get("key"),
@@ -64,8 +69,8 @@ def run_view(amlrun_dir: Path, row: queue.QueuedRun) -> dict[str, Any]:
     return {
         **run_summary(row),
         **row.request,
-        "steps": step_views(amlrun_dir, row.id, steps),
-        "outputs": sorted(row.outputs or {}),
+        "steps": step_views(amlrun_dir, row.id, steps, row.graph),
+        "outputs": sorted(row.outputs),
     }
 
 
@@ -99,7 +104,7 @@ def recorded_run(amlrun_dir: Path, run_id: str) -> dict[str, Any] | None:
         "resubmit_of": None,
         "parameters": {},
         "inputs": {},
-        "steps": step_views(amlrun_dir, rid, steps),
+        "steps": step_views(amlrun_dir, rid, steps, None),
         "outputs": [],
     }
 

@@ -78,7 +78,7 @@ def run_queued(root: Path, run_id: str) -> str:
     from amlrun.cache.store import open_store
     from amlrun.engine.runner import Engine
     from amlrun.errors import AmlrunError
-    from amlrun.published import resolve_published
+    from amlrun.server.graph import describe
 
     ws = Workspace(root)
     row = queue.get(ws.dir, run_id)
@@ -86,13 +86,8 @@ def run_queued(root: Path, run_id: str) -> str:
         return "failed"
     sub = row.submission
     try:
-        published = resolve_published(ws, sub.pipeline, sub.version, _overrides(sub))
-        pipeline = published.pipeline
-        queue.set_outputs(
-            ws.dir,
-            run_id,
-            {k: {"step": o.step, "output": o.output} for k, o in pipeline.outputs.items()},
-        )
+        pipeline = _load(ws, sub)
+        queue.set_graph(ws.dir, run_id, describe(pipeline))
         store = open_store(ws.config.get("store"), ws.root)
         reporter = LiveReporter(ws.dir, run_id)
         result = Engine(pipeline, workspace=ws, store=store, reporter=reporter, run_id=run_id).run()
@@ -109,8 +104,18 @@ def run_queued(root: Path, run_id: str) -> str:
     return status
 
 
-def _overrides(sub: queue.Submission) -> dict[str, Any]:
-    return {**sub.parameters, **sub.inputs}
+def _load(ws: Workspace, sub: queue.Submission):
+    """The published version, or the pipeline file, with the submitted values."""
+    overrides = {**sub.parameters, **sub.inputs}
+    if sub.file is not None:
+        from amlrun.loading import load_pipeline
+
+        return load_pipeline(
+            ws.root / sub.file, overrides, config=ws.config, cache_dir=ws.dir / "plans"
+        )
+    from amlrun.published import resolve_published
+
+    return resolve_published(ws, sub.pipeline, sub.version, overrides).pipeline
 
 
 def main(argv: list[str]) -> int:

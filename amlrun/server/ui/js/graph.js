@@ -11,11 +11,16 @@ function short(text) {
   return text.length > MAX_LABEL ? text.slice(0, MAX_LABEL - 1) + "…" : text;
 }
 
+function subLabel(node, status) {
+  if (status === "ran" && node.duration_s != null) return `ran · ${node.duration_s.toFixed(1)}s`;
+  return status === "reused" ? "reused · not rerun" : status;
+}
+
 function layout(graph) {
   const g = new window.dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 70, marginx: 16, marginy: 16 });
   graph.nodes.forEach((node, i) => {
-    const chars = Math.max(short(node.name).length, short(node.module || "").length);
+    const chars = Math.max(short(node.name).length, 14);
     g.setNode("n" + i, { width: Math.max(130, chars * 7.4 + 44), height: HEIGHT });
   });
   const index = new Map(graph.nodes.map((n, i) => [n.name, "n" + i]));
@@ -47,7 +52,7 @@ function drawNode(node, box, selected, onSelect) {
     s("title", {}, `${node.name}: ${status}`),
     s("rect", { width: box.width, height: box.height }),
     s("text", { x: 12, y: 19 }, short(node.name)),
-    s("text", { x: 12, y: 35, class: "sub" }, `${status}${node.module ? " · " + short(node.module) : ""}`),
+    s("text", { x: 12, y: 35, class: "sub" }, subLabel(node, status)),
   );
   if (status === "reused") {
     const mark = s("text", { x: box.width - 22, y: 20, class: "reused-mark" }, "♻");

@@ -1,4 +1,4 @@
-// The panel of one step: what it is (module, parameters, inputs), what it produced (outputs
+// The panel of one step: what it is (parameters, inputs), what it produced (outputs
 // to download, the metrics and params its script logged through mlflow), why it ran or whose result it reused (key, reason, producer), and
 // its log: streamed over Server-Sent Events while it runs, read whole once it has finished.
 
@@ -58,7 +58,6 @@ export function stepPanel(side, graph, node) {
   show(side,
     h("h2", {}, h("span", { id: "step-name" }, node.name), " ", badge(node.status)),
     h("dl", {},
-      h("dt", {}, "module"), h("dd", {}, node.module || "-"),
       h("dt", {}, "key"), h("dd", { class: "mono", id: "step-key" }, node.key || "(not known yet)"),
       h("dt", {}, "why"), h("dd", { id: "step-reason" }, node.reason || "-"),
       h("dt", {}, "time"), h("dd", {}, node.duration_s != null ? node.duration_s.toFixed(2) + "s" : "-"),
