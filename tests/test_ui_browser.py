@@ -6,14 +6,7 @@ folder, printed at the end of the session (CI keeps it as an artifact)."""
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import subprocess
-import sys
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.browser import Browser, missing, start_chromium
-from tests.fixtures.servers import free_port, stop, wait_until_up
 from tests.helpers import amlrun
+from tests.serve_ws import Server, token
 from tests.ui_ws import HOSTILE, make_ui_workspace
 
 STEPS = ["hello", "wait", "done"]
@@ -35,36 +28,16 @@ create_job: {{type: pipeline, job: "azureml:uitest", inputs: {{gate: "{gate}"}}}
 
 
 @dataclass(frozen=True)
-class Server:
+class UiServer:
     base: str
     token: str
     ws: Path
 
-    def api(self, path: str, body: dict | None = None) -> dict:
-        """A JSON call with the bearer token, as another application would make it."""
-        req = urllib.request.Request(
-            self.base + path,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-            method="GET" if body is None else "POST",
-        )
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read())
-
-
-def _answers(base: str) -> bool:
-    try:
-        urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2).close()
-    except urllib.error.HTTPError:
-        return True  # it answers, if only to refuse
-    except OSError:
-        return False
-    return True
-
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``amlrun serve`` over a workspace with the UI pipeline published as ``uitest``."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    """``amlrun serve`` over a workspace with the UI pipeline published as ``uitest`` and a
+    data-triggered schedule of it."""
     if reason := missing():
         pytest.skip(reason)
     ws = tmp_path_factory.mktemp("ui-ws")
@@ -74,33 +47,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     (ws / "drop").mkdir()
     (ws / "schedule.yml").write_text(SCHEDULE.format(gate=ws / "gate-schedule"))
     amlrun("schedule", "create", "-f", "schedule.yml", cwd=ws, check=True)
-    made = amlrun("token", "create", "ui", "--scope", "admin", cwd=ws, check=True)
-    token = re.search(r"amlrun_\S+", made.stdout)
-    assert token, f"no token printed:\n{made.stdout}"
-    port = free_port()
-    log = ws / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from amlrun.cli.main import main; main()",
-                "serve",
-                "--port",
-                str(port),
-            ],
-            cwd=ws,
-            env={**os.environ, "AMLRUN_WORKSPACE": str(ws)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    base = f"http://127.0.0.1:{port}"
+    secret = token(ws, "ui", "admin")
+    served = Server(ws)
     try:
-        wait_until_up(lambda: _answers(base), proc, log)
-        yield Server(base, token.group(0), ws)
+        yield UiServer(served.url, secret, ws)
     finally:
-        stop(proc)
+        served.stop()
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +65,7 @@ def shots(request: pytest.FixtureRequest) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def browser(server: Server, shots: Path, tmp_path_factory) -> Iterator[Browser]:
+def browser(server: UiServer, shots: Path, tmp_path_factory) -> Iterator[Browser]:
     driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
     try:
         yield Browser(driver, server.base, shots)
@@ -149,7 +101,7 @@ def _click_node(browser: Browser, step: str) -> None:
 
 
 def test_a_visitor_logs_in_with_a_token_and_a_wrong_token_is_refused(
-    server: Server, browser: Browser
+    server: UiServer, browser: Browser
 ) -> None:
     browser.open("runs")
     browser.wait_css("#login-form")
@@ -166,7 +118,7 @@ def test_a_visitor_logs_in_with_a_token_and_a_wrong_token_is_refused(
     assert any(c.get("httpOnly") for c in cookies.values()), "the session cookie is HttpOnly"
 
 
-def test_a_live_run_turns_green_as_its_steps_finish(server: Server, browser: Browser) -> None:
+def test_a_live_run_turns_green_as_its_steps_finish(server: UiServer, browser: Browser) -> None:
     _log_in(browser, server.token)
     gate = server.ws / "gate-live"
     run_id = _submit_from_the_form(browser, gate)
@@ -185,7 +137,9 @@ def test_a_live_run_turns_green_as_its_steps_finish(server: Server, browser: Bro
     assert run_id in browser.driver.current_url
 
 
-def test_a_reused_step_links_to_the_run_that_produced_it(server: Server, browser: Browser) -> None:
+def test_a_reused_step_links_to_the_run_that_produced_it(
+    server: UiServer, browser: Browser
+) -> None:
     _log_in(browser, server.token)
     gate = server.ws / "gate-reuse"
     gate.touch()
@@ -206,7 +160,7 @@ def test_a_reused_step_links_to_the_run_that_produced_it(server: Server, browser
     browser.shot("06-producing-run")
 
 
-def test_a_step_log_is_read_in_its_panel(server: Server, browser: Browser) -> None:
+def test_a_step_log_is_read_in_its_panel(server: UiServer, browser: Browser) -> None:
     _log_in(browser, server.token)
     gate = server.ws / "gate-log"
     gate.touch()
@@ -232,7 +186,7 @@ def test_a_step_log_is_read_in_its_panel(server: Server, browser: Browser) -> No
     browser.shot("08-step-metrics")
 
 
-def test_a_running_run_is_cancelled_from_its_page(server: Server, browser: Browser) -> None:
+def test_a_running_run_is_cancelled_from_its_page(server: UiServer, browser: Browser) -> None:
     _log_in(browser, server.token)
     _submit_from_the_form(browser, server.ws / "gate-never-opened")
     browser.until("wait running", lambda: browser.node_status("wait") == "running", timeout=60)
@@ -241,7 +195,9 @@ def test_a_running_run_is_cancelled_from_its_page(server: Server, browser: Brows
     browser.shot("09-cancelled")
 
 
-def test_a_state_change_without_the_csrf_token_is_refused(server: Server, browser: Browser) -> None:
+def test_a_state_change_without_the_csrf_token_is_refused(
+    server: UiServer, browser: Browser
+) -> None:
     """The session cookie alone does not let another page submit: the CSRF header must come."""
     _log_in(browser, server.token)
     status = browser.driver.execute_async_script(
@@ -252,7 +208,7 @@ def test_a_state_change_without_the_csrf_token_is_refused(server: Server, browse
 
 
 def test_no_html_from_a_name_a_parameter_or_a_log_line_runs(
-    server: Server, browser: Browser
+    server: UiServer, browser: Browser
 ) -> None:
     _log_in(browser, server.token)
     gate = server.ws / "gate-xss"
@@ -271,7 +227,7 @@ def test_no_html_from_a_name_a_parameter_or_a_log_line_runs(
     assert not browser.css("main img"), "no element was made from a name or a log line"
 
 
-def test_two_runs_compare_step_by_step(server: Server, browser: Browser) -> None:
+def test_two_runs_compare_step_by_step(server: UiServer, browser: Browser) -> None:
     _log_in(browser, server.token)
     runs = {}
     for name in ("a", "b"):
@@ -287,7 +243,7 @@ def test_two_runs_compare_step_by_step(server: Server, browser: Browser) -> None
     browser.shot("11-compare")
 
 
-def test_the_runs_list_filters_by_status(server: Server, browser: Browser) -> None:
+def test_the_runs_list_filters_by_status(server: UiServer, browser: Browser) -> None:
     _log_in(browser, server.token)
     browser.open("runs?status=failed")
     browser.until("the empty list", lambda: browser.css("#no-runs"))
@@ -299,7 +255,7 @@ def test_the_runs_list_filters_by_status(server: Server, browser: Browser) -> No
 
 
 def test_a_schedule_shows_its_firings_and_links_to_their_runs(
-    server: Server, browser: Browser
+    server: UiServer, browser: Browser
 ) -> None:
     _log_in(browser, server.token)
     (server.ws / "gate-schedule").touch()

@@ -18,6 +18,7 @@ export async function runPage(main, runId, query) {
   let timer = null;
   let loading = null;
   let stopped = false;
+  let lastDrawn = null;
   let panel = null; // {name, status, stop}: the step panel shown, and how to close it
   const graphBox = h("div", { class: "graph", id: "graph" });
   const side = h("aside", { class: "panel", id: "step-panel" },
@@ -57,6 +58,11 @@ export async function runPage(main, runId, query) {
     clearTimeout(timer);
     const graph = await get(graphUrl(runId));
     if (stopped) return;
+    if (LIVE.has(graph.status)) timer = setTimeout(() => refresh().catch(() => {}), POLL_MS);
+    // redraw only what changed: a click on a node redrawn under the pointer would be lost
+    const drawn = JSON.stringify([graph, selected]);
+    if (drawn === lastDrawn) return;
+    lastDrawn = drawn;
     show(head,
       h("h1", {}, "Run ", h("span", { class: "mono", id: "run-id" }, graph.run_id), " ", badge(graph.status),
         LIVE.has(graph.status) && graph.submitted
@@ -68,7 +74,6 @@ export async function runPage(main, runId, query) {
       graph.note ? h("p", { class: "muted" }, graph.note) : null);
     show(graphBox, drawGraph(graph, selected, select));
     showPanel(graph);
-    if (LIVE.has(graph.status)) timer = setTimeout(() => refresh().catch(() => {}), POLL_MS);
   }
 
   await refresh();
