@@ -16,11 +16,21 @@ function subLabel(node, status) {
   return status === "reused" ? "reused · not rerun" : status;
 }
 
+let cached = { shape: null, layout: null }; // dagre is slow on big graphs (~6 s at 1000 steps)
+
+/** The layout of `graph`'s steps and edges, computed again only when those change (a new
+ *  status is a redraw, not a layout). */
 function layout(graph) {
+  const shape = JSON.stringify([graph.nodes.map((n) => n.name), graph.edges]);
+  if (shape !== cached.shape) cached = { shape, layout: computeLayout(graph) };
+  return cached.layout;
+}
+
+function computeLayout(graph) {
   const g = new window.dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 70, marginx: 16, marginy: 16 });
   graph.nodes.forEach((node, i) => {
-    const chars = Math.max(short(node.name).length, 14);
+    const chars = Math.max(short(node.name).length, 18);
     g.setNode("n" + i, { width: Math.max(130, chars * 7.4 + 44), height: HEIGHT });
   });
   const index = new Map(graph.nodes.map((n, i) => [n.name, "n" + i]));
