@@ -116,6 +116,12 @@ def test_a_visitor_logs_in_with_a_token_and_a_wrong_token_is_refused(
     cookies = {c["name"]: c for c in browser.driver.get_cookies()}
     assert cookies and all(server.token not in c["value"] for c in cookies.values())
     assert any(c.get("httpOnly") for c in cookies.values()), "the session cookie is HttpOnly"
+    browser.css("#logout")[0].click()
+    browser.wait_css("#login-form")
+    status = browser.driver.execute_async_script(  # the session is over on the server too
+        "fetch('/api/v1/session').then(r => arguments[0](r.status))"
+    )
+    assert status == 401
 
 
 def test_a_live_run_turns_green_as_its_steps_finish(server: UiServer, browser: Browser) -> None:

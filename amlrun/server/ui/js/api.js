@@ -4,6 +4,14 @@
 
 export class AuthError extends Error {}
 
+/** For a page's background refresh: a session that ended (expired, token revoked) goes to
+ *  the login form and back (false); any other failure is worth another try (true). */
+export function refreshFailed(err) {
+  if (!(err instanceof AuthError)) return true;
+  location.hash = "#/login?" + new URLSearchParams({ next: location.hash });
+  return false;
+}
+
 let csrf = null;
 
 async function failure(resp) {

@@ -2,7 +2,7 @@
 // or running the page polls its graph once a second, so nodes turn green as steps finish,
 // and offers to cancel it.
 
-import { get, post } from "./api.js";
+import { get, post, refreshFailed } from "./api.js";
 import { badge, h, link, show, took, when } from "./dom.js";
 import { drawGraph } from "./graph.js";
 import { stepPanel } from "./step.js";
@@ -48,6 +48,10 @@ export async function runPage(main, runId, query) {
       head.append(h("p", { class: "error" }, "Cancel refused: " + err.message)));
   }
 
+  function poll() {
+    timer = setTimeout(() => refresh().catch((err) => refreshFailed(err) && poll()), POLL_MS);
+  }
+
   // one load at a time: a click or a cancel during a load is drawn when that load returns
   function refresh() {
     if (!loading) loading = load().finally(() => { loading = null; });
@@ -58,7 +62,7 @@ export async function runPage(main, runId, query) {
     clearTimeout(timer);
     const graph = await get(graphUrl(runId));
     if (stopped) return;
-    if (LIVE.has(graph.status)) timer = setTimeout(() => refresh().catch(() => {}), POLL_MS);
+    if (LIVE.has(graph.status)) poll();
     // redraw only what changed: a click on a node redrawn under the pointer would be lost
     const drawn = JSON.stringify([graph, selected]);
     if (drawn === lastDrawn) return;

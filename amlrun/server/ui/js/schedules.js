@@ -2,7 +2,7 @@
 // its newest firings with the runs they started; for an unchanged pipeline those runs are
 // mostly full reuses, which their pages show.
 
-import { get } from "./api.js";
+import { get, refreshFailed } from "./api.js";
 import { badge, h, link, show, table } from "./dom.js";
 
 function trigger(t) {
@@ -47,7 +47,10 @@ export async function schedulesPage(main) {
     const { schedules } = await get("/api/v1/schedules");
     if (stopped) return;
     render(main, schedules);
-    timer = setTimeout(() => load().catch(() => {}), POLL_MS);
+    poll();
+  }
+  function poll() {
+    timer = setTimeout(() => load().catch((err) => refreshFailed(err) && poll()), POLL_MS);
   }
   await load();
   return () => {
