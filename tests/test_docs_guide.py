@@ -36,7 +36,13 @@ def _pattern(expected: str) -> re.Pattern:
 
 @pytest.mark.parametrize(
     "guide",
-    ["getting-started.md", "writing-pipelines.md", "stores-and-ci.md", "troubleshooting.md"],
+    [
+        "getting-started.md",
+        "writing-pipelines.md",
+        "stores-and-ci.md",
+        "troubleshooting.md",
+        "schedules.md",
+    ],
 )
 def test_the_guide_runs_as_written(guide, tmp_path):
     text = (DOCS / guide).read_text()

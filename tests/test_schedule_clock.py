@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -150,3 +151,27 @@ def test_a_launcher_that_fails_is_recorded_and_the_next_tick_still_fires(tmp_pat
         scheduler.poll()
     outcomes = [f.outcome for f in book.firings("s")]
     assert outcomes == ["failed to start: no such thing"] * 2
+
+
+def test_two_schedulers_seeing_one_data_change_fire_it_once(tmp_path):
+    (tmp_path / "drop").mkdir()
+    start = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    book = _book(tmp_path, '{"type": "data", "path": "./drop", "polling_interval": "1s"}', start)
+    launches = Launches()
+    clock = Clock(start)
+    first, second = (Scheduler(Book(tmp_path / "schedules.sqlite"), launches, clock) for _ in "ab")
+    first.poll()  # the baseline: an empty folder
+    (tmp_path / "drop/a.csv").write_text("1\n")
+    clock.now += timedelta(seconds=2)
+    first.poll()
+    clock.now += timedelta(seconds=1)  # the second one looks a second later, at its own time
+    second.poll()
+    shutil.rmtree(tmp_path / "drop")  # gone: nothing new to run
+    clock.now += timedelta(seconds=2)
+    first.poll()
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop/a.csv").write_text("1\n")  # back as it was: that content already ran
+    clock.now += timedelta(seconds=2)
+    first.poll()
+    assert len(launches) == 1
+    assert book.firings("s")[0].reason.startswith("data changed under")

@@ -71,12 +71,14 @@ def test_inside_serve_a_data_change_queues_a_run_of_the_published_pipeline(ws, m
 
     from amlrun.server import queue
     from amlrun.server.app import create_app
+    from amlrun.server.schedules import SchedulerService
     from amlrun.workspace import Workspace
 
     (ws / "drop").mkdir()
     _create(ws, "data\n  path: ./drop\n  polling_interval: 1s")
     monkeypatch.setenv("AMLRUN_WORKSPACE", str(ws))
-    with TestClient(create_app(Workspace(ws), max_parallel_runs=1)):
+    app = create_app(Workspace(ws), max_parallel_runs=1, services=[SchedulerService(0.2)])
+    with TestClient(app):
         (ws / "drop/new.csv").write_text("x,1\n")
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -88,3 +90,38 @@ def test_inside_serve_a_data_change_queues_a_run_of_the_published_pipeline(ws, m
     assert firing["outcome"] == "succeeded (4 ran)", firing
     run = queue.get(Workspace(ws).dir, firing["run_id"])
     assert run.submitted_by == "schedule:nightly" and run.request["parameters"] == {"factor": 3}
+
+
+def test_inside_serve_a_pipeline_file_schedule_is_queued_with_its_settings(tmp_path, monkeypatch):
+    pytest.importorskip("fastapi", reason="needs amlrun[serve]")
+    from fastapi.testclient import TestClient
+
+    from amlrun.server import queue
+    from amlrun.server.app import create_app
+    from amlrun.server.schedules import SchedulerService
+    from amlrun.workspace import Workspace
+
+    make_workspace(tmp_path)
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "nightly.yml").write_text(
+        "name: nightly\ntrigger: {type: data, path: ./drop, polling_interval: 1s}\n"
+        "create_job:\n  job: ./pipeline.yml\n  inputs: {factor: 3}\n"
+        "  settings: {force_rerun: true}\n"
+    )
+    amlrun("schedule", "create", "-f", "nightly.yml", cwd=tmp_path, check=True)
+    amlrun("run", "pipeline.yml", "--set", "factor=3", cwd=tmp_path, check=True)
+    monkeypatch.setenv("AMLRUN_WORKSPACE", str(tmp_path))
+    app = create_app(Workspace(tmp_path), max_parallel_runs=1, services=[SchedulerService(0.2)])
+    with TestClient(app):
+        (tmp_path / "drop/new.csv").write_text("x,1\n")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            firings = _firings(tmp_path)
+            if firings and firings[0]["outcome"].startswith(("succeeded", "failed")):
+                break
+            time.sleep(0.5)
+    (firing,) = firings
+    assert firing["outcome"] == "succeeded (4 ran)", firing  # force_rerun: nothing reused
+    run = queue.get(Workspace(tmp_path).dir, firing["run_id"])
+    assert run.request["file"] == "pipeline.yml"
+    assert run.request["settings"] == {"force_rerun": True}

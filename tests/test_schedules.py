@@ -44,7 +44,7 @@ def _schedule(ws: Path, name: str, trigger: str, extra: str = "", **kw) -> Path:
     path = ws / f"{name}.yml"
     path.write_text(
         f"name: {name}\ntrigger:\n{textwrap.indent(textwrap.dedent(trigger), '  ')}"
-        f"create_job: ./pipeline.yml\n{extra}"
+        f"create_job:\n  job: ./pipeline.yml\n{extra}"
     )
     amlrun("schedule", "create", "-f", path.name, *kw.get("args", ()), cwd=ws, check=True)
     return path
@@ -191,6 +191,7 @@ def test_a_disabled_schedule_does_not_fire_and_enabling_it_does_not_backfill(tmp
         ("trigger:\n  type: recurrence\n  frequency: day\n  interval: 0\n", "trigger.interval"),
         ('trigger:\n  type: cron\n  expresion: "0 * * * *"\n', "trigger.expresion"),
         ("trigger:\n  type: data\n  polling_interval: 5\n", "trigger.path"),
+        ("trigger:\n  type: data\n  path: .\n  polling_interval: 0.5s\n", "polling_interval"),
         ('trigger:\n  type: cron\n  expression: "0 * * * *"\n  start_time: soon\n', "start_time"),
     ],
 )
@@ -216,3 +217,132 @@ def test_listing_schedules_never_creates_a_workspace(tmp_path):
     proc = amlrun("schedule", "list", cwd=tmp_path, check=True)
     assert "no schedules" in proc.stdout
     assert not (tmp_path / ".amlrun").exists()
+
+
+def test_create_job_settings_reach_the_run(tmp_path):
+    ws = _ws(tmp_path)
+    _schedule(
+        ws,
+        "hourly",
+        'type: cron\nexpression: "0 * * * *"\n',
+        "  settings:\n    force_rerun: true\n",
+        args=("--catch-up", "all"),
+    )
+    _tick(ws, _next_hour(1) + timedelta(seconds=5))
+    _tick(ws, _next_hour(2) + timedelta(seconds=5))
+    assert [f["outcome"] for f in _firings(ws, "hourly")] == ["succeeded (1 ran)"] * 2
+
+
+def test_schedule_expressions_fill_the_job_inputs(tmp_path):
+    ws = _ws(tmp_path)
+    _schedule(
+        ws,
+        "hourly",
+        'type: cron\nexpression: "0 * * * *"\n',
+        "  inputs:\n    greeting: ${{creation_context.trigger_time}}\n",
+    )
+    tick = _next_hour(1)
+    _tick(ws, tick + timedelta(seconds=5))
+    (firing,) = _firings(ws, "hourly")
+    proc = amlrun("runs", "outputs", firing["run_id"], "say", "-o", "got", cwd=ws, check=True)
+    said = next((ws / "got").rglob("said.txt")).read_text()
+    assert said.strip() == tick.strftime("%Y-%m-%dT%H:%M:%SZ"), proc.stdout
+
+
+def test_a_schedule_whose_pipeline_moved_is_listed_with_the_problem(tmp_path):
+    ws = _ws(tmp_path)
+    _schedule(ws, "hourly", 'type: cron\nexpression: "0 * * * *"\n')
+    (ws / "pipeline.yml").rename(ws / "moved.yml")
+    listed = amlrun("schedule", "list", cwd=ws, check=True).stdout
+    assert "hourly" in listed and "invalid" in listed
+    shown = amlrun("schedule", "show", "hourly", cwd=ws, check=True).stdout
+    assert "problem:" in shown and "pipeline.yml" in shown
+    ticked = _tick(ws, _next_hour() + timedelta(seconds=5))
+    assert "schedule hourly:" in ticked and "not found" in ticked
+
+
+def test_the_running_scheduler_fires_a_data_change_within_seconds_and_stops_on_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ws = _ws(tmp_path)
+    (ws / "incoming").mkdir()
+    _schedule(ws, "on-data", "type: data\npath: ./incoming\npolling_interval: 1s\n")
+    env = {**os.environ, "AMLRUN_WORKSPACE": str(ws)}
+    main = "from amlrun.cli.main import main; main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", main, "scheduler", "--every", "0.2"],
+        cwd=ws,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.5)
+        (ws / "incoming/a.csv").write_text("1\n")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            firings = _firings(ws, "on-data")
+            if firings and firings[0]["outcome"].startswith("succeeded"):
+                break
+            time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert [f["outcome"] for f in firings] == ["succeeded (1 ran)"]
+    assert "fired on-data" in err
+
+
+def test_the_corpus_schedule_runs_verbatim_and_name_reruns_only_the_step_reading_it(tmp_path):
+    for f in CORPUS.glob("*.yml"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / ".git").mkdir()
+    amlrun(
+        "schedule", "create", "-f", "cron-with-settings-job-schedule.yml", cwd=tmp_path, check=True
+    )
+    _tick(tmp_path, _next_hour(1) + timedelta(seconds=5))
+    _tick(tmp_path, _next_hour(2) + timedelta(seconds=5))
+    outcomes = [f["outcome"] for f in _firings(tmp_path, "cron_with_settings_job_schedule")]
+    # ${{name}} is the job's name, new at each tick: step a reads it, b and c are reused
+    assert outcomes == ["succeeded (3 ran)", "succeeded (1 ran, 2 reused)"]
+
+
+def test_now_without_once_is_refused(tmp_path):
+    proc = amlrun("scheduler", "--now", "2030-01-01T00:00:00", cwd=_ws(tmp_path))
+    assert proc.returncode == 2 and "--now needs --once" in proc.stderr
+
+
+def test_a_job_written_with_the_file_prefix_is_the_pipeline_file(tmp_path):
+    ws = _ws(tmp_path)
+    (ws / "s.yml").write_text(
+        "name: s\ntrigger: {type: recurrence, frequency: day, interval: 1}\n"
+        "create_job: {type: pipeline, job: file:pipeline.yml}\n"
+    )
+    amlrun("schedule", "create", "-f", "s.yml", cwd=ws, check=True)
+    shown = json.loads(amlrun("schedule", "show", "s", "--json", cwd=ws, check=True).stdout)
+    assert shown["job"] == str((ws / "pipeline.yml").resolve())
+    assert shown["trigger"] == "every 1 day UTC"
+
+
+def test_a_data_input_of_the_job_is_read_relative_to_the_schedule_file(tmp_path):
+    from tests.pipeline_ws import make_workspace
+
+    make_workspace(tmp_path)
+    (tmp_path / "schedules/other").mkdir(parents=True)
+    (tmp_path / "schedules/other/rows.csv").write_text("q,5\n")
+    (tmp_path / "schedules/s.yml").write_text(
+        'name: s\ntrigger: {type: cron, expression: "0 * * * *"}\n'
+        "create_job:\n  job: ../pipeline.yml\n"
+        "  inputs:\n    raw: {type: uri_folder, path: ./other}\n"
+    )
+    amlrun("schedule", "create", "-f", "schedules/s.yml", cwd=tmp_path, check=True)
+    _tick(tmp_path, _next_hour() + timedelta(seconds=5))
+    (firing,) = _firings(tmp_path, "s")
+    assert firing["outcome"] == "succeeded (4 ran)", firing
+    amlrun("runs", "outputs", firing["run_id"], "prep", "-o", "got", cwd=tmp_path, check=True)
+    assert next((tmp_path / "got").rglob("clean.csv")).read_text() == "q,10\n"

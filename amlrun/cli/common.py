@@ -50,7 +50,8 @@ set_option = click.option(
     "sets",
     multiple=True,
     metavar="inputs.NAME=VALUE",
-    help="Override a pipeline input, or a job's (jobs.JOB.inputs.NAME=V, jobs.JOB.compute=C).",
+    help="Override a pipeline input, a job's (jobs.JOB.inputs.NAME=V, jobs.JOB.compute=C) "
+    "or a setting (settings.force_rerun=true).",
 )
 store_option = click.option(
     "--store",

@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from amlrun.errors import SpecError
-from amlrun.schedules.model import CATCH_UP, CronTrigger, DataTrigger, Schedule
+from amlrun.schedules.model import CATCH_UP, DataTrigger
+from amlrun.schedules.summary import describe, facts, next_tick
 
 
 def _book(create: bool = False):
@@ -32,33 +33,6 @@ def _entry(name: str):
         fix = f"did you mean '{close[0]}'?" if close else "see 'amlrun schedule list'"
         raise SpecError(f"no schedule '{name}'", fix=fix)
     return book, entry
-
-
-def _schedule(entry) -> Schedule:
-    from amlrun.schedules.parse import parse_schedule
-
-    return parse_schedule(entry.doc, Path(entry.file), entry.catch_up)
-
-
-def describe(schedule: Schedule) -> str:
-    t = schedule.trigger
-    if isinstance(t, DataTrigger):
-        return f"data {t.path} (every {t.polling_interval_s:g}s)"
-    if isinstance(t, CronTrigger):
-        return f'cron "{t.expression}" {t.window.zone_name}'
-    return f"every {t.interval} {t.frequency} {t.window.zone_name}"
-
-
-def next_tick(schedule: Schedule, entry) -> str:
-    from amlrun.schedules.scheduler import stamp
-    from amlrun.schedules.ticks import ticks
-
-    if isinstance(schedule.trigger, DataTrigger):
-        return "on change"
-    created = datetime.fromtimestamp(entry.created, timezone.utc)
-    after = max(datetime.now(timezone.utc), created)
-    tick = next(ticks(schedule.trigger, created, after), None)
-    return stamp(tick) if tick else "-"
 
 
 @click.group()
@@ -114,11 +88,11 @@ def list_() -> None:
         return
     rows = []
     for e in entries:
-        s = _schedule(e)
+        f = facts(e)
         last = book.firings(e.name, limit=1)
         last_text = f"{last[0].tick} {last[0].outcome}" if last else "-"
         state = "enabled" if e.enabled else "disabled"
-        rows.append((e.name, state, describe(s), next_tick(s, e), last_text))
+        rows.append((e.name, state, f["trigger"], f["next"], last_text))
     click.echo(table(("NAME", "STATE", "TRIGGER", "NEXT", "LAST FIRING"), rows))
 
 
@@ -131,24 +105,19 @@ def show(name: str, limit: int, as_json: bool) -> None:
     from amlrun.cli.runs import table
 
     book, entry = _entry(name)
-    s = _schedule(entry)
+    f = facts(entry)
     firings = book.firings(name, limit=limit)
     if as_json:
         keys = ("tick", "reason", "run_id", "outcome")
-        out = {
-            "name": name,
-            "enabled": entry.enabled,
-            "trigger": describe(s),
-            "catch_up": s.catch_up,
-            "job": s.job.pipeline,
-            "next": next_tick(s, entry),
-            "firings": [{k: getattr(f, k) for k in keys} for f in firings],
-        }
+        out = {"name": name, "enabled": entry.enabled, "file": entry.file, **f}
+        out["firings"] = [{k: getattr(x, k) for k in keys} for x in firings]
         click.echo(json.dumps(out))
         return
     state = "enabled" if entry.enabled else "disabled"
-    click.echo(f"schedule {name} ({state}): {describe(s)}, catch_up {s.catch_up}")
-    click.echo(f"  job: {s.job.pipeline}   next: {next_tick(s, entry)}   file: {entry.file}")
+    click.echo(f"schedule {name} ({state}): {f['trigger']}, catch_up {f['catch_up']}")
+    if f["problem"]:
+        click.echo(f"  problem: {f['problem']}")
+    click.echo(f"  job: {f['job'] or '-'}   next: {f['next']}   file: {entry.file}")
     if not firings:
         click.echo("  no firings yet ('amlrun scheduler' fires due ticks)")
         return

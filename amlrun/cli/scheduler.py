@@ -53,8 +53,7 @@ def scheduler(once: bool, every: float, now) -> None:
     book = Book(ws.dir / "schedules.sqlite")
     sched = Scheduler(book, launcher, clock=(lambda: now) if now else utc_now, log=log)
     if once:
-        for fired in sched.poll():
-            log(f"fired {fired.schedule} {fired.tick} ({fired.reason})")
+        sched.poll()
         launcher.wait()
         return
     log(f"scheduler started for {ws.root} (Ctrl-C stops it)")

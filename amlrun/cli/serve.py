@@ -60,7 +60,9 @@ def serve(host: str, port: int, max_parallel_runs: int) -> None:
     with _one_server(ws.dir), _listening(host, port) as sock:
         if not has_tokens(ws.dir):
             click.echo("note: no tokens yet; create one: amlrun token create NAME --scope admin")
-        app = create_app(ws, max_parallel_runs=max_parallel_runs)
+        from amlrun.server.schedules import SchedulerService
+
+        app = create_app(ws, max_parallel_runs=max_parallel_runs, services=[SchedulerService()])
         click.echo(f"amlrun serve: http://{host}:{port}/ (API: /api/v1/openapi.json)", err=True)
         config = uvicorn.Config(app, log_level="info", access_log=True)
         uvicorn.Server(config).run(sockets=[sock])

@@ -108,6 +108,18 @@ class Book:
                 (data_hash, polled, name),
             )
 
+    def swap_data(self, name: str, old: str | None, new: str, polled: float) -> bool:
+        """Record content ``new`` if the stored one is still ``old`` (True): of two schedulers
+        seeing one change, one fires it."""
+        with self.conn:
+            return bool(
+                self.conn.execute(
+                    "UPDATE schedules SET data_hash = ?, polled = ? "
+                    "WHERE name = ? AND data_hash IS ?",
+                    (new, polled, name, old),
+                ).rowcount
+            )
+
     def claim(self, schedule: str, tick: str, reason: str, now: float, outcome: str) -> bool:
         """Record the firing of ``tick``; False if it was recorded before (never fire twice)."""
         try:

@@ -30,7 +30,8 @@ def job_name(schedule: Schedule, tick: str) -> str:
 
 
 def job_inputs(schedule: Schedule, tick: str) -> dict[str, Any]:
-    """The job's inputs with the schedule expressions filled in."""
+    """The job's inputs with the schedule expressions filled in; data given as ``{type,
+    path}`` is its path, which is how a run's input is overridden."""
     values = {"name": job_name(schedule, tick), "creation_context.trigger_time": tick}
 
     def fill(value: Any) -> Any:
@@ -40,7 +41,8 @@ def job_inputs(schedule: Schedule, tick: str) -> dict[str, Any]:
             return {k: fill(v) for k, v in value.items()}
         return value
 
-    return {k: fill(v) for k, v in schedule.job.inputs.items()}
+    out = {k: fill(v) for k, v in schedule.job.inputs.items()}
+    return {k: v["path"] if isinstance(v, dict) and "path" in v else v for k, v in out.items()}
 
 
 def run_command(schedule: Schedule, tick: str, root: Path) -> list[str]:
@@ -55,7 +57,7 @@ def run_command(schedule: Schedule, tick: str, root: Path) -> list[str]:
         return [sys.executable, "-m", module, str(root), name, version or "", json.dumps(plain)]
     sets = []
     for name, value in values.items():
-        sets += ["--set", f"{name}={value if isinstance(value, str) else json.dumps(value)}"]
+        sets += ["--set", f"{name}={json.dumps(value)}"]  # JSON is YAML: a string stays one
     main = "from amlrun.cli.main import main; main()"
     return [sys.executable, "-c", main, "run", schedule.job.pipeline, "--json", *sets]
 

@@ -44,6 +44,7 @@ TRIGGER_KEYS = {
 }
 WEEK_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+_UNITS = {"s": 1, "m": 60, "": 60, "h": 3600}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 
 
@@ -237,16 +238,28 @@ def _data(r: _Reader, t: dict) -> DataTrigger:
         path = str((r.file.parent / path).resolve())
     raw = t.get("polling_interval", 5)
     match = _DURATION.match(str(raw)) if not isinstance(raw, bool) else None
-    if match is None or float(match.group(1)) <= 0:
+    seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else 0.0
+    if seconds < 1:  # a firing is named by its second: two in one second would be one
         r.fail(
             t,
             "polling_interval",
             "trigger.polling_interval",
-            f"{raw!r} is not a duration",
+            f"{raw!r} is not a duration of 1 second or more",
             "write minutes (5, as Azure ML v1) or seconds/minutes/hours: 30s, 5m, 1h",
         )
-    scale = {"s": 1, "m": 60, "": 60, "h": 3600}[match.group(2)]
-    return DataTrigger(path, float(match.group(1)) * scale)
+    return DataTrigger(path, seconds)
+
+
+JOB_KEYS = (
+    "type",
+    "job",
+    "inputs",
+    "settings",
+    "tags",
+    "experiment_name",
+    "display_name",
+    "description",
+)
 
 
 def _job(r: _Reader, doc: dict) -> Job:
@@ -261,21 +274,15 @@ def _job(r: _Reader, doc: dict) -> Job:
             "is missing",
             "write create_job: ./pipeline.yml or a mapping with 'job:'",
         )
-    r.known(
-        spec,
-        (
-            "type",
-            "job",
-            "inputs",
-            "settings",
-            "tags",
+    if "outputs" in spec:
+        r.fail(
+            spec,
             "outputs",
-            "experiment_name",
-            "display_name",
-            "description",
-        ),
-        "create_job.",
-    )
+            "create_job.outputs",
+            "is not supported by amlrun schedules",
+            "a scheduled run's outputs stay in the store: amlrun runs outputs RUN STEP -o DIR",
+        )
+    r.known(spec, JOB_KEYS, "create_job.")
     if str(spec.get("type", "pipeline")) != "pipeline":
         r.fail(
             spec,
@@ -284,6 +291,30 @@ def _job(r: _Reader, doc: dict) -> Job:
             "amlrun schedules start pipeline jobs only",
             "write type: pipeline",
         )
+    target, published = _job_target(r, spec)
+    return Job(
+        pipeline=target,
+        published=published,
+        inputs=_inputs(r, r.mapping(spec, "inputs", "create_job.inputs", required=False)),
+        settings=dict(r.mapping(spec, "settings", "create_job.settings", required=False)),
+        tags=dict(r.mapping(spec, "tags", "create_job.tags", required=False)),
+    )
+
+
+def _inputs(r: _Reader, inputs: dict) -> dict[str, Any]:
+    """The job's inputs; a local data ``path:`` is relative to the schedule file, as Azure
+    ML reads it, so the run finds it from any folder."""
+    out: dict[str, Any] = {}
+    for name, value in inputs.items():
+        path = value.get("path") if isinstance(value, dict) else None
+        if isinstance(path, str) and "://" not in path and not path.startswith("azureml:"):
+            value = {**value, "path": str((r.file.parent / path).resolve())}
+        out[name] = value
+    return out
+
+
+def _job_target(r: _Reader, spec: dict) -> tuple[str, bool]:
+    """(absolute pipeline file, False) or (``azureml:NAME[:VERSION]``, True)."""
     target = spec.get("job")
     if not isinstance(target, str) or not target.strip():
         r.fail(
@@ -293,33 +324,26 @@ def _job(r: _Reader, doc: dict) -> Job:
             "is missing",
             "write job: ./pipeline.yml or job: azureml:NAME[:VERSION]",
         )
-    published = target.startswith("azureml:")
-    if published and not target.removeprefix("azureml:").partition(":")[0]:
-        r.fail(
-            spec,
-            "job",
-            "create_job.job",
-            f"{target!r} names no pipeline",
-            "write job: azureml:NAME or azureml:NAME:VERSION (amlrun pipeline publish)",
-        )
-    if not published:
-        resolved = (r.file.parent / target).resolve()
-        if not resolved.is_file():
+    if target.startswith("azureml:"):
+        if not target.removeprefix("azureml:").partition(":")[0]:
             r.fail(
                 spec,
                 "job",
                 "create_job.job",
-                f"pipeline file {resolved} not found",
-                "point job: at a pipeline YAML relative to the schedule file",
+                f"{target!r} names no pipeline",
+                "write job: azureml:NAME or azureml:NAME:VERSION (amlrun pipeline publish)",
             )
-        target = str(resolved)
-    return Job(
-        pipeline=target,
-        published=published,
-        inputs=dict(r.mapping(spec, "inputs", "create_job.inputs", required=False)),
-        settings=dict(r.mapping(spec, "settings", "create_job.settings", required=False)),
-        tags=dict(r.mapping(spec, "tags", "create_job.tags", required=False)),
-    )
+        return target, True
+    resolved = (r.file.parent / target.removeprefix("file:")).resolve()  # file: as in 2022
+    if not resolved.is_file():
+        r.fail(
+            spec,
+            "job",
+            "create_job.job",
+            f"pipeline file {resolved} not found",
+            "point job: at a pipeline YAML relative to the schedule file",
+        )
+    return str(resolved), False
 
 
 def _now():

@@ -66,6 +66,7 @@ class Scheduler:
         self.book, self.launch, self.clock, self.log = book, launch, clock, log
         self.watch = DataWatch()
         self.started = clock()  # ticks before this (less GRACE) fell while none was watching
+        self._told: dict[str, str] = {}  # schedule -> the problem last logged
         self._lock = threading.Lock()  # the book is shared with launchers' report threads
 
     def poll(self) -> list[Fired]:
@@ -84,14 +85,27 @@ class Scheduler:
                     fired += self._poll_data(entry, schedule, now)
                 else:
                     fired += self._poll_time(entry, schedule, now)
-            except (AmlrunError, OSError) as exc:
-                self.log(f"schedule {entry.name}: {exc}")
+            except AmlrunError as exc:  # its file moved, a bad reference...
+                self._problem(entry.name, str(exc))
+            except Exception as exc:  # a store that is down: the other schedules still fire
+                self._problem(entry.name, f"{type(exc).__name__}: {exc}")
+            else:
+                self._told.pop(entry.name, None)
         return fired
+
+    def _problem(self, name: str, text: str) -> None:
+        """Log a schedule's problem once, not at every pass while it lasts."""
+        if self._told.get(name) != text:
+            self._told[name] = text
+            self.log(f"schedule {name}: {text}")
 
     def serve(self, stop: threading.Event, every: float = 1.0) -> None:
         """Poll until ``stop`` is set."""
         while not stop.is_set():
-            self.poll()
+            try:
+                self.poll()
+            except Exception as exc:  # a locked or full database: say so, keep polling
+                self.log(f"scheduler: {type(exc).__name__}: {exc}")
             stop.wait(every)
 
     def _poll_time(self, entry: Entry, schedule: Schedule, now: datetime) -> list[Fired]:
@@ -119,9 +133,12 @@ class Scheduler:
             return []
         digest = self.watch.fingerprint(trigger.path)
         with self._lock:
-            self.book.set_data(entry.name, digest, now.timestamp())
-        if entry.polled is None or digest is None or digest == entry.data_hash:
-            return []  # the first look is the baseline; a vanished path is not new content
+            if entry.polled is None or digest is None or digest == entry.data_hash:
+                # the first look is the baseline; a vanished path is not new content
+                self.book.set_data(entry.name, digest or entry.data_hash, now.timestamp())
+                return []
+            if not self.book.swap_data(entry.name, entry.data_hash, digest, now.timestamp()):
+                return []  # another scheduler of this workspace took this change
         fired = self._fire(schedule, stamp(now), f"data changed under {trigger.path}")
         return [fired] if fired else []
 
@@ -135,6 +152,7 @@ class Scheduler:
             with self._lock:
                 self.book.report(schedule.name, tick, run_id, outcome)
 
+        self.log(f"fired {schedule.name} {tick} ({reason})")
         report(None, "starting")
         try:
             self.launch(schedule, tick, report)

@@ -70,12 +70,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        from amlrun.server.schedules import start_schedules
-
-        stop_schedules = None
         if dispatcher is not None:
             dispatcher.start()
-            stop_schedules = start_schedules(state)  # schedules fire while runs can start
         started: list[Service] = []
         try:
             for service in services:
@@ -85,8 +81,6 @@ def create_app(
         finally:
             for service in reversed(started):
                 service.stop()
-            if stop_schedules is not None:
-                stop_schedules()
             if dispatcher is not None:
                 dispatcher.stop()
 

@@ -43,9 +43,11 @@ class Submission:
     parameters: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
     file: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # a schedule's create_job.settings
 
     def request(self) -> dict[str, Any]:
         extra = {"file": self.file} if self.file is not None else {}
+        extra.update({"settings": self.settings} if self.settings else {})
         return {"parameters": self.parameters, "inputs": self.inputs, **extra}
 
 

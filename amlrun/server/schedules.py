@@ -1,16 +1,15 @@
-"""The scheduler inside ``amlrun serve``: a thread of the server process polls the
-workspace's schedules; a published pipeline's firing is submitted through the run queue
-(checked, persisted, run by the dispatcher's workers), a pipeline file's runs in a
-subprocess as with ``amlrun scheduler``."""
+"""The scheduler inside ``amlrun serve``, as one of the server's services: a thread polls
+the workspace's schedules and submits each firing through the run queue (checked,
+persisted, run by the dispatcher's workers, listed with the server's other runs)."""
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from amlrun.schedules.book import Book
-from amlrun.schedules.launch import ProcessLauncher, job_inputs, summary
+from amlrun.schedules.launch import job_inputs, summary
 from amlrun.schedules.model import Schedule
 from amlrun.schedules.published_run import published_ref
 from amlrun.schedules.scheduler import Report, Scheduler
@@ -20,24 +19,35 @@ from amlrun.server.queue import Submission
 WATCH_S = 1.0  # how often a queued firing's status is looked at
 
 
+def submission(root: Any, schedule: Schedule, tick: str) -> Submission:
+    """The queue entry of one firing: a published pipeline, or the pipeline file (relative
+    to the workspace root); the inputs split into data inputs and parameters as declared."""
+    from pathlib import Path
+
+    from amlrun.published import interface_of
+
+    job = schedule.job
+    if job.published:
+        from amlrun.registry.pipelines import find_version, pipeline_registry
+
+        name, version = published_ref(job.pipeline)
+        declared, file = find_version(pipeline_registry(root), name, version).interface, None
+    else:
+        name, version = Path(job.pipeline).stem, None
+        declared, file = interface_of(Path(job.pipeline)), str(Path(job.pipeline).relative_to(root))
+    values = job_inputs(schedule, tick)
+    data = {k: v for k, v in values.items() if k in declared["inputs"]}
+    params = {k: v for k, v in values.items() if k not in data}
+    return Submission(name, version, params, data, file=file, settings=dict(job.settings))
+
+
 class QueueLauncher:
     def __init__(self, state: Any) -> None:
         self.state = state
-        self.files = ProcessLauncher(state.root)
 
     def __call__(self, schedule: Schedule, tick: str, report: Report) -> None:
-        if not schedule.job.published:
-            self.files(schedule, tick, report)
-            return
-        from amlrun.registry.pipelines import find_version, pipeline_registry
-
-        name, version = published_ref(schedule.job.pipeline)
-        declared = find_version(pipeline_registry(self.state.root), name, version).interface
-        values = job_inputs(schedule, tick)
-        data = {k: v for k, v in values.items() if k in declared["inputs"]}
-        params = {k: v for k, v in values.items() if k not in data}
         run_id = self.state.submit(
-            Submission(name, version, params, data),
+            submission(self.state.root.resolve(), schedule, tick),
             by=f"schedule:{schedule.name}",
             idempotency_key=f"schedule:{schedule.name}:{tick}",
         )
@@ -50,9 +60,8 @@ class QueueLauncher:
             row = queue.get(self.state.amlrun_dir, run_id)
             status = row.status if row is not None else "failed"
             if row is None or status in queue.FINAL:
-                report(
-                    run_id, f"{status} ({summary(queue.steps_of(self.state.amlrun_dir, run_id))})"
-                )
+                steps = queue.steps_of(self.state.amlrun_dir, run_id)
+                report(run_id, f"{status} ({summary(steps)})")
                 return
             if status != last:
                 report(run_id, status)
@@ -60,21 +69,28 @@ class QueueLauncher:
             threading.Event().wait(WATCH_S)
 
 
-def start_schedules(state: Any, every: float = 1.0) -> Callable[[], None]:
-    """Start the server's scheduler thread; returns what stops it."""
-    import sys
+class SchedulerService:
+    """``create_app(..., services=[SchedulerService()])``: schedules fire while it serves."""
 
-    book = Book(state.amlrun_dir / "schedules.sqlite")
-    scheduler = Scheduler(book, QueueLauncher(state), log=lambda line: print(line, file=sys.stderr))
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=scheduler.serve, args=(stop, every), name="amlrun-schedules", daemon=True
-    )
-    thread.start()
+    def __init__(self, every: float = 1.0) -> None:
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._book: Book | None = None
 
-    def halt() -> None:
-        stop.set()
-        thread.join(timeout=10)
-        book.close()
+    def start(self, state: Any) -> None:
+        self._book = Book(state.amlrun_dir / "schedules.sqlite")
+        log = lambda line: print(f"amlrun serve: {line}", file=sys.stderr, flush=True)  # noqa: E731
+        scheduler = Scheduler(self._book, QueueLauncher(state), log=log)
+        self._thread = threading.Thread(
+            target=scheduler.serve, args=(self._stop, self.every), name="amlrun-schedules"
+        )
+        self._thread.daemon = True
+        self._thread.start()
 
-    return halt
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._book is not None:
+            self._book.close()

@@ -107,6 +107,7 @@ def run_queued(root: Path, run_id: str) -> str:
 def _load(ws: Workspace, sub: queue.Submission):
     """The published version, or the pipeline file, with the submitted values."""
     overrides = {**sub.parameters, **sub.inputs}
+    overrides.update({f"settings.{k}": v for k, v in sub.settings.items()})
     if sub.file is not None:
         from amlrun.loading import load_pipeline
 
