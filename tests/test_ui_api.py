@@ -24,6 +24,7 @@ def client(tmp_path: Path) -> TestClient:
 def test_the_pages_and_the_vendored_layout_library_are_served_without_a_token(client) -> None:
     index = client.get("/")
     assert index.status_code == 200 and "/ui/js/app.js" in index.text
+    assert "default-src 'self'" in index.headers["content-security-policy"]
     assert client.get("/ui/vendor/dagre.min.js").text.startswith('"use strict";var dagre=')
     assert client.get("/ui/js/graph.js").status_code == 200
 

@@ -249,14 +249,22 @@ def test_two_runs_compare_step_by_step(server: UiServer, browser: Browser) -> No
     browser.shot("11-compare")
 
 
-def test_the_runs_list_filters_by_status(server: UiServer, browser: Browser) -> None:
+def test_the_runs_list_filters_by_pipeline_and_status(server: UiServer, browser: Browser) -> None:
     _log_in(browser, server.token)
+    gate = server.ws / "gate-filter"
+    gate.touch()
+    _submit_from_the_form(browser, gate)
+    browser.until("the run", lambda: browser.css("#run-head .badge.succeeded"), 60)
+
+    def shown(what: str) -> set[str]:
+        return {r.get_attribute(f"data-{what}") for r in browser.css("main tbody tr[data-run]")}
+
     browser.open("runs?status=failed")
     browser.until("the empty list", lambda: browser.css("#no-runs"))
+    browser.open("runs?pipeline=uitest")
+    browser.until("the pipeline's runs", lambda: shown("pipeline") == {"uitest"})
     browser.open("runs?status=succeeded")
-    browser.until("the runs", lambda: browser.css("main tbody tr[data-run]"))
-    statuses = {b.text for b in browser.css("main tbody .badge")}
-    assert statuses == {"succeeded"}
+    browser.until("the succeeded runs", lambda: shown("status") == {"succeeded"})
     browser.shot("12-runs-filtered")
 
 

@@ -35,7 +35,7 @@ export async function runsPage(main, query) {
     location.hash = "#/runs" + (q.size ? "?" + q : "");
   });
   const rows = shown.map((r) =>
-    h("tr", { "data-run": r.run_id },
+    h("tr", { "data-run": r.run_id, "data-pipeline": r.pipeline, "data-status": r.status },
       h("td", {}, link(["runs", r.run_id], r.run_id)),
       h("td", {}, r.pipeline, r.version ? ` (${r.version})` : ""),
       h("td", {}, badge(r.status)),
