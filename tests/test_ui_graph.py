@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from amlrun.runs.db import RunDB
-from amlrun.server.ui_graph import Graph, Node, overlay, run_graph
+from amlrun.server.ui_graph import Edge, Graph, Node, overlay, planned_graph, run_graph
 from tests.helpers import run_json
 from tests.ui_ws import make_ui_workspace
 
@@ -72,3 +72,23 @@ def test_live_step_states_fill_in_what_the_record_does_not_have_yet() -> None:
         ("c", "queued"),
     ]
     assert shown.nodes[1].key == "k" and shown.nodes[1].has_log
+
+
+def test_a_run_not_started_yet_is_drawn_from_the_workers_description() -> None:
+    shape = {
+        "steps": {
+            "a": {"upstream": [], "parameters": {"n": 1}, "inputs": {}, "outputs": ["o"]},
+            "b": {
+                "upstream": ["a"],
+                "parameters": {},
+                "inputs": {"i": {"step": "a", "output": "o"}, "d": {"path": "/data"}},
+                "outputs": [],
+            },
+        }
+    }
+    graph = planned_graph("r2", "p", "queued", shape)
+    assert [(n.name, n.status) for n in graph.nodes] == [("a", None), ("b", None)]
+    assert graph.nodes[1].inputs == {"i": "a.o", "d": "/data"}
+    assert graph.edges == [Edge("a", "b", "o", "i")] and graph.note is None
+    failed = planned_graph("r3", "p", "failed", {}, "the pipeline no longer loads")
+    assert failed.nodes == [] and failed.note == "the pipeline no longer loads"

@@ -88,11 +88,14 @@ def run_graph(
     return Graph(rid, pipeline, source, status, started, finished, nodes, edges, note)
 
 
-def planned_graph(run_id: str, pipeline: str, status: str, shape: dict[str, Any]) -> Graph:
-    """A run the server has queued or loaded but whose engine has not recorded it yet."""
+def planned_graph(
+    run_id: str, pipeline: str, status: str, shape: dict[str, Any], error: str | None = None
+) -> Graph:
+    """A run the server has queued or loaded but whose engine has not recorded it yet (or
+    never will: ``error`` says why it ended before it started)."""
     steps = shape.get("steps", {})
     nodes = [Node(name, **_described(s)) for name, s in steps.items()]
-    note = None if steps else "the graph is drawn when the run has loaded its pipeline"
+    note = error or (None if steps else "the graph is drawn when the run has loaded its pipeline")
     return Graph(run_id, pipeline, "", status, None, None, nodes, edges_of(steps), note)
 
 

@@ -1,5 +1,6 @@
-"""The web UI on the API's port: its static pages at ``/`` and ``/ui/``, and the one JSON view
-the pages need beyond the REST API, a run's graph (``GET /api/v1/ui/runs/{id}/graph``).
+"""The web UI on the API's port: its static pages at ``/`` and ``/ui/``, and the JSON views
+the pages need beyond the REST API: a run's graph (``GET /api/v1/ui/runs/{id}/graph``) and
+the schedules (:mod:`amlrun.server.ui_schedules`).
 
 The pages hold no data, so they are served to anyone (the login form is one of them); every
 byte of data comes from the API, behind the same token scopes as for any other client.
@@ -65,7 +66,7 @@ def live_graph(amlrun_dir: Path, run_id: str, config: dict[str, Any]) -> Graph |
     if row is None:
         return recorded
     live = step_views(amlrun_dir, row.id, queue.steps_of(amlrun_dir, row.id), row.graph)
-    base = recorded or planned_graph(row.id, row.pipeline, row.status, row.graph or {})
+    base = recorded or planned_graph(row.id, row.pipeline, row.status, row.graph or {}, row.error)
     return replace(overlay(base, row.status, live), submitted=True)
 
 
