@@ -76,7 +76,10 @@ export async function runPage(main, runId, query) {
         " · took ", took(graph.started, graph.finished), " · ",
         link(["compare"], "compare with…", { a: graph.run_id })),
       graph.note ? h("p", { class: "muted" }, graph.note) : null);
+    const focused = graphBox.contains(document.activeElement)
+      ? document.activeElement.getAttribute("data-step") : null;
     show(graphBox, drawGraph(graph, selected, select));
+    if (focused) graphBox.querySelector(`g.node[data-step="${CSS.escape(focused)}"]`)?.focus();
     showPanel(graph);
   }
 
