@@ -102,4 +102,7 @@ class Browser:
         return path
 
     def console_errors(self) -> list[str]:
-        return [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
+        """Script errors and blocked content (a CSP violation) logged since the last call;
+        refused requests (a 401 before login) are the API's answers, not page errors."""
+        logged = self.driver.get_log("browser")
+        return [e["message"] for e in logged if e["level"] == "SEVERE" and e["source"] != "network"]

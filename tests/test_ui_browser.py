@@ -230,6 +230,7 @@ def test_no_html_from_a_name_a_parameter_or_a_log_line_runs(
     browser.until("the description", lambda: HOSTILE in browser.css("main")[0].text)
     browser.shot("10-hostile-text")
     assert browser.driver.execute_script("return window.__xss") is None
+    assert browser.console_errors() == [], "no script error, nothing blocked by the CSP"
     assert not browser.css("main img"), "no element was made from a name or a log line"
 
 
