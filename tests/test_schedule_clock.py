@@ -175,3 +175,46 @@ def test_two_schedulers_seeing_one_data_change_fire_it_once(tmp_path):
     first.poll()
     assert len(launches) == 1
     assert book.firings("s")[0].reason.startswith("data changed under")
+
+
+def test_a_data_trigger_on_an_fsspec_url_fires_on_new_content_only(tmp_path):
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/sched-drop/a.csv", b"1\n")
+    start = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    trigger = '{"type": "data", "path": "memory://sched-drop", "polling_interval": "1s"}'
+    book = _book(tmp_path, trigger, start)
+    clock, launches = Clock(start), Launches()
+    scheduler = Scheduler(book, launches, clock)
+
+    def look() -> None:
+        clock.now += timedelta(seconds=2)
+        scheduler.poll()
+
+    look()  # the baseline
+    fs.pipe("/sched-drop/a.csv", b"1\n")  # written again, same bytes
+    look()
+    fs.pipe("/sched-drop/b.csv", b"2\n")
+    look()
+    look()
+    fs.rm("/sched-drop", recursive=True)
+    assert len(launches) == 1
+
+
+def test_a_firing_whose_scheduler_died_mid_run_is_told_as_unknown(tmp_path):
+    import subprocess
+    import sys
+
+    from amlrun.schedules.book import UNKNOWN
+
+    trigger = '{"type": "cron", "expression": "0 * * * *"}'
+    start = datetime(2026, 5, 1, 11, 30, tzinfo=UTC)
+    book = _book(tmp_path, trigger, start)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    book.claim("s", "2026-05-01T12:00:00Z", "tick", start.timestamp(), "running")
+    book.conn.execute("UPDATE firings SET pid = ?", (gone.pid,))
+    book.conn.commit()
+    Scheduler(book, Launches(), Clock(start))  # a new scheduler starts
+    assert book.firings("s")[0].outcome == UNKNOWN

@@ -125,3 +125,35 @@ def test_inside_serve_a_pipeline_file_schedule_is_queued_with_its_settings(tmp_p
     run = queue.get(Workspace(tmp_path).dir, firing["run_id"])
     assert run.request["file"] == "pipeline.yml"
     assert run.request["settings"] == {"force_rerun": True}
+
+
+def test_a_restarted_server_follows_the_firings_it_had_queued(tmp_path, monkeypatch):
+    pytest.importorskip("fastapi", reason="needs amlrun[serve]")
+    from fastapi.testclient import TestClient
+
+    from amlrun.schedules.book import Book
+    from amlrun.server import queue
+    from amlrun.server.app import create_app
+    from amlrun.server.schedules import SchedulerService
+    from amlrun.workspace import Workspace
+
+    make_workspace(tmp_path)
+    (tmp_path / "s.yml").write_text(
+        'name: nightly\ntrigger: {type: cron, expression: "0 0 1 1 *"}\n'
+        "create_job: ./pipeline.yml\n"
+    )
+    amlrun("schedule", "create", "-f", "s.yml", cwd=tmp_path, check=True)
+    state_dir = Workspace(tmp_path).dir
+    run_id, _ = queue.enqueue(state_dir, queue.Submission("pipeline", file="pipeline.yml"))
+    book = Book(state_dir / "schedules.sqlite")  # as the stopped server left it
+    book.claim("nightly", "2030-01-01T00:00:00Z", "tick", time.time(), "queued")
+    book.report("nightly", "2030-01-01T00:00:00Z", run_id, "queued")
+    monkeypatch.setenv("AMLRUN_WORKSPACE", str(tmp_path))
+    app = create_app(Workspace(tmp_path), max_parallel_runs=1, services=[SchedulerService(0.2)])
+    with TestClient(app):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if _firings(tmp_path)[0]["outcome"].startswith(("succeeded", "failed")):
+                break
+            time.sleep(0.5)
+    assert _firings(tmp_path)[0]["outcome"] == "succeeded (4 ran)"

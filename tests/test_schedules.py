@@ -60,9 +60,11 @@ def _firings(ws: Path, name: str) -> list[dict]:
     return json.loads(proc.stdout)["firings"][::-1]  # oldest first
 
 
-def _next_hour(hours: int = 1) -> datetime:
+def _next_hour() -> datetime:
+    """The next whole hour: a tick of an hourly schedule created now. (Computed once per
+    test, so a test that runs across a change of hour still sees one.)"""
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    return now + timedelta(hours=hours)
+    return now + timedelta(hours=1)
 
 
 def test_corpus_schedule_on_the_example_fires_each_tick_and_the_second_firing_is_reused(tmp_path):
@@ -76,7 +78,8 @@ def test_corpus_schedule_on_the_example_fires_each_tick_and_the_second_firing_is
     created = amlrun("schedule", "create", "-f", "schedule.yml", cwd=ws, check=True)
     assert 'cron "0 * * * *" Pacific Standard Time' in created.stdout
 
-    first, second = _next_hour(1), _next_hour(2)
+    first = _next_hour()
+    second = first + timedelta(hours=1)
     _tick(ws, first + timedelta(seconds=5))
     _tick(ws, second + timedelta(seconds=5))
 
@@ -165,15 +168,15 @@ def test_a_disabled_schedule_does_not_fire_and_enabling_it_does_not_backfill(tmp
     ws = _ws(tmp_path)
     _schedule(ws, "hourly", 'type: cron\nexpression: "0 * * * *"\n', args=("--catch-up", "all"))
     amlrun("schedule", "disable", "hourly", cwd=ws, check=True)
-    _tick(ws, _next_hour() + timedelta(seconds=5))
+    hour = _next_hour()
+    _tick(ws, hour + timedelta(seconds=5))
     assert _firings(ws, "hourly") == []
     listed = amlrun("schedule", "list", cwd=ws, check=True).stdout
     assert "hourly" in listed and "disabled" in listed
     amlrun("schedule", "enable", "hourly", cwd=ws, check=True)
-    _tick(ws, _next_hour(2) + timedelta(seconds=5))  # the tick of hour 1 stays unfired
-    assert [f["tick"] for f in _firings(ws, "hourly")] == [
-        _next_hour(2).strftime("%Y-%m-%dT%H:%M:%SZ")
-    ]
+    later = hour + timedelta(hours=1)
+    _tick(ws, later + timedelta(seconds=5))  # the tick of the first hour stays unfired
+    assert [f["tick"] for f in _firings(ws, "hourly")] == [later.strftime("%Y-%m-%dT%H:%M:%SZ")]
     amlrun("schedule", "delete", "hourly", cwd=ws, check=True)
     gone = amlrun("schedule", "show", "hourly", cwd=ws)
     assert gone.returncode == 2 and "no schedule 'hourly'" in gone.stderr
@@ -228,8 +231,9 @@ def test_create_job_settings_reach_the_run(tmp_path):
         "  settings:\n    force_rerun: true\n",
         args=("--catch-up", "all"),
     )
-    _tick(ws, _next_hour(1) + timedelta(seconds=5))
-    _tick(ws, _next_hour(2) + timedelta(seconds=5))
+    hour = _next_hour()
+    _tick(ws, hour + timedelta(seconds=5))
+    _tick(ws, hour + timedelta(hours=1, seconds=5))
     assert [f["outcome"] for f in _firings(ws, "hourly")] == ["succeeded (1 ran)"] * 2
 
 
@@ -241,7 +245,7 @@ def test_schedule_expressions_fill_the_job_inputs(tmp_path):
         'type: cron\nexpression: "0 * * * *"\n',
         "  inputs:\n    greeting: ${{creation_context.trigger_time}}\n",
     )
-    tick = _next_hour(1)
+    tick = _next_hour()
     _tick(ws, tick + timedelta(seconds=5))
     (firing,) = _firings(ws, "hourly")
     proc = amlrun("runs", "outputs", firing["run_id"], "say", "-o", "got", cwd=ws, check=True)
@@ -305,8 +309,9 @@ def test_the_corpus_schedule_runs_verbatim_and_name_reruns_only_the_step_reading
     amlrun(
         "schedule", "create", "-f", "cron-with-settings-job-schedule.yml", cwd=tmp_path, check=True
     )
-    _tick(tmp_path, _next_hour(1) + timedelta(seconds=5))
-    _tick(tmp_path, _next_hour(2) + timedelta(seconds=5))
+    hour = _next_hour()
+    _tick(tmp_path, hour + timedelta(seconds=5))
+    _tick(tmp_path, hour + timedelta(hours=1, seconds=5))
     outcomes = [f["outcome"] for f in _firings(tmp_path, "cron_with_settings_job_schedule")]
     # ${{name}} is the job's name, new at each tick: step a reads it, b and c are reused
     assert outcomes == ["succeeded (3 ran)", "succeeded (1 ran, 2 reused)"]

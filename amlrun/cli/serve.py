@@ -37,6 +37,7 @@ def serve(host: str, port: int, max_parallel_runs: int) -> None:
 
     Every request needs a token (amlrun token create NAME --scope read|submit|admin).
     Queued runs survive a restart; runs cut short by one are marked interrupted.
+    The workspace's schedules (amlrun schedule create) fire while it serves.
     """
     from amlrun.extras import missing_module
     from amlrun.server.tokens import has_tokens

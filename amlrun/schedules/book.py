@@ -9,6 +9,7 @@ ticks have been looked at, so a restart knows which ticks it missed.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +21,13 @@ CREATE TABLE IF NOT EXISTS schedules (
   evaluated REAL, data_hash TEXT, polled REAL
 );
 CREATE TABLE IF NOT EXISTS firings (
-  schedule TEXT, tick TEXT, fired REAL, reason TEXT, run_id TEXT, outcome TEXT,
+  schedule TEXT, tick TEXT, fired REAL, reason TEXT, run_id TEXT, outcome TEXT, pid INTEGER,
   PRIMARY KEY (schedule, tick)
 );
 """
+
+
+UNKNOWN = "unknown: its scheduler stopped before the run ended (see amlrun runs list)"
 
 
 @dataclass(frozen=True)
@@ -125,12 +129,35 @@ class Book:
         try:
             with self.conn:
                 self.conn.execute(
-                    "INSERT INTO firings VALUES (?, ?, ?, ?, NULL, ?)",
-                    (schedule, tick, now, reason, outcome),
+                    "INSERT INTO firings VALUES (?, ?, ?, ?, NULL, ?, ?)",
+                    (schedule, tick, now, reason, outcome, os.getpid()),
                 )
         except sqlite3.IntegrityError:
             return False
         return True
+
+    def settle_orphans(self) -> None:
+        """Firings whose scheduler process died before their run ended: their outcome is
+        not known here (the run, if it started, is in ``amlrun runs list``)."""
+        from amlrun.backends.procs import pid_alive
+
+        rows = self.conn.execute(
+            "SELECT schedule, tick, pid FROM firings "
+            "WHERE outcome IN ('', 'starting', 'running') AND pid IS NOT NULL"
+        ).fetchall()
+        lost = [(s, t) for s, t, pid in rows if pid != os.getpid() and not pid_alive(pid)]
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE firings SET outcome = ? WHERE schedule = ? AND tick = ?",
+                [(UNKNOWN, s, t) for s, t in lost],
+            )
+
+    def following(self) -> list[tuple[str, str, str]]:
+        """(schedule, tick, run id) of firings queued in a server and not finished yet."""
+        return self.conn.execute(
+            "SELECT schedule, tick, run_id FROM firings "
+            "WHERE run_id IS NOT NULL AND outcome IN ('queued', 'running')"
+        ).fetchall()
 
     def report(self, schedule: str, tick: str, run_id: str | None, outcome: str) -> None:
         with self.conn:
@@ -142,7 +169,8 @@ class Book:
 
     def firings(self, schedule: str, limit: int = 50) -> list[Firing]:
         rows = self.conn.execute(
-            "SELECT * FROM firings WHERE schedule = ? ORDER BY tick DESC LIMIT ?",
+            "SELECT schedule, tick, fired, reason, run_id, outcome FROM firings "
+            "WHERE schedule = ? ORDER BY tick DESC LIMIT ?",
             (schedule, limit),
         ).fetchall()
         return [Firing(*r) for r in rows]

@@ -68,6 +68,7 @@ class Scheduler:
         self.started = clock()  # ticks before this (less GRACE) fell while none was watching
         self._told: dict[str, str] = {}  # schedule -> the problem last logged
         self._lock = threading.Lock()  # the book is shared with launchers' report threads
+        book.settle_orphans()
 
     def poll(self) -> list[Fired]:
         """Fire every enabled schedule's due ticks and data changes once."""
@@ -92,6 +93,15 @@ class Scheduler:
             else:
                 self._told.pop(entry.name, None)
         return fired
+
+    def report_to(self, schedule: str, tick: str) -> Report:
+        """What a launcher calls with the (run id, outcome) of the firing of ``tick``."""
+
+        def report(run_id: str | None, outcome: str) -> None:
+            with self._lock:
+                self.book.report(schedule, tick, run_id, outcome)
+
+        return report
 
     def _problem(self, name: str, text: str) -> None:
         """Log a schedule's problem once, not at every pass while it lasts."""
@@ -148,10 +158,7 @@ class Scheduler:
         if not claimed:
             return None  # fired before: by an earlier pass, a previous process or another one
 
-        def report(run_id: str | None, outcome: str) -> None:
-            with self._lock:
-                self.book.report(schedule.name, tick, run_id, outcome)
-
+        report = self.report_to(schedule.name, tick)
         self.log(f"fired {schedule.name} {tick} ({reason})")
         report(None, "starting")
         try:

@@ -52,6 +52,10 @@ class QueueLauncher:
             idempotency_key=f"schedule:{schedule.name}:{tick}",
         )
         report(run_id, "queued")
+        self.follow(run_id, report)
+
+    def follow(self, run_id: str, report: Report) -> None:
+        """Report the queued run's status as it changes, until it is final (a thread)."""
         threading.Thread(target=self._follow, args=(run_id, report), daemon=True).start()
 
     def _follow(self, run_id: str, report: Report) -> None:
@@ -81,7 +85,10 @@ class SchedulerService:
     def start(self, state: Any) -> None:
         self._book = Book(state.amlrun_dir / "schedules.sqlite")
         log = lambda line: print(f"amlrun serve: {line}", file=sys.stderr, flush=True)  # noqa: E731
-        scheduler = Scheduler(self._book, QueueLauncher(state), log=log)
+        launcher = QueueLauncher(state)
+        scheduler = Scheduler(self._book, launcher, log=log)
+        for schedule, tick, run_id in self._book.following():  # queued before a restart
+            launcher.follow(run_id, scheduler.report_to(schedule, tick))
         self._thread = threading.Thread(
             target=scheduler.serve, args=(self._stop, self.every), name="amlrun-schedules"
         )
