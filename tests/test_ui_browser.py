@@ -277,7 +277,8 @@ def test_a_schedule_shows_its_firings_and_links_to_their_runs(
     (server.ws / "drop" / "new.csv").write_text("x,1\n")  # the data trigger fires
     browser.open("schedules")
     row = browser.wait_css('tr[data-schedule="on-drop"]')
-    assert "drop watcher" in row.text and f"when {server.ws / 'drop'} changes" in row.text
+    assert "drop watcher" in row.text and f"data {server.ws / 'drop'} (every 1s)" in row.text
+    assert "on change" in row.text
 
     def fired_and_done():  # the page refreshes itself
         done = browser.css('tr[data-schedule="on-drop"] li[data-tick] .badge.succeeded')

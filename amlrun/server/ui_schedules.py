@@ -13,7 +13,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from amlrun.errors import SpecError
 from amlrun.server.auth import Reader
 
 router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"])
@@ -42,39 +41,19 @@ def schedules(amlrun_dir: Path) -> list[dict[str, Any]]:
 
 
 def _view(book: Any, entry: Any) -> dict[str, Any]:
-    from amlrun.schedules.parse import parse_schedule
+    """The schedule as ``schedule show`` tells it (trigger in words, next tick, or the problem
+    when it no longer loads), with its names and newest firings."""
     from amlrun.schedules.published_run import published_ref
+    from amlrun.schedules.summary import facts
 
-    view: dict[str, Any] = {
+    told = facts(entry)
+    job = told["job"] or ""
+    return {
         "name": entry.name,
-        "file": entry.file,
+        "display_name": str(entry.doc.get("display_name") or ""),
+        "description": str(entry.doc.get("description") or ""),
         "enabled": entry.enabled,
-        "created": entry.created,
+        **told,
+        "published": published_ref(job)[0] if job.startswith("azureml:") else None,
         "firings": [asdict(f) for f in book.firings(entry.name, FIRINGS_SHOWN)],
     }
-    try:
-        schedule = parse_schedule(entry.doc, Path(entry.file), entry.catch_up)
-    except SpecError as exc:  # stored before a stricter amlrun: shown, not hidden
-        return {**view, "error": str(exc)}
-    return {
-        **view,
-        "display_name": schedule.display_name,
-        "description": schedule.description,
-        "catch_up": schedule.catch_up,
-        "trigger": _trigger(schedule.trigger),
-        "pipeline": schedule.job.pipeline,
-        "published": published_ref(schedule.job.pipeline)[0] if schedule.job.published else None,
-    }
-
-
-def _trigger(trigger: Any) -> dict[str, Any]:
-    """The trigger's own fields (a time window as its zone name and ISO instants)."""
-    fields = {k: v for k, v in vars(trigger).items() if k != "window"}
-    window = getattr(trigger, "window", None)
-    if window is not None:
-        fields.update(
-            time_zone=window.zone_name,
-            start_time=window.start.isoformat() if window.start else None,
-            end_time=window.end.isoformat() if window.end else None,
-        )
-    return fields

@@ -5,16 +5,6 @@
 import { get, refreshFailed } from "./api.js";
 import { badge, h, link, show, table } from "./dom.js";
 
-function trigger(t) {
-  if (!t) return "-";
-  const zone = t.time_zone ? ` (${t.time_zone})` : "";
-  if (t.type === "cron") return `cron "${t.expression}"${zone}`;
-  if (t.type === "data") return `when ${t.path} changes (polled every ${t.polling_interval_s}s)`;
-  const at = [t.hours.length ? `hours ${t.hours.join(",")}` : "",
-    t.minutes.length ? `minutes ${t.minutes.join(",")}` : ""].filter(Boolean).join(", ");
-  return `every ${t.interval} ${t.frequency}${at ? ", " + at : ""}${zone}`;
-}
-
 function firings(list) {
   if (!list.length) return h("span", { class: "muted" }, "not fired yet");
   return h("ul", {}, list.map((f) =>
@@ -29,13 +19,14 @@ function render(main, schedules) {
   const rows = schedules.map((sc) =>
     h("tr", { "data-schedule": sc.name },
       h("td", {}, sc.display_name || sc.name, sc.description ? h("div", { class: "muted" }, sc.description) : null),
-      h("td", { class: "mono" }, sc.error ? h("span", { class: "error" }, sc.error) : trigger(sc.trigger)),
-      h("td", {}, sc.published ? link(["pipelines", sc.published], sc.pipeline) : sc.pipeline || "-"),
+      h("td", { class: "mono" }, sc.problem ? h("span", { class: "error" }, sc.problem) : sc.trigger),
+      h("td", {}, sc.published ? link(["pipelines", sc.published], sc.job) : sc.job || "-"),
       h("td", {}, sc.enabled ? "enabled" : "disabled"),
+      h("td", {}, sc.next),
       h("td", {}, firings(sc.firings))));
   show(main, h("h1", {}, "Schedules"),
     schedules.length
-      ? table(["Schedule", "Trigger", "Starts", "State", "Newest firings"], rows)
+      ? table(["Schedule", "Trigger", "Starts", "State", "Next tick", "Newest firings"], rows)
       : h("p", { class: "muted", id: "no-schedules" }, "No schedules: amlrun schedule create -f SCHEDULE.yml"));
 }
 
