@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from amlrun.backends.base import Availability, Backend
 from amlrun.backends.hookspecs import hookimpl
-from amlrun.backends.job import Job, JobInput, JobResult, output_path, store_outputs
+from amlrun.backends.job import (
+    Job,
+    JobInput,
+    JobResult,
+    output_path,
+    store_outputs,
+    tracking_env,
+)
 from amlrun.backends.local import prepare_workdir, run_prepared, stage_snapshot
 from amlrun.backends.procs import (
     Group,
@@ -60,6 +67,7 @@ __all__ = [
     "run_prepared",
     "stage_snapshot",
     "store_outputs",
+    "tracking_env",
     "watch",
     "watch_container",
 ]

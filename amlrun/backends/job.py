@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from amlrun.cache.manifest import Entries
@@ -56,6 +56,9 @@ class Job:
     #: receives the command's output live, chunk by chunk (the terminal's progress display);
     #: when set, it replaces stream_logs' echo
     on_output: Callable[[bytes], None] | None = field(default=None, compare=False, repr=False)
+    #: where the command's mlflow file store goes (``MLFLOW_TRACKING_URI`` points there);
+    #: None when the user chose a tracking URI. Never part of the key.
+    tracking_dir: Path | None = None
 
     def argv(self, paths: dict[str, str]) -> list[str]:
         """The command line, with ``paths`` giving each input/output its location."""
@@ -88,3 +91,16 @@ class JobResult:
     log: bytes = b""  # combined stdout/stderr
     backend: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
+    #: the mlflow file store, from a backend that could not write ``Job.tracking_dir`` itself
+    #: (it ran elsewhere): its files, already in the store's blobs, restored there by the engine
+    tracking: Entries = field(default_factory=dict)
+
+
+#: the variable mlflow reads its tracking store from
+TRACKING_URI = "MLFLOW_TRACKING_URI"
+
+
+def tracking_env(folder: PurePath) -> dict[str, str]:
+    """The variables that make mlflow in a command log to a file store at ``folder`` (an
+    absolute path as the command sees it). mlflow 3 refuses a file store unless allowed."""
+    return {TRACKING_URI: folder.as_uri(), "MLFLOW_ALLOW_FILE_STORE": "true"}

@@ -19,7 +19,7 @@ from amlrun.backends import procs
 from amlrun.backends.base import Availability, Backend
 from amlrun.backends.distributions import distributions_digest
 from amlrun.backends.hookspecs import hookimpl
-from amlrun.backends.job import Job, JobResult, output_path, store_outputs
+from amlrun.backends.job import Job, JobResult, output_path, store_outputs, tracking_env
 from amlrun.backends.venvs import (
     bin_dir_for,
     interpreter_identity,
@@ -59,6 +59,9 @@ def run_prepared(
     env.update(job.env_vars)
     env["PATH"] = f"{bin_dir_for(job.environment)}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("PYTHONUNBUFFERED", "1")
+    if job.tracking_dir is not None:
+        job.tracking_dir.parent.mkdir(parents=True, exist_ok=True)  # mlflow makes the store
+        env.update(tracking_env(job.tracking_dir.resolve()))
     start = time.perf_counter()
     chunks: list[bytes] = []
     try:

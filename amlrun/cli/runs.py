@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,20 +70,46 @@ def _run_or_fail(db, run_id: str):
 
 @runs.command()
 @click.argument("run_id", metavar="RUN")
-def show(run_id: str) -> None:
-    """Steps of one run with status, key, duration and reason.
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+def show(run_id: str, as_json: bool) -> None:
+    """Steps of one run with status, key, duration and reason, and the metrics and params
+    their scripts logged through mlflow (a reused step's come from the run that produced it).
 
     RUN is a run id, a prefix or the random suffix of one, or `last` (the newest run).
     """
+    from amlrun.runs.metrics import step_metrics
+
     db = _db()
-    rid, pipeline, started, _finished, status, source = _run_or_fail(db, run_id)
+    rid, pipeline, started, finished, status, source = _run_or_fail(db, run_id)
+    steps, logged = db.steps(rid), step_metrics(db, rid)
+    if as_json:
+        fields = ("name", "status", "key", "duration_s", "reason", "backend", "log")
+        rows = [dict(zip(fields, s)) for s in steps]
+        for row in rows:
+            row.update(logged[row["name"]].as_json() if row["name"] in logged else {})
+        run = {"run_id": rid, "pipeline": pipeline, "source": source, "status": status}
+        click.echo(json.dumps({**run, "started": started, "finished": finished, "steps": rows}))
+        return
     click.echo(f"run {rid}: {pipeline} ({source}) {status}, started {_when(started)}")
     rows = [
         (st, name, (key or "")[:12], f"{dur or 0:.2f}s", backend or "-", reason or "")
-        for name, st, key, dur, reason, backend, _log in db.steps(rid)
+        for name, st, key, dur, reason, backend, _log in steps
     ]
     header = ("STATUS", "STEP", "KEY", "TIME", "BACKEND", "REASON")
     click.echo(table(header, rows, right={3}, indent="  "))
+    _show_logged(logged, rid)
+
+
+def _show_logged(logged: dict, rid: str) -> None:
+    from amlrun.cli.runs_metrics import metric_rows, param_rows
+
+    metrics, params = metric_rows(logged, rid), param_rows(logged, rid)
+    if metrics:
+        header = ("STEP", "METRIC", "LAST", "AT STEP", "POINTS", "LOGGED BY")
+        click.echo("metrics (mlflow):\n" + table(header, metrics, right={2, 3, 4}, indent="  "))
+    if params:
+        header = ("STEP", "PARAM", "VALUE", "LOGGED BY")
+        click.echo("params (mlflow):\n" + table(header, params, indent="  "))
 
 
 @runs.command()
@@ -134,6 +161,8 @@ def _stored_log(key: str) -> bytes | None:
     return store.get_bytes(digest) if digest else None
 
 
-from amlrun.cli.runs_outputs import outputs  # noqa: E402  (it reads the helpers above)
+from amlrun.cli.runs_compare import compare  # noqa: E402  (they read the helpers above)
+from amlrun.cli.runs_outputs import outputs  # noqa: E402
 
 runs.add_command(outputs)
+runs.add_command(compare)

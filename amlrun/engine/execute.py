@@ -20,6 +20,7 @@ from amlrun.engine.locks import key_lock
 from amlrun.engine.materialize import Staging
 from amlrun.engine.plan import Plan
 from amlrun.engine.state import StepOutcome
+from amlrun.engine.tracking import logged
 from amlrun.errors import AmlrunError
 from amlrun.locks import LockCancelled
 from amlrun.pipelines.model import Step
@@ -207,6 +208,9 @@ class Executor:
             "log": self.plan.store.put_bytes(result.log),
             "created": time.time(),
         }
+        metrics = logged(job, result, self.plan.store, self.records.run_id)
+        if metrics:  # a reused step shows them, with the run that produced them
+            manifest["tracking"] = metrics.as_json()
         if not result.detail.get("partial"):  # a parallel step with tolerated failures
             self.plan.store.put_manifest(job.key, manifest)
         self.plan.manifests[job.step] = manifest

@@ -14,6 +14,7 @@ from amlrun.backends.job import Job, JobInput
 from amlrun.engine.keys import effective_env_vars
 from amlrun.engine.materialize import Staging
 from amlrun.engine.plan import Plan
+from amlrun.engine.tracking import tracking_dir
 from amlrun.errors import SpecError
 from amlrun.pipelines.model import Step
 
@@ -59,6 +60,7 @@ def assemble_job(
         timeout_s=step.timeout_s,
         stream_logs=stream_logs,
         on_output=on_output,
+        tracking_dir=tracking_dir(plan.records, step),
     )
 
 

@@ -72,12 +72,21 @@ class Records:
             out.reason = f"{prefix}{out.reason}; traceback in {log_path}"
 
     def finish(
-        self, outcomes: list[StepOutcome], trees: dict[str, dict[str, str]], status: str
+        self,
+        outcomes: list[StepOutcome],
+        trees: dict[str, dict[str, str]],
+        status: str,
+        manifests: dict[str, dict],
     ) -> None:
-        """Record the snapshot file lists (for later explanations), every step, the status."""
+        """Record the snapshot file lists (for later explanations), every step, what each
+        step's manifest says it logged through mlflow, the status."""
+        from amlrun.runs.metrics import StepMetrics, record_step_metrics
+
         for tree, files in trees.items():
             self.db.record_tree(tree, files)
         self.db.record_steps(self.run_id, [vars(o) for o in outcomes])
+        logged = {n: StepMetrics.from_json(m.get("tracking")) for n, m in manifests.items()}
+        record_step_metrics(self.db, self.run_id, logged)
         self.db.finish_run(self.run_id, status)
 
     def abort(self, outcomes: list[StepOutcome], status: str) -> None:

@@ -214,7 +214,7 @@ class Engine:
         result = RunResult(self.records.run_id, self.pipeline, steps, outputs)
         status = "succeeded" if result.ok else "failed"
         status = "cancelled" if executor.cancel.is_set() else status
-        self.records.finish(steps, plan.snapshot_files, status)
+        self.records.finish(steps, plan.snapshot_files, status, plan.manifests)
         return result
 
 

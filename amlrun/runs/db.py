@@ -182,6 +182,14 @@ class RunDB:
             (run_id,),
         ).fetchall()
 
+    def step_components(self, run_id: str) -> dict[str, dict]:
+        """Step name -> the key components recorded for it in run ``run_id``."""
+        rows = self.conn.execute(
+            "SELECT name, components FROM steps WHERE run_id = ? AND components IS NOT NULL",
+            (run_id,),
+        ).fetchall()
+        return {name: json.loads(c) for name, c in rows}
+
     def key_pipelines(self) -> dict[str, str]:
         """Step key -> the pipeline of the newest run that recorded it."""
         rows = self.conn.execute(

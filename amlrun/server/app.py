@@ -63,7 +63,7 @@ def create_app(
 ) -> FastAPI:
     """The app for ``workspace``; with ``dispatch``, queued runs start while it serves;
     ``services`` are started after the dispatcher and stopped before it."""
-    from amlrun.server import api_pipelines, api_runs, auth
+    from amlrun.server import api_pipelines, api_runs, auth, ui_routes
 
     dispatcher = Dispatcher(workspace.root, workspace.dir, max_parallel_runs) if dispatch else None
     state = ServerState(workspace, dispatcher)
@@ -96,6 +96,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(api_pipelines.router)
     app.include_router(api_runs.router)
+    ui_routes.mount_ui(app)
 
     @app.get("/api/v1/openapi.json", include_in_schema=False)
     def openapi(_who: Reader) -> JSONResponse:

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,8 @@ def run_job(job: Job, cancel_event: str) -> JobResult:
     with _explained(job, "fetch the snapshot and inputs from"):
         store = open_store(job.store_url, workspace=local)
         work = prepare_workdir(job, store, local / "amlrun")
+    if job.tracking_dir is not None:  # the client's folder is not here: bring it back
+        job = replace(job, tracking_dir=work / "mlruns")
     try:
         inputs = {name: inp.fetched_path(work) for name, inp in job.inputs.items()}
         outputs = {name: output_path(work, name) for name in job.outputs}
@@ -54,6 +57,7 @@ def run_job(job: Job, cancel_event: str) -> JobResult:
         ran = time.perf_counter()
         with _explained(job, "write its outputs to"):
             produced = store_outputs(store, code, outputs)
+            tracking = _tracking(store, job.tracking_dir) if code == 0 else {}
         return JobResult(
             exit_code=code,
             duration_s=seconds,
@@ -65,9 +69,17 @@ def run_job(job: Job, cancel_event: str) -> JobResult:
                 "fetch_s": round(fetched - started, 4),
                 "store_s": round(time.perf_counter() - ran, 4),
             },
+            tracking=tracking,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _tracking(store: Any, folder: Path | None) -> dict:
+    """The step's mlflow file store, put into the store for the client to restore."""
+    if folder is None or not folder.is_dir():
+        return {}
+    return store.put_tree(folder, move=True)[0]
 
 
 @contextmanager

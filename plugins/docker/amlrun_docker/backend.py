@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from amlrun.backends.api import (
@@ -35,6 +35,7 @@ from amlrun.backends.api import (
     pid_alive,
     stage_snapshot,
     store_outputs,
+    tracking_env,
     watch_container,
 )
 from amlrun_docker.images import resolve_image
@@ -47,6 +48,8 @@ DEFAULT_ENGINE = "unix:///var/run/docker.sock"  # where docker.from_env() looks 
 CODE = "/amlrun/code"  # the command's working directory
 INPUTS = "/amlrun/inputs"
 OUTPUTS = "/amlrun/outputs"
+TRACKING = "/amlrun/tracking"  # holds the step's mlflow file store, moved to Job.tracking_dir
+MLRUNS = PurePosixPath(TRACKING, "mlruns")  # a folder mlflow creates (it sets up a new store)
 CLIENT_TIMEOUT_S = 60  # per API call; log streaming and waiting for the command are not limited
 PROBE_TIMEOUT_S = 5  # availability() must answer quickly when the engine is down
 POLL_S = 0.1  # how often a running step looks at its deadline and the user's cancel event
@@ -124,6 +127,10 @@ class DockerBackend(Backend):
             mounts, paths, outputs = _stage(job, store, work)
             code, log, seconds = self._run(job, image, mounts, paths, cancel)
             produced = store_outputs(store, code, outputs)
+            mlruns = work / "tracking" / MLRUNS.name
+            if job.tracking_dir is not None and mlruns.is_dir():
+                job.tracking_dir.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(mlruns, job.tracking_dir)
             return JobResult(
                 code, seconds, produced, log, backend=self.name, detail={"image_id": image}
             )
@@ -189,6 +196,8 @@ class DockerBackend(Backend):
         env = {"HOME": "/tmp", "PYTHONUNBUFFERED": "1"}  # any uid can write /tmp
         env.update(dict(job.environment.variables))
         env.update(job.env_vars)
+        if job.tracking_dir is not None:
+            env.update(tracking_env(MLRUNS))
         container = self._connect().containers.create(
             image,
             entrypoint=argv[:1],  # the image's entrypoint would otherwise wrap the command
@@ -320,6 +329,9 @@ def _stage(job: Job, store: Any, work: Path) -> tuple[list[Any], dict[str, str],
             outputs[name].mkdir()
         paths[name] = f"{OUTPUTS}/{outputs[name].name}"
     mounts.append(Mount(OUTPUTS, str(work / "outputs"), type="bind"))
+    if job.tracking_dir is not None:
+        (work / "tracking").mkdir()
+        mounts.append(Mount(TRACKING, str(work / "tracking"), type="bind"))
     return mounts, paths, outputs
 
 

@@ -1,4 +1,5 @@
-"""Compute accuracy, macro F1 and the confusion matrix; write metrics.json."""
+"""Compute accuracy, macro F1 and the confusion matrix; write metrics.json and log the
+scores through mlflow (amlrun shows them in `amlrun runs show RUN`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import csv
 import json
 from pathlib import Path
 
+import mlflow
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 
@@ -26,6 +28,7 @@ def main() -> None:
         "confusion_matrix": confusion_matrix(y_true, y_pred).tolist(),
         "n_test": len(rows),
     }
+    mlflow.log_metrics({k: metrics[k] for k in ("accuracy", "f1_macro", "n_test")})
     text = json.dumps(metrics, indent=2, sort_keys=True) + "\n"
     (args.metrics / "metrics.json").write_text(text, encoding="utf-8")
     print(text, end="")
