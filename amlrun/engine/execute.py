@@ -23,6 +23,7 @@ from amlrun.engine.state import StepOutcome
 from amlrun.engine.tracking import logged
 from amlrun.errors import AmlrunError
 from amlrun.locks import LockCancelled
+from amlrun.pipelines.model import Step
 
 _UNSUCCESSFUL = ("failed", "skipped", "cancelled")
 
@@ -58,6 +59,8 @@ class Executor:
             out.status, out.reason = "cancelled", "run interrupted"
             return False
         step = self.plan.pipeline.steps[name]
+        if step.sweep is not None:  # its trials are keyed one by one when it runs
+            return False
         try:
             if self.plan.decide(step, self.plan.key(step)):
                 self.report(out)
@@ -108,17 +111,25 @@ class Executor:
             self.engine_error = "the engine (doit) failed: " + "; ".join(told.errors)
 
     def execute_once(self, name: str) -> bool:
+        """doit's action for step ``name``: a sweep runs its trials, any other step once."""
+        step, out = self.plan.pipeline.steps[name], self.plan.outcomes[name]
+        if step.sweep is not None and out.status not in ("failed", "cancelled"):
+            from amlrun.engine.sweep import run_sweep
+
+            return run_sweep(self, step, out)
+        return self.run_once(step, out)
+
+    def run_once(self, step: Step, out: StepOutcome, cancel: threading.Event | None = None) -> bool:
         """Execute a step, unless a concurrent run on this store is executing its key: then
         wait for that run and reuse what it stored (see :mod:`amlrun.engine.locks`)."""
-        out = self.plan.outcomes[name]
         if out.status in ("failed", "cancelled") or not out.key:
-            return self.execute(name)
+            return self.execute(step, out, cancel)
+        name = step.name
         try:
             with key_lock(self.plan.store, out.key, self.cancel) as locked:
-                step = self.plan.pipeline.steps[name]
                 manifest = self.plan.stored(step, out.key) if locked else None
                 if manifest is None:
-                    return self.execute(name)
+                    return self.execute(step, out, cancel)
         except LockCancelled:
             out.status, out.reason = "cancelled", "run interrupted"
             self.report(out)
@@ -133,12 +144,12 @@ class Executor:
         self.report(out)
         return True
 
-    def execute(self, name: str) -> bool:
-        out = self.plan.outcomes[name]
+    def execute(self, step: Step, out: StepOutcome, cancel: threading.Event | None) -> bool:
+        """Run ``step`` on its backend; ``cancel`` (default: the run's) stops it."""
+        name = step.name
         if out.status in ("failed", "cancelled"):
             self.report(out)
             return False
-        step = self.plan.pipeline.steps[name]
         out.status = "running"
         started = time.perf_counter()
         try:
@@ -150,7 +161,7 @@ class Executor:
             out.backend = backend.name
             if self.reporter is not None:
                 self.reporter.step_started(out)
-            result = backend.execute(job, self.cancel)
+            result = backend.execute(job, cancel or self.cancel)
             out.log = str(self.records.write_log(name, result.log))
             out.duration_s = time.perf_counter() - started
             if self.cancel.is_set():

@@ -17,6 +17,7 @@ from amlrun.pipelines.node import (
     parent_literal,
     resolve_compute,
 )
+from amlrun.pipelines.sweep import parse_sweep
 from amlrun.pipelines.v2_modules import module_for
 from amlrun.pipelines.v2_schema import (
     CLOUD,
@@ -238,8 +239,11 @@ class V2Loader:
             yield from self._subpipeline(qname, node, path, bindings, line)
             self._promote(node, qname, path, promoted, sub=True)
             return
-        module, blocked = None, None
-        if ntype in ("command", "component", "parallel"):
+        module, blocked, sweep = None, None, None
+        if ntype == "sweep":  # its trial component, run per sampled parameters
+            sweep = parse_sweep(node, path, where)
+            node = {**node, "component": node.get("trial")}
+        if ntype in ("command", "component", "parallel", "sweep"):
             module, blocked = module_for(
                 node,
                 path,
@@ -279,6 +283,7 @@ class V2Loader:
                 for k, v in mapping(node, "environment_variables", file=path, where=where).items()
             },
             blocked=blocked,
+            sweep=sweep,
         )
         self._promote(node, qname, path, promoted, sub=False)
 
