@@ -89,7 +89,7 @@ def trial_step(step: Step, number: int, params: dict[str, Any]) -> Step:
         name=f"{step.name}/trial_{number}",
         bindings={**step.bindings, **bound},
         sweep=None,
-        timeout_s=sweep.trial_timeout_s or step.timeout_s,
+        timeout_s=sweep.trial_timeout_s,  # the node's limits.timeout is the whole sweep's
     )
 
 
