@@ -169,3 +169,14 @@ def test_trials_that_never_log_the_primary_metric_fail_the_sweep_saying_so(ws: P
     assert sweep["status"] == "failed"
     assert sweep["reason"] == "no trial logged accuracy (6 trials: 6 ran)"
     assert statuses(result)["report"] == "skipped"
+
+
+def test_an_exported_sweep_keeps_its_settings_and_reuses_every_trial(ws: Path) -> None:
+    run_json("pipeline.yml", cwd=ws)
+    amlrun("pipeline", "export", "pipeline.yml", "--format", "yaml", "-o", "again.yml", cwd=ws)
+
+    again = run_json("again.yml", cwd=ws)
+
+    assert len(_trials(again)) == 6 and set(statuses(again).values()) == {"reused"}, again
+    python = amlrun("pipeline", "export", "pipeline.yml", "--format", "python", cwd=ws)
+    assert "step 'sweep' is a sweep" in python.stderr  # the DSL cannot say it: named, not lost

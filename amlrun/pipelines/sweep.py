@@ -7,6 +7,7 @@ node, so a bad search space is an error naming its field before anything runs.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,28 @@ class Sweep:
     def maximize(self) -> bool:
         return self.goal == "maximize"
 
+    def as_node(self) -> dict[str, Any]:
+        """The node's sweep keys as a v2 pipeline file spells them (for export)."""
+        limits = {
+            "max_total_trials": self.max_total_trials,
+            "max_concurrent_trials": self.max_concurrent_trials,
+            "timeout": self.timeout_s,
+            "trial_timeout": self.trial_timeout_s,
+        }
+        policy = self.early_termination
+        node = {
+            "sampling_algorithm": {"type": self.sampling, "seed": self.seed}
+            if self.seed is not None
+            else self.sampling,
+            "search_space": {d.name: {"type": d.type, **dict(d.args)} for d in self.search_space},
+            "objective": {"primary_metric": self.primary_metric, "goal": self.goal},
+            "limits": {k: v for k, v in limits.items() if v is not None},
+        }
+        if policy is not None:
+            fields = {k: v for k, v in vars(policy).items() if v is not None}
+            node["early_termination"] = fields
+        return node
+
 
 def parse_sweep(node: dict, file: Path, where: str) -> Sweep:
     """The sweep settings of a ``type: sweep`` node; SpecError names what is wrong."""
@@ -119,7 +142,7 @@ def _dimension(name: str, spec: Any, fail) -> Dimension:
     missing = [a for a in DIMENSIONS[kind] if a not in spec]
     if missing:
         raise fail(field, f"{kind} needs {', '.join(missing)}", f"add {missing[0]}: ...")
-    args = tuple((a, spec[a]) for a in DIMENSIONS[kind])
+    args = tuple((a, json.loads(json.dumps(spec[a]))) for a in DIMENSIONS[kind])  # plain data
     if kind == "choice":
         if not isinstance(spec["values"], list) or not spec["values"]:
             raise fail(f"{field}.values", "choice values must be a non-empty list", "[a, b]")
