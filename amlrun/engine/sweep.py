@@ -43,21 +43,30 @@ def run_sweep(executor: Any, step: Step, out: StepOutcome) -> bool:
     sweep = step.sweep
     assert sweep is not None
     out.status, started = "running", time.perf_counter()
-    proposer, trials = Proposer(sweep), []
+    trials: list[Trial] = []
+    try:
+        _run_trials(executor, step, trials, started)
+        _conclude(executor, step, out, trials)
+    except Exception as exc:  # a sampler or bookkeeping bug fails the sweep, visibly
+        executor.records.fail(out, exc, "sweep error: ")
+    out.duration_s = time.perf_counter() - started
+    executor.report(out)
+    return out.status in ("ran", "reused")
+
+
+def _run_trials(executor: Any, step: Step, trials: list[Trial], started: float) -> None:
+    """Propose, run and score batches of trials until a limit is reached (into ``trials``)."""
+    proposer = Proposer(step.sweep)
     while not executor.cancel.is_set():
         batch = _next_batch(step, proposer, len(trials), started)
         if not batch:
-            break
+            return
         done = [t for t in trials if t.status in ("ran", "reused")]
         with ThreadPoolExecutor(len(batch)) as pool:
             finished = list(pool.map(_run_trial, *zip(*[(executor, step, i, done) for i in batch])))
         for trial in finished:  # in trial order: the sampler's next proposals are reproducible
             proposer.tell(trial.number, trial.value)
         trials += finished
-    out.duration_s = time.perf_counter() - started
-    _conclude(executor, step, out, trials)
-    executor.report(out)
-    return out.status in ("ran", "reused")
 
 
 def _next_batch(

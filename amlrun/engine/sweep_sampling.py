@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from statistics import NormalDist
 from typing import Any
 
-from amlrun.errors import SpecError
 from amlrun.pipelines.sweep import Dimension, Sweep
 
 _EDGE = 1e-12  # keeps the inverse normal CDF finite
@@ -64,13 +63,8 @@ class Proposer:
 
 
 def _study(sweep: Sweep) -> Any:
-    try:
-        import optuna
-    except ImportError:
-        raise SpecError(
-            f"{sweep.sampling} sampling needs the optuna package",
-            fix="pip install 'amlrun[sweep]' (or optuna)",
-        ) from None
+    import optuna  # present: loading the sweep checked it
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if sweep.sampling == "bayesian":
         sampler = optuna.samplers.TPESampler(seed=sweep.seed)

@@ -7,6 +7,7 @@ node, so a bad search space is an error naming its field before anything runs.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +107,12 @@ def parse_sweep(node: dict, file: Path, where: str) -> Sweep:
         raise fail("search_space", "a sweep needs a search_space", "map parameter -> {type: ...}")
     dims = tuple(_dimension(str(k), v, fail) for k, v in space.items())
     sampling, seed = _sampling(node.get("sampling_algorithm", "random"), fail)
+    if sampling != "grid" and importlib.util.find_spec("optuna") is None:
+        raise fail(
+            "sampling_algorithm",
+            f"{sampling} sampling needs the optuna package, which is not installed",
+            "pip install 'amlrun[sweep]' (or use sampling_algorithm: grid)",
+        )
     if sampling == "grid" and any(d.type != "choice" for d in dims):
         raise fail("search_space", "grid sampling takes only choice dimensions", "use random")
     objective = node.get("objective")
