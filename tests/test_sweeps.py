@@ -62,6 +62,8 @@ def test_a_second_run_reuses_all_6_trials(ws: Path) -> None:
 
     assert set(statuses(second).values()) == {"reused"}, second
     assert len(_trials(second)) == 6
+    forced = run_json("pipeline.yml", "--force", "sweep", cwd=ws)  # --force reaches the trials
+    assert set(_trials(forced).values()) == {"ran"}, forced
 
 
 def test_widening_the_search_space_runs_only_the_new_trials(ws: Path) -> None:

@@ -106,6 +106,8 @@ def _run_trial(executor: Any, step: Step, item: tuple[int, dict], done: list[Tri
     number, params = item
     trial = trial_step(step, number, params)
     plan = executor.plan
+    if step.name in plan.force:  # --force SWEEP reruns its trials
+        plan.force.add(trial.name)
     out = plan.outcomes[trial.name] = StepOutcome(trial.name)
     stopped: dict[str, Any] = {}
     try:
