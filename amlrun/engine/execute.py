@@ -145,7 +145,8 @@ class Executor:
         return True
 
     def execute(self, step: Step, out: StepOutcome, cancel: threading.Event | None) -> bool:
-        """Run ``step`` on its backend; ``cancel`` (default: the run's) stops it."""
+        """Run ``step`` on its backend; ``cancel`` (default: the run's) stops it, and its
+        ``outcome`` attribute, if it has one, is the (status, reason) the step ends with."""
         name = step.name
         if out.status in ("failed", "cancelled"):
             self.report(out)
@@ -161,11 +162,12 @@ class Executor:
             out.backend = backend.name
             if self.reporter is not None:
                 self.reporter.step_started(out)
-            result = backend.execute(job, cancel or self.cancel)
+            stop = cancel or self.cancel
+            result = backend.execute(job, stop)
             out.log = str(self.records.write_log(name, result.log))
             out.duration_s = time.perf_counter() - started
-            if self.cancel.is_set():
-                out.status, out.reason = "cancelled", "run interrupted"
+            if stop.is_set():  # a sweep's trial stop says why it was set
+                out.status, out.reason = getattr(stop, "outcome", ("cancelled", "run interrupted"))
             elif result.exit_code != 0:
                 out.status = "failed"
                 out.reason = f"exit code {result.exit_code}; log: {out.log}"

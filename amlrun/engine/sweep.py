@@ -109,21 +109,20 @@ def _run_trial(executor: Any, step: Step, item: tuple[int, dict], done: list[Tri
     if step.name in plan.force:  # --force SWEEP reruns its trials
         plan.force.add(trial.name)
     out = plan.outcomes[trial.name] = StepOutcome(trial.name)
-    stopped: dict[str, Any] = {}
+    judged: dict[int, float] = {}  # what the policy saw of a trial it stopped
     try:
         if plan.decide(trial, plan.key(trial)):
             executor.report(out)
         else:
-            with watch_trial(executor, step, trial, done, stopped) as cancel:
-                executor.run_once(trial, out, cancel)
+            with watch_trial(executor, step, trial, done) as stop:
+                executor.run_once(trial, out, stop)
+            judged = stop.history
     except Exception as exc:  # e.g. a sampled value the trial's parameter refuses
         executor.records.fail(out, exc, "trial error: ")
         executor.report(out)
-    if stopped and out.status != "ran":
-        out.status, out.reason = "stopped", stopped["reason"]
     logged = StepMetrics.from_json((plan.manifests.get(trial.name) or {}).get("tracking"))
     metric = logged.metrics.get(step.sweep.primary_metric)
-    history = dict(metric.history) if metric else stopped.get("history", {})
+    history = dict(metric.history) if metric else judged
     value = metric.last if metric and out.status in ("ran", "reused") else None
     return Trial(number, trial.name, params, out.status, out.key, value, history)
 

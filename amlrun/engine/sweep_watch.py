@@ -20,12 +20,20 @@ from amlrun.runs.metrics import read_file_store
 POLL_S = 0.25
 
 
+class TrialStop(threading.Event):
+    """A trial's cancel event, set on Ctrl-C or by the policy, saying which (see
+    ``Executor.execute``); ``history`` is the metric history the policy judged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.outcome = ("cancelled", "run interrupted")
+        self.history: dict[int, float] = {}
+
+
 @contextmanager
-def watch_trial(
-    executor: Any, sweep_step: Step, trial: Step, done: list, stopped: dict[str, Any]
-) -> Iterator[threading.Event]:
-    """A cancel event for ``trial``; ``stopped`` gets the reason when the policy stops it."""
-    cancel, finished = threading.Event(), threading.Event()
+def watch_trial(executor: Any, sweep_step: Step, trial: Step, done: list) -> Iterator[TrialStop]:
+    """The cancel event ``trial`` runs with, watched while the trial runs."""
+    cancel, finished = TrialStop(), threading.Event()
     sweep = sweep_step.sweep
     assert sweep is not None
     folder = tracking_dir(executor.records, trial)
@@ -42,10 +50,11 @@ def watch_trial(
             history = dict(metric.history) if metric else {}
             at = should_stop(sweep.early_termination, sweep.maximize, history, finished_histories)
             if at is not None:
-                stopped["history"] = history
-                stopped["reason"] = (
+                cancel.history = history
+                cancel.outcome = (
+                    "stopped",
                     f"stopped early by the {sweep.early_termination.type} policy at step {at} "
-                    f"({sweep.primary_metric}={history[at]:.6g})"
+                    f"({sweep.primary_metric}={history[at]:.6g})",
                 )
                 cancel.set()
                 return
