@@ -211,7 +211,7 @@ class Executor:
         unfinished = [n for n, o in outcomes.items() if o.status in ("pending", "running")]
         while unfinished:  # upstream steps first, whatever order the pipeline lists them in
             left = set(unfinished)
-            ready = [n for n in unfinished if not set(steps[n].upstream()) & left]
+            ready = [n for n in unfinished if n not in steps or not steps[n].upstream() & left]
             for name in ready or unfinished:
                 self._settle_one(name)
             unfinished = [n for n in unfinished if n not in (ready or unfinished)]
@@ -219,7 +219,8 @@ class Executor:
     def _settle_one(self, name: str) -> None:
         outcomes = self.plan.outcomes
         out = outcomes[name]
-        upstream = sorted(self.plan.pipeline.steps[name].upstream())
+        step = self.plan.pipeline.steps.get(name)  # None: a sweep's trial
+        upstream = sorted(step.upstream()) if step is not None else []
         bad = [u for u in upstream if outcomes[u].status in _UNSUCCESSFUL]
         failed = [n for n, o in outcomes.items() if o.status == "failed"]
         if bad:
