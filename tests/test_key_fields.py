@@ -68,6 +68,7 @@ FIELDS: dict[tuple[str, str], tuple[tuple, Any, str]] = {
     ("Sweep", "timeout_s"): (SW, 60.0, FREE),
     ("Sweep", "trial_timeout_s"): (SW, 6.0, FREE),
     ("Sweep", "early_termination"): (SW, None, TREE),
+    ("Sweep", "targets"): (SW, (("k", "k"),), FREE),
     ("Dimension", "name"): ((*SW, "search_space", 0), "k2", FREE),
     ("Dimension", "type"): ((*SW, "search_space", 0), "randint", FREE),
     ("Dimension", "args"): ((*SW, "search_space", 0), (("upper", 3),), FREE),

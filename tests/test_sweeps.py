@@ -182,3 +182,21 @@ def test_an_exported_sweep_keeps_its_settings_and_reuses_every_trial(ws: Path) -
     assert len(_trials(again)) == 6 and set(statuses(again).values()) == {"reused"}, again
     python = amlrun("pipeline", "export", "pipeline.yml", "--format", "python", cwd=ws)
     assert "step 'sweep' is a sweep" in python.stderr  # the DSL cannot say it: named, not lost
+
+
+def test_an_input_bound_to_a_search_space_expression_gets_each_trials_sample(ws: Path) -> None:
+    run_json("pipeline.yml", cwd=ws)
+    _edit(ws / "pipeline.yml", "lr: {type: choice", "rate: {type: choice")
+    _edit(
+        ws / "pipeline.yml",
+        "outputs.clean}}\n",
+        "outputs.clean}}\n      lr: ${{search_space.rate}}\n",
+    )
+
+    renamed = run_json("pipeline.yml", cwd=ws)
+
+    assert set(statuses(renamed).values()) == {"reused"}, renamed  # the same values: same keys
+    _edit(ws / "pipeline.yml", "search_space.rate}}", "search_space.rat}}")
+    proc = amlrun("run", "pipeline.yml", cwd=ws)
+    assert proc.returncode == 2 and "jobs.sweep.inputs.lr" in proc.stderr, proc.stderr
+    assert "search space 'rat', which is not defined" in proc.stderr

@@ -92,7 +92,7 @@ def trial_step(step: Step, number: int, params: dict[str, Any]) -> Step:
     """Trial ``number`` of sweep ``step``: the trial component with ``params`` bound."""
     sweep = step.sweep
     assert sweep is not None
-    bound = {k: Binding("literal", v) for k, v in params.items()}
+    bound = {k: Binding("literal", params[name]) for k, name in sweep.targets}
     return replace(
         step,
         name=f"{step.name}/trial_{number}",

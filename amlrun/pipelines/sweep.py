@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlrun.errors import SpecError
+
+if TYPE_CHECKING:
+    from amlrun.spec.model import Module
+
+SEARCH_REF = re.compile(r"\$\{\{\s*search_space\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 #: search space types and the fields each needs (Azure ML's SweepJob schema)
 DIMENSIONS: dict[str, tuple[str, ...]] = {
@@ -68,6 +74,8 @@ class Sweep:
     timeout_s: float | None = None
     trial_timeout_s: float | None = None
     early_termination: Policy | None = None
+    #: (trial input, search space name) pairs: each trial binds the input to its sample
+    targets: tuple[tuple[str, str], ...] = ()
 
     @property
     def maximize(self) -> bool:
@@ -139,6 +147,40 @@ def parse_sweep(node: dict, file: Path, where: str) -> Sweep:
         trial_timeout_s=_number(limits, "trial_timeout", float, fail),
         early_termination=_policy(node.get("early_termination"), fail),
     )
+
+
+def bind_search_space(
+    sweep: Sweep, module: Module, bindings: dict[str, Any], file: Path, where: str
+) -> Sweep:
+    """``sweep`` with its targets: a search space name is a trial parameter's name, or is
+    referenced by a node input bound to ``${{search_space.NAME}}``."""
+    refs = {
+        k: m.group(1)
+        for k, b in bindings.items()
+        if b.kind == "literal" and (m := SEARCH_REF.fullmatch(str(b.value).strip()))
+    }
+    names = {d.name for d in sweep.search_space}
+    for k, name in refs.items():
+        if name not in names:
+            raise SpecError(
+                f"input '{k}' refers to search space '{name}', which is not defined",
+                file=file,
+                field=f"{where}.inputs.{k}",
+                fix="define it under search_space, or use one of: " + ", ".join(sorted(names)),
+            )
+    targets = dict(refs)
+    for d in sweep.search_space:
+        if d.name not in refs.values() and d.name not in bindings:
+            if module.parameter(d.name) is None:
+                raise SpecError(
+                    f"search space '{d.name}' is no parameter of the trial '{module.name}'",
+                    file=file,
+                    field=f"{where}.search_space.{d.name}",
+                    fix="name a parameter of the trial component, or bind one to "
+                    f"${{{{search_space.{d.name}}}}}",
+                )
+            targets[d.name] = d.name
+    return replace(sweep, targets=tuple(targets.items()))
 
 
 def _dimension(name: str, spec: Any, fail) -> Dimension:

@@ -17,7 +17,7 @@ from amlrun.pipelines.node import (
     parent_literal,
     resolve_compute,
 )
-from amlrun.pipelines.sweep import parse_sweep
+from amlrun.pipelines.sweep import SEARCH_REF, bind_search_space, parse_sweep
 from amlrun.pipelines.v2_modules import module_for
 from amlrun.pipelines.v2_schema import (
     CLOUD,
@@ -262,6 +262,9 @@ class V2Loader:
                 p = str(ospec["path"])
                 if not p.startswith(CLOUD + REMOTE):
                     output_paths[oname] = os.path.abspath(path.parent / p)
+        if module is not None and sweep is not None:
+            sweep = bind_search_space(sweep, module, bindings, path, where)
+            bindings = {k: b for k, b in bindings.items() if k not in dict(sweep.targets)}
         if module is not None:
             check_bindings(module, bindings, self.diags, file=path, where=where, line=line)
         limits = mapping(node, "limits", file=path, where=where)
@@ -336,6 +339,8 @@ class V2Loader:
                     return Binding(
                         "step", step=f"{prefix}{jo.group(1)}", output=jo.group(2), line=line
                     )
+                if SEARCH_REF.fullmatch(raw.strip()):  # a sweep binds it (bind_search_space)
+                    return Binding("literal", raw, line=line)
                 raise SpecError(
                     f"cannot resolve '{raw}' locally",
                     file=path,
