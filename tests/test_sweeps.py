@@ -200,3 +200,23 @@ def test_an_input_bound_to_a_search_space_expression_gets_each_trials_sample(ws:
     proc = amlrun("run", "pipeline.yml", cwd=ws)
     assert proc.returncode == 2 and "jobs.sweep.inputs.lr" in proc.stderr, proc.stderr
     assert "search space 'rat', which is not defined" in proc.stderr
+
+
+def test_trial_timeout_kills_a_slow_trial_and_max_total_trials_caps_a_grid(ws: Path) -> None:
+    (ws / "train/src/train.py").write_text(SLOW_WHEN_SHALLOW.replace("1.5", "60"))
+    _edit(
+        ws / "pipeline.yml",
+        "limits: {max_concurrent_trials: 2}",
+        "limits: {max_concurrent_trials: 2, max_total_trials: 4, trial_timeout: 15}",
+    )
+
+    result = run_json("pipeline.yml", "--output", "best=out", cwd=ws)
+
+    trials = _trials(result)
+    assert trials == {
+        "sweep/trial_0": "failed",  # depth 1 sleeps 60 s per epoch: killed after 15 s
+        "sweep/trial_1": "ran",
+        "sweep/trial_2": "failed",
+        "sweep/trial_3": "ran",
+    }, result
+    assert (ws / "out/best.txt").read_text().endswith("depth=2\n")  # the sweep still has a best
