@@ -211,3 +211,15 @@ def test_sklearn_dsl_shares_steps_with_yaml(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "4 reused" in proc.stdout
+
+
+def test_sklearn_sweep_runs_6_trials_evaluates_the_best_and_reuses_them(tmp_path: Path) -> None:
+    pytest.importorskip("mlflow")
+    ex = copy_example("sklearn-pipeline", tmp_path)
+    trials = [f"sweep_train/trial_{i}" for i in range(6)]
+    steps = ["prepare", "sweep_train", "score", "evaluate"]
+    first = run_pipeline(tmp_path, str(ex / "sweep.yml"), "--output", f"metrics={tmp_path}/m")
+    assert first == statuses(ran=[*steps, *trials])
+    assert json.loads((tmp_path / "m/metrics.json").read_text())["accuracy"] > 0.9
+    # the sweep's pipeline shares prepare with pipeline.yml; a rerun reuses every trial
+    assert run_pipeline(tmp_path, str(ex / "sweep.yml")) == statuses(reused=[*steps, *trials])

@@ -21,6 +21,7 @@ from amlrun.engine.keys import KeyCalculator
 from amlrun.errors import SpecError
 from amlrun.hashing import StatCache
 from amlrun.pipelines.model import Binding, Step
+from amlrun.pipelines.sweep import Dimension, Policy, Sweep
 from amlrun.spec.model import (
     Code,
     Command,
@@ -39,6 +40,7 @@ KEY, FREE, FAILS, TREE = "key", "free", "fails", "tree"  # TREE: its own fields 
 MOD, ENV, CODE = ("module",), ("module", "environment"), ("module", "code")
 CMD, PAR = ("module", "command"), ("module", "parallel")
 DATA, K = ("module", "inputs", 0), ("module", "parameters", 1)
+SW = ("sweep",)
 
 #: (class, field) -> (path to an instance in the baseline, new value, expectation);
 #: a value "ctx2"/"code2" names a folder of the baseline with other content
@@ -54,6 +56,28 @@ FIELDS: dict[tuple[str, str], tuple[tuple, Any, str]] = {
     ("Step", "timeout_s"): ((), 5.0, FREE),  # a timed-out step stores nothing
     ("Step", "env_vars"): ((), {"A": "2"}, KEY),
     ("Step", "blocked"): ((), "cloud only", FREE),
+    # a sweep node is never keyed itself: each trial's key holds the values sampled for it
+    ("Step", "sweep"): ((), None, TREE),
+    ("Sweep", "search_space"): (SW, (), FREE),
+    ("Sweep", "sampling"): (SW, "random", FREE),
+    ("Sweep", "seed"): (SW, 7, FREE),
+    ("Sweep", "primary_metric"): (SW, "loss", FREE),
+    ("Sweep", "goal"): (SW, "minimize", FREE),
+    ("Sweep", "max_total_trials"): (SW, 3, FREE),
+    ("Sweep", "max_concurrent_trials"): (SW, 2, FREE),
+    ("Sweep", "timeout_s"): (SW, 60.0, FREE),
+    ("Sweep", "trial_timeout_s"): (SW, 6.0, FREE),
+    ("Sweep", "early_termination"): (SW, None, TREE),
+    ("Sweep", "targets"): (SW, (("k", "k"),), FREE),
+    ("Dimension", "name"): ((*SW, "search_space", 0), "k2", FREE),
+    ("Dimension", "type"): ((*SW, "search_space", 0), "randint", FREE),
+    ("Dimension", "args"): ((*SW, "search_space", 0), (("upper", 3),), FREE),
+    ("Policy", "type"): ((*SW, "early_termination"), "median_stopping", FREE),
+    ("Policy", "evaluation_interval"): ((*SW, "early_termination"), 2, FREE),
+    ("Policy", "delay_evaluation"): ((*SW, "early_termination"), 2, FREE),
+    ("Policy", "slack_factor"): ((*SW, "early_termination"), 0.5, FREE),
+    ("Policy", "slack_amount"): ((*SW, "early_termination"), 0.5, FREE),
+    ("Policy", "truncation_percentage"): ((*SW, "early_termination"), 20.0, FREE),
     ("Binding", "kind"): (("bindings", "word"), "none", KEY),
     ("Binding", "value"): (("bindings", "word"), "ho", KEY),
     ("Binding", "step"): (("bindings", "up"), "up2", KEY),
@@ -198,6 +222,14 @@ def baseline(tmp: Path) -> tuple[Step, dict]:
         },
         source=tmp / "p.yml",
         env_vars={"A": "3"},
+        sweep=Sweep(
+            search_space=(Dimension("k", "choice", (("values", [1, 2]),)),),
+            sampling="grid",
+            seed=None,
+            primary_metric="m",
+            goal="maximize",
+            early_termination=Policy("bandit", slack_factor=0.1),
+        ),
     )
     tree = {"is_file": False}
     upstream = {

@@ -59,6 +59,8 @@ class Executor:
             out.status, out.reason = "cancelled", "run interrupted"
             return False
         step = self.plan.pipeline.steps[name]
+        if step.sweep is not None:  # its trials are keyed one by one when it runs
+            return False
         try:
             if self.plan.decide(step, self.plan.key(step)):
                 self.report(out)
@@ -109,17 +111,25 @@ class Executor:
             self.engine_error = "the engine (doit) failed: " + "; ".join(told.errors)
 
     def execute_once(self, name: str) -> bool:
+        """doit's action for step ``name``: a sweep runs its trials, any other step once."""
+        step, out = self.plan.pipeline.steps[name], self.plan.outcomes[name]
+        if step.sweep is not None and out.status not in ("failed", "cancelled"):
+            from amlrun.engine.sweep import run_sweep
+
+            return run_sweep(self, step, out)
+        return self.run_once(step, out)
+
+    def run_once(self, step: Step, out: StepOutcome, cancel: threading.Event | None = None) -> bool:
         """Execute a step, unless a concurrent run on this store is executing its key: then
         wait for that run and reuse what it stored (see :mod:`amlrun.engine.locks`)."""
-        out = self.plan.outcomes[name]
         if out.status in ("failed", "cancelled") or not out.key:
-            return self.execute(name)
+            return self.execute(step, out, cancel)
+        name = step.name
         try:
             with key_lock(self.plan.store, out.key, self.cancel) as locked:
-                step = self.plan.pipeline.steps[name]
                 manifest = self.plan.stored(step, out.key) if locked else None
                 if manifest is None:
-                    return self.execute(name)
+                    return self.execute(step, out, cancel)
         except LockCancelled:
             out.status, out.reason = "cancelled", "run interrupted"
             self.report(out)
@@ -134,12 +144,13 @@ class Executor:
         self.report(out)
         return True
 
-    def execute(self, name: str) -> bool:
-        out = self.plan.outcomes[name]
+    def execute(self, step: Step, out: StepOutcome, cancel: threading.Event | None) -> bool:
+        """Run ``step`` on its backend; ``cancel`` (default: the run's) stops it, and its
+        ``outcome`` attribute, if it has one, is the (status, reason) the step ends with."""
+        name = step.name
         if out.status in ("failed", "cancelled"):
             self.report(out)
             return False
-        step = self.plan.pipeline.steps[name]
         out.status = "running"
         started = time.perf_counter()
         try:
@@ -151,11 +162,12 @@ class Executor:
             out.backend = backend.name
             if self.reporter is not None:
                 self.reporter.step_started(out)
-            result = self._run(step, job, backend)
+            stop = cancel or self.cancel
+            result = self._run(step, job, backend, stop)
             out.log = str(self.records.write_log(name, result.log))
             out.duration_s = time.perf_counter() - started
-            if self.cancel.is_set():
-                out.status, out.reason = "cancelled", "run interrupted"
+            if stop.is_set():  # a sweep's trial stop says why it was set
+                out.status, out.reason = getattr(stop, "outcome", ("cancelled", "run interrupted"))
             elif result.exit_code != 0:
                 out.status = "failed"
                 out.reason = f"exit code {result.exit_code}; log: {out.log}"
@@ -168,10 +180,10 @@ class Executor:
         self.report(out)
         return out.status == "ran"
 
-    def _run(self, step: Step, job: Job, backend: Backend) -> JobResult:
+    def _run(self, step: Step, job: Job, backend: Backend, stop: threading.Event) -> JobResult:
         """A parallel step runs its mini-batches (each reused on its own); others run whole."""
         if job.module.kind != "parallel":
-            return backend.execute(job, self.cancel)
+            return backend.execute(job, stop)
         from amlrun.parallel.runtime import Context, run_parallel
 
         logs = self.records.log_path(step.name).with_suffix("")
@@ -179,7 +191,7 @@ class Executor:
         ctx = Context(
             self.plan.parts[step.name],
             self.plan.store,
-            self.cancel,
+            stop,
             self.staging.dir / "tmp",
             logs,
             reuse,
@@ -221,7 +233,7 @@ class Executor:
         unfinished = [n for n, o in outcomes.items() if o.status in ("pending", "running")]
         while unfinished:  # upstream steps first, whatever order the pipeline lists them in
             left = set(unfinished)
-            ready = [n for n in unfinished if not set(steps[n].upstream()) & left]
+            ready = [n for n in unfinished if n not in steps or not steps[n].upstream() & left]
             for name in ready or unfinished:
                 self._settle_one(name)
             unfinished = [n for n in unfinished if n not in (ready or unfinished)]
@@ -229,7 +241,8 @@ class Executor:
     def _settle_one(self, name: str) -> None:
         outcomes = self.plan.outcomes
         out = outcomes[name]
-        upstream = sorted(self.plan.pipeline.steps[name].upstream())
+        step = self.plan.pipeline.steps.get(name)  # None: a sweep's trial
+        upstream = sorted(step.upstream()) if step is not None else []
         bad = [u for u in upstream if outcomes[u].status in _UNSUCCESSFUL]
         failed = [n for n, o in outcomes.items() if o.status == "failed"]
         if bad:

@@ -107,6 +107,9 @@ class Plan:
         if problem:
             out.status, out.reason = "blocked", problem
             return False
+        if step.sweep is not None:
+            out.status, out.reason = "unknown", "a sweep: its trials are keyed when it runs"
+            return False
         waiting = [u for u in sorted(step.upstream()) if u in unknown]
         if waiting:
             out.status = "unknown"

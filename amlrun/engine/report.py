@@ -33,15 +33,19 @@ class Reporter:
         self.tty = sys.stderr.isatty()
         self.counts: dict[str, int] = {}
         self.running: dict[str, Running] = {}
-        self.total = 0
+        self._outcomes: dict = {}  # the plan's: a sweep adds its trials while it runs
         self.started = 0.0
         self.notes: list[str] = []
         self._width = 0  # of the step-name prefix of streamed lines
         self._lock = threading.Lock()
         self._live: Any = None
 
+    @property
+    def total(self) -> int:
+        return len(self._outcomes)
+
     def start(self, engine: Any) -> None:
-        self.total = len(engine.pipeline.steps)
+        self._outcomes = engine.planned.outcomes
         self._width = max((len(n) for n in engine.pipeline.steps), default=0)
         self.started = time.perf_counter()
         self.notes = engine.notes  # filled while steps resolve their backends

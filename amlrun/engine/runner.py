@@ -47,7 +47,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return all(s.status in ("ran", "reused") for s in self.steps)
+        return all(s.status in ("ran", "reused", "stopped") for s in self.steps)
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -43,4 +43,10 @@ def lost_in_export(pipeline: Pipeline, fmt: str) -> list[str]:
             or s.env_vars
             or s.timeout_s
         ]
+        notes += [
+            f"step '{s.name}' is a sweep; the DSL calls its trial component once with its "
+            "defaults; --format yaml keeps the sweep"
+            for s in pipeline.steps.values()
+            if s.sweep is not None
+        ]
     return notes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,11 @@ def _component(step: Step, dest_dir: Path) -> str | dict[str, Any]:
 
 
 def _job(p: Pipeline, step: Step, dest_dir: Path) -> dict[str, Any]:
+    if step.sweep is not None:  # its limits are the sweep's, not a step timeout
+        trial = {"trial": _component(step, dest_dir), **step.sweep.as_node()}
+        node = _job(p, replace(step, sweep=None, timeout_s=None), dest_dir)
+        rest = {k: v for k, v in node.items() if k not in ("type", "component")}
+        return {"type": "sweep", **rest, **trial}
     job: dict[str, Any] = {"type": step.module.kind if step.module else "command"}
     job["component"] = _component(step, dest_dir)
     inputs = {k: _input(step, k, b, dest_dir) for k, b in step.bindings.items() if b.kind != "none"}

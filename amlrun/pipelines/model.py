@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from amlrun.pipelines.sweep import Sweep
 from amlrun.spec import behaviour
 from amlrun.spec.model import Module
 
@@ -46,6 +47,8 @@ class Step:
     timeout_s: float | None = None
     env_vars: dict[str, str] = field(default_factory=dict)
     blocked: str | None = None
+    #: a ``type: sweep`` node: ``module`` is its trial, run once per sampled parameter set
+    sweep: Sweep | None = None
 
     def upstream(self) -> set[str]:
         return {b.step for b in self.bindings.values() if b.kind == "step" and b.step}

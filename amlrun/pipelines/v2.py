@@ -14,6 +14,7 @@ from amlrun.pipelines.node import (
     check_identifiers,
     resolve_compute,
 )
+from amlrun.pipelines.sweep import bind_search_space, parse_sweep
 from amlrun.pipelines.v2_bindings import Binder
 from amlrun.pipelines.v2_modules import module_for
 from amlrun.pipelines.v2_schema import (
@@ -190,8 +191,11 @@ class V2Loader:
             yield from self._subpipeline(qname, node, path, bindings, line)
             self._promote(node, qname, path, promoted, sub=True)
             return
-        module, blocked = None, None
-        if ntype in ("command", "component", "parallel"):
+        module, blocked, sweep = None, None, None
+        if ntype == "sweep":  # its trial component, run per sampled parameters
+            sweep = parse_sweep(node, path, where)
+            node = {**node, "component": node.get("trial")}
+        if ntype in ("command", "component", "parallel", "sweep"):
             module, blocked = module_for(
                 node,
                 path,
@@ -210,6 +214,9 @@ class V2Loader:
                 p = str(ospec["path"])
                 if not p.startswith(CLOUD + REMOTE):
                     output_paths[oname] = os.path.abspath(path.parent / p)
+        if module is not None and sweep is not None:
+            sweep = bind_search_space(sweep, module, bindings, path, where)
+            bindings = {k: b for k, b in bindings.items() if k not in dict(sweep.targets)}
         if module is not None:
             check_bindings(module, bindings, self.diags, file=path, where=where, line=line)
         limits = mapping(node, "limits", file=path, where=where)
@@ -231,6 +238,7 @@ class V2Loader:
                 for k, v in mapping(node, "environment_variables", file=path, where=where).items()
             },
             blocked=blocked,
+            sweep=sweep,
         )
         self._promote(node, qname, path, promoted, sub=False)
 

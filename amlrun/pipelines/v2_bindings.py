@@ -16,6 +16,7 @@ from amlrun.errors import SpecError
 from amlrun.pipelines.datastores import datastore_binding, datastore_uri
 from amlrun.pipelines.model import NONE, Binding
 from amlrun.pipelines.node import EXPR, PARENT_INPUT, parent_literal
+from amlrun.pipelines.sweep import SEARCH_REF
 from amlrun.pipelines.v2_schema import CLOUD, JOB_OUTPUT, REMOTE
 from amlrun.registry.layered import NotRegistered
 from amlrun.registry.refs import is_registry_ref
@@ -96,6 +97,8 @@ class Binder:
                     return Binding(
                         "step", step=f"{prefix}{jo.group(1)}", output=jo.group(2), line=line
                     )
+                if SEARCH_REF.fullmatch(raw.strip()):  # a sweep binds it (bind_search_space)
+                    return Binding("literal", raw, line=line)
                 raise SpecError(
                     f"cannot resolve '{raw}' locally",
                     file=path,

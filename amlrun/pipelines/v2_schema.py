@@ -68,6 +68,7 @@ NODE_KEYS = {
     "search_space",
     "objective",
     "sampling_algorithm",
+    "early_termination",
 }
 SETTINGS_KEYS = {
     "default_compute",

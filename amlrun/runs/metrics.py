@@ -107,7 +107,7 @@ def read_file_store(root: Path, produced_by: str = "") -> StepMetrics:
     params: dict[str, str] = {}
     for _start, run in runs:
         for name, path in _named_files(run / "params"):
-            params[name] = path.read_text(encoding="utf-8", errors="replace")
+            params[name] = _text(path)
         for name, path in _named_files(run / "metrics"):
             points.setdefault(name, []).extend(_metric_lines(path))
     metrics = {name: _metric(p) for name, p in points.items() if p}
@@ -135,6 +135,15 @@ def _folders(path: Path) -> list[Path]:
         return []
 
 
+def _text(path: Path) -> str:
+    """A file's text; one mlflow is still writing, or cannot be read, counts as empty: the
+    metrics are a report about a run, never a reason for the run to fail."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def _yaml(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -147,14 +156,17 @@ def _named_files(folder: Path) -> list[tuple[str, Path]]:
     """(name, file) under ``folder``; a name with "/" is a file in a sub-folder."""
     if not folder.is_dir():
         return []
-    files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()]
+    try:
+        files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()]
+    except OSError:
+        return []
     return sorted((p.relative_to(folder).as_posix(), p) for p in files)
 
 
 def _metric_lines(path: Path) -> list[tuple[int, int, float]]:
     """(timestamp, step, value) of each line; mlflow writes "ts value step" (maybe more)."""
     points = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in _text(path).splitlines():
         parts = line.split()
         try:
             ts, value = int(parts[0]), float(parts[1])
