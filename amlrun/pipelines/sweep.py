@@ -186,12 +186,17 @@ def bind_search_space(
 def _dimension(name: str, spec: Any, fail) -> Dimension:
     field = f"search_space.{name}"
     kind = spec.get("type") if isinstance(spec, dict) else None
-    if kind not in DIMENSIONS:
+    if not isinstance(kind, str) or kind not in DIMENSIONS:
         raise fail(field, f"search space '{name}' has type {kind!r}", ", ".join(DIMENSIONS))
     missing = [a for a in DIMENSIONS[kind] if a not in spec]
     if missing:
         raise fail(field, f"{kind} needs {', '.join(missing)}", f"add {missing[0]}: ...")
-    args = tuple((a, json.loads(json.dumps(spec[a]))) for a in DIMENSIONS[kind])  # plain data
+    try:  # plain data (a YAML date or a tagged object is no trial parameter)
+        args = tuple((a, json.loads(json.dumps(spec[a]))) for a in DIMENSIONS[kind])
+    except (TypeError, ValueError):
+        raise fail(
+            field, f"{kind}'s values must be numbers, strings or lists", "fix them"
+        ) from None
     if kind == "choice":
         if not isinstance(spec["values"], list) or not spec["values"]:
             raise fail(f"{field}.values", "choice values must be a non-empty list", "[a, b]")
