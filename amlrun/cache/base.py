@@ -72,9 +72,13 @@ def manifest_rel(key: str) -> str:
     return f"steps/{key}.json"
 
 
-def corrupt_blob(h: str, store_url: str, problem: str) -> AmlrunError:
-    """The error for a bad blob met where no rerun can replace it (restoring data)."""
-    return AmlrunError(
+class BadBlob(AmlrunError):
+    """A blob's bytes are not what its name says (met while restoring data)."""
+
+
+def corrupt_blob(h: str, store_url: str, problem: str) -> BadBlob:
+    """The error for a bad blob met while restoring data (a reused step's are rerun)."""
+    return BadBlob(
         f"blob {h} in store {store_url} {problem}, so it was not restored. "
         f"Fix: run 'amlrun cache verify --repair' (with --store {store_url} if it is not the "
         "default), then run again to recompute what it held"

@@ -1,17 +1,19 @@
 """Stores stacked in order, typically ``[local, shared remote]``.
 
-Reads try each layer in turn, and a hit in a later layer is copied into the earlier writable
-ones (read-through), blobs before the manifest, so the local layer keeps its guarantee and
-the next run finds everything locally. Writes go to every writable layer (write-back). A
+Reads try each layer in turn. A hit in a later layer costs its manifest only (kept locally,
+see cache/manifest_cache.py); its blobs are pulled into the first local writable layer when
+they are placed for a step or the user (read-through), so a fully reused pipeline downloads
+no data. Writes go to every writable layer (write-back). A
 read-only layer (an untrusted CI job reading the team's cache) is never written.
 """
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from amlrun.cache.base import MissingBlob, Placement, Store
-from amlrun.cache.manifest import referenced_blobs, warn
+from amlrun.cache.manifest import referenced_blobs
 from amlrun.cache.sample import Sample
 from amlrun.errors import AmlrunError
 
@@ -38,31 +40,40 @@ class LayeredStore(Store):
         raise MissingBlob(f"blob {h} is in no layer of store {self.url}", (h,))
 
     def _pull(self, target: Store, hashes: list[str] | tuple[str, ...]) -> None:
-        """Copy the blobs ``target`` lacks into it from whichever layer has them."""
+        """Copy the blobs ``target`` lacks into it from whichever layer has them: those on
+        local disk one by one, a remote layer's in one batch (fetched concurrently, each
+        checked against its hash)."""
+        batches: dict[int, list[str]] = {}
         for h in dict.fromkeys(hashes):
             if not target.has_blob(h):
-                target._import_blob(h, self._source(h, skip=target))
+                source = self._source(h, skip=target)
+                batches.setdefault(self.layers.index(source), []).append(h)
+        for index, batch in batches.items():
+            source = self.layers[index]
+            if source.is_local:
+                for h in batch:
+                    target._import_blob(h, source)
+                continue
+            with tempfile.TemporaryDirectory(prefix="amlrun-blobs-") as folder:
+                items = [(h, Path(folder, h), 0o644, None) for h in batch]
+                source._place(items, copy=True)
+                for h, path, _mode, _size in items:
+                    target.put_file(path, h, move=True)
 
     # ------------------------------------------------------------ manifests
     def has_manifest(self, key: str) -> bool:
         return any(layer.has_manifest(key) for layer in self.layers)
 
     def get_manifest(self, key: str) -> dict | None:
-        for index, layer in enumerate(self.layers):
+        """The first layer's entry; read lazily: a hit in a later layer fetches no blob.
+
+        Its blobs are pulled into the local layer when a step or the user needs them
+        (:meth:`_place`), each checked against its hash then.
+        """
+        for layer in self.layers:
             manifest = layer.get_manifest(key)
-            if manifest is None:
-                continue
-            try:
-                for earlier in self._writable_before(index):
-                    self._pull(earlier, list(referenced_blobs(manifest)))
-                    earlier.put_manifest(key, manifest)
-            except AmlrunError as exc:  # it lost data, or a blob is corrupt: not a usable hit
-                warn(
-                    f"store {layer.url}: step {key} cannot be read through: {exc}",
-                    f"{key}@{layer.url}",
-                )
-                continue
-            return manifest
+            if manifest is not None:
+                return manifest
         return None
 
     def step_keys(self) -> list[str]:

@@ -22,6 +22,7 @@ from amlrun.cache.manifest import (
     referenced_blobs,
     warn,
 )
+from amlrun.cache.manifest_cache import ManifestCache
 from amlrun.cache.registry import OpenContext, kind_settings, protocol
 from amlrun.cache.sample import Sample
 from amlrun.cache.signing import trusted
@@ -36,6 +37,8 @@ class FsspecStore(Store):
     is_local = False
     #: a single put appears whole or not at all (object stores): no temporary name needed
     atomic_put: ClassVar[bool] = False
+    #: where read manifests are kept on local disk (set by ``open_store``), or None
+    manifest_cache: ManifestCache | None = None
 
     def __init__(self, url: str, read_only: bool = False, **options: Any) -> None:
         from fsspec.core import url_to_fs  # lazy: only remote stores pay for fsspec
@@ -61,12 +64,17 @@ class FsspecStore(Store):
         """Absent or malformed reads as None; an unreachable store raises (rerunning won't help).
 
         Blobs are not checked here (that would download them): each is re-hashed when fetched.
+        A manifest read once is kept locally (:mod:`amlrun.cache.manifest_cache`).
         """
         rel = manifest_rel(key)
-        try:
-            data = self.fs.cat_file(self._path(rel))
-        except FileNotFoundError:
-            return None
+        data = self.manifest_cache.get(key) if self.manifest_cache else None
+        if data is None:
+            try:
+                data = self.fs.cat_file(self._path(rel))
+            except FileNotFoundError:
+                return None
+            if self.manifest_cache:
+                self.manifest_cache.put(key, data)
         try:
             manifest = parse_manifest(data, key)
         except BadManifest as exc:

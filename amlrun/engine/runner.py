@@ -31,6 +31,7 @@ from amlrun.engine.materialize import (
 )
 from amlrun.engine.plan import Plan
 from amlrun.engine.records import Records
+from amlrun.engine.stale import StaleResult
 from amlrun.engine.state import StepOutcome
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.hashing import StatCache
@@ -201,13 +202,24 @@ class Engine:
             self.statcache.save()
         executor.settle()
         plan = self._plan
-        outputs = materialize_outputs(wanted, plan.manifests, self.store, destinations)
+        outputs = self._materialize(wanted, destinations)
         steps = list(plan.outcomes.values())
         result = RunResult(self.records.run_id, self.pipeline, steps, outputs)
         status = "succeeded" if result.ok else "failed"
         status = "cancelled" if executor.cancel.is_set() else status
         self.records.finish(steps, plan.snapshot_files, status)
         return result
+
+    def _materialize(
+        self, wanted: dict[str, WantedOutput], destinations: Destinations
+    ) -> dict[str, Path]:
+        """The asked outputs; a reused step whose data cannot be fetched is rerun first."""
+        for _ in range(len(wanted)):
+            try:
+                return materialize_outputs(wanted, self.manifests, self.store, destinations)
+            except StaleResult as exc:
+                self.executor.rerun_stale(exc)
+        return materialize_outputs(wanted, self.manifests, self.store, destinations)
 
 
 def _blocked(pipeline: Pipeline) -> list[str]:
