@@ -8,6 +8,7 @@ blob was downloaded" is what crossed the wire, not what the code claims.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,7 +64,9 @@ def test_a_fully_reused_pipeline_downloads_manifests_only_and_the_next_run_nothi
 
     assert set(statuses(result).values()) == {"reused"}
     exchanges = proxy.reset()
-    assert exchanges and all("/steps/" in e.path for e in exchanges if e.method == "GET")
+    print(*exchanges, sep="\n")
+    assert exchanges and not [e for e in exchanges if "/cas/" in e.path]
+    assert {e.path.split("/")[3] for e in exchanges} == {"steps", "pipelines"}  # + the index
     assert not list((tmp_path / "pr/.amlrun/cache/cas").glob("*/*"))
     again = _pr(tmp_path, proxy, "--store", store)
     assert set(statuses(again).values()) == {"reused"}
@@ -136,3 +139,24 @@ def test_runs_outputs_fetches_a_reused_step_that_was_never_downloaded(
 
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "got/train/model/model.txt").read_text() == "sum=12\n"
+
+
+def test_a_fresh_clone_explains_a_rerun_from_the_team_cache_not_never_run(
+    team: tuple[str, CountingProxy], tmp_path: Path
+) -> None:
+    url, proxy = team
+    ws = tmp_path / "pr"
+    make_workspace(ws)
+    train = ws / "train/src/train.py"
+    train.write_text(train.read_text() + "# edited in the pull request\n")
+    env = {"AWS_ENDPOINT_URL": proxy.endpoint}
+    store = f".amlrun/cache,{url}?ro"
+
+    proc = amlrun("status", str(ws / "pipeline.yml"), "--store", store, "--json", cwd=ws, env=env)
+    result = run_json(str(ws / "pipeline.yml"), "--store", store, cwd=ws, env=env)
+
+    assert proc.returncode == 0, proc.stderr
+    planned = {s["name"]: s["reason"] for s in json.loads(proc.stdout)["steps"]}
+    assert planned["train"] == "snapshot files changed: train.py"
+    ran = {s["name"]: s["reason"] for s in result["steps"]}
+    assert ran["train"] == "snapshot files changed: train.py"

@@ -30,7 +30,8 @@ class ManifestCache:
 
     def __init__(self, local_root: Path, remote_url: str) -> None:
         url = remote_url.removesuffix("?ro")
-        self.dir = Path(local_root) / FOLDER / hash_bytes(url.encode())[:16]
+        self.root = Path(local_root)
+        self.dir = self.root / FOLDER / hash_bytes(url.encode())[:16]
 
     def _path(self, key: str) -> Path:
         return self.dir / manifest_rel(key).removeprefix("steps/")
@@ -42,7 +43,13 @@ class ManifestCache:
             return None
 
     def put(self, key: str, data: bytes) -> None:
-        """Keep ``data``; a full or read-only disk only costs the next run a request."""
+        """Keep ``data``; a full or read-only disk only costs the next run a request.
+
+        Nothing is kept where the store's folder has no parent yet: ``status`` in a fresh
+        clone must not create ``.amlrun/``.
+        """
+        if not self.root.parent.is_dir():
+            return
         with suppress(OSError):
             self.dir.mkdir(parents=True, exist_ok=True)
             atomic_write(os.fspath(self._path(key)), data, 0o644)

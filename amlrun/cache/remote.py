@@ -39,6 +39,8 @@ class FsspecStore(Store):
     atomic_put: ClassVar[bool] = False
     #: where read manifests are kept on local disk (set by ``open_store``), or None
     manifest_cache: ManifestCache | None = None
+    #: ``cat`` options for small objects (manifests, the index)
+    small_read: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, url: str, read_only: bool = False, **options: Any) -> None:
         from fsspec.core import url_to_fs  # lazy: only remote stores pay for fsspec
@@ -70,7 +72,7 @@ class FsspecStore(Store):
         data = self.manifest_cache.get(key) if self.manifest_cache else None
         if data is None:
             try:
-                data = self.fs.cat_file(self._path(rel))
+                data = self.fs.cat_file(self._path(rel), **self.small_read)
             except FileNotFoundError:
                 return None
             if self.manifest_cache:

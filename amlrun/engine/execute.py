@@ -219,9 +219,16 @@ class Executor:
             "exit_code": 0,
             "log": self.plan.store.put_bytes(result.log),
             "created": time.time(),
+            **self._explained(job.step),
         }
         self.plan.store.put_manifest(job.key, manifest)
         self.plan.manifests[job.step] = manifest
+
+    def _explained(self, name: str) -> dict[str, Any]:
+        """What a fresh clone needs to explain a later rerun: key components, snapshot files."""
+        parts = self.plan.parts[name]
+        files = self.plan.snapshot_files.get(parts.snapshot, {})
+        return {"components": parts.as_dict(), "snapshot_files": files}
 
     def settle(self) -> None:
         """Name what never ran: skipped (an upstream did not succeed), else why it stopped."""

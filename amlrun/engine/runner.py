@@ -33,6 +33,7 @@ from amlrun.engine.plan import Plan
 from amlrun.engine.records import Records
 from amlrun.engine.stale import StaleResult
 from amlrun.engine.state import StepOutcome
+from amlrun.engine.team import TeamCache
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.hashing import StatCache
 from amlrun.pipelines.model import Pipeline
@@ -99,6 +100,8 @@ class Engine:
             workspace.config, workspace.root, override=backend, options=backend_options
         )
         self.records = Records(workspace.dir, str(pipeline.source))
+        self.team = TeamCache(store, pipeline.source, workspace.root)
+        self.records.team = self.team
         self._plan = Plan(
             pipeline,
             store=store,
@@ -142,6 +145,7 @@ class Engine:
         wanted_outputs(self.pipeline, self.output_overrides)  # unknown --output names: exit 2
         self.records.open()
         try:
+            self.team.prefetch(list(self.pipeline.steps), self.records.last_keys)
             return self._plan.dry_run()
         finally:
             self.statcache.save()
@@ -194,6 +198,7 @@ class Engine:
             self.reporter.start(self)
         previous = install_sigint(executor.cancel)
         try:
+            self.team.prefetch(list(self.pipeline.steps), self.records.last_keys)
             if not executor.all_reusable():
                 remove_stale(self.ws.dir)  # a killed run's temporary folders
                 executor.schedule()
@@ -208,6 +213,7 @@ class Engine:
         status = "succeeded" if result.ok else "failed"
         status = "cancelled" if executor.cancel.is_set() else status
         self.records.finish(steps, plan.snapshot_files, status)
+        self.team.record(steps)
         return result
 
     def _materialize(

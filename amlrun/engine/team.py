@@ -1,0 +1,61 @@
+"""What a remote (team) cache knows about this pipeline before its keys are computed.
+
+With a remote layer, a run first fetches, concurrently, the manifests of the keys it will
+most likely look up (see :mod:`amlrun.cache.lastkeys`): the last run's keys here, or in a
+fresh clone those in the team's index. The same manifests explain, in a fresh clone, why a
+step must run: they carry the key components of the team's last run of each step, so
+``status`` says "snapshot files changed: score.py" instead of "never run" (one explanation
+path: :func:`amlrun.engine.key.explain_change`). A writer records its steps' keys in the
+index after the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from amlrun.cache.lastkeys import pipeline_id, prefetch, read_index, write_index
+from amlrun.engine.state import StepOutcome
+
+
+class TeamCache:
+    def __init__(self, store: Any, source: Path, root: Path) -> None:
+        self.store = store
+        layers = getattr(store, "layers", None) or [store]
+        self.remote = any(not layer.is_local for layer in layers)
+        try:
+            rel = Path(source).resolve().relative_to(Path(root).resolve()).as_posix()
+        except ValueError:  # a pipeline outside the workspace: its name in the folder
+            rel = Path(source).name
+        self.id = pipeline_id(rel)
+        self.index: dict[str, str] = {}  # the team's last key of each step, when read
+        self.last: dict[str, str] = {}  # step -> the key to explain a rerun against
+
+    def prefetch(self, steps: list[str], last_keys: Callable[[], dict[str, str]]) -> None:
+        """Fetch the likely manifests in one batch; the index only if this clone lacks keys
+        (``last_keys``: those of the last run here, read only with a remote layer)."""
+        if not self.remote:
+            return
+        local_last = last_keys()
+        if not set(steps) <= set(local_last):
+            self.index = read_index(self.store, self.id)
+        self.last = {**self.index, **local_last}
+        prefetch(self.store, [self.last[s] for s in steps if s in self.last])
+
+    def previous(self, step: str) -> dict | None:
+        """The manifest of ``step``'s last key in the team cache (kept locally: no request)."""
+        key = self.index.get(step)
+        return self.store.get_manifest(key) if key else None
+
+    def record(self, outcomes: list[StepOutcome]) -> None:
+        """After a run that stored results: the index names each step's key (writers only)."""
+        ran = {o.name: o.key for o in outcomes if o.status == "ran" and o.key}
+        if not self.remote or not ran:
+            return
+        layers = getattr(self.store, "layers", None) or [self.store]
+        if all(layer.read_only for layer in layers if not layer.is_local):
+            return
+        known = self.index or read_index(self.store, self.id)
+        done = {o.name: o.key for o in outcomes if o.status == "reused" and o.key}
+        write_index(self.store, self.id, {**done, **ran}, known)
