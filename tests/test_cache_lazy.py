@@ -160,3 +160,20 @@ def test_a_fresh_clone_explains_a_rerun_from_the_team_cache_not_never_run(
     assert planned["train"] == "snapshot files changed: train.py"
     ran = {s["name"]: s["reason"] for s in result["steps"]}
     assert ran["train"] == "snapshot files changed: train.py"
+
+
+def test_a_failed_upload_fails_the_run_naming_the_store_and_the_local_entry_stays(
+    s3_server, tmp_path: Path
+) -> None:
+    ws = tmp_path / "main"
+    pipeline = str(make_workspace(ws))
+    broken = "s3://no-such-bucket/cache"  # every write is refused by the real server
+
+    proc = amlrun("run", pipeline, "--store", f".amlrun/cache,{broken}", "--json", cwd=ws)
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    steps = json.loads(proc.stdout.strip().splitlines()[-1])["steps"]
+    assert {s["status"] for s in steps} == {"failed"}
+    assert all(f"upload to store {broken} failed" in s["reason"] for s in steps)
+    again = run_json(pipeline, "--store", ".amlrun/cache", cwd=ws)
+    assert set(statuses(again).values()) == {"reused"}  # the local entries stayed

@@ -85,6 +85,11 @@ def corrupt_blob(h: str, store_url: str, problem: str) -> BadBlob:
     )
 
 
+def manifest_bytes(doc: dict) -> bytes:
+    """A complete manifest document as stored: signed when a secret is set."""
+    return json.dumps(signed(doc), separators=(",", ":")).encode()
+
+
 class Store(ABC):
     """A cache store: see the module docstring for layout and guarantees."""
 
@@ -191,7 +196,7 @@ class Store(ABC):
                 "store the data before the manifest",
                 missing,
             )
-        self._write_manifest(key, json.dumps(signed(doc), separators=(",", ":")).encode())
+        self._write_manifest(key, manifest_bytes(doc))
 
     def put_tree(
         self, path: Path, statcache: StatCache | None = None, move: bool = False

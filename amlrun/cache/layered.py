@@ -10,11 +10,14 @@ read-only layer (an untrusted CI job reading the team's cache) is never written.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from amlrun.cache.base import MissingBlob, Placement, Store
-from amlrun.cache.manifest import referenced_blobs
+from amlrun.cache.manifest import parse_manifest, referenced_blobs
 from amlrun.cache.sample import Sample
+from amlrun.cache.uploads import Uploads, active
 from amlrun.errors import AmlrunError
 
 
@@ -29,6 +32,8 @@ class LayeredStore(Store):
         self.is_local = self.layers[0].is_local
         #: the first writable local layer: blobs are pulled into it to be linked from there
         self._cache = next((s for s in self.writable if s.is_local), None)
+        #: while a run goes (cache/uploads.py): remote writes queued in the background
+        self.uploads: Uploads | None = active(self.url)
 
     def _writable_before(self, index: int) -> list[Store]:
         return [layer for layer in self.layers[:index] if not layer.read_only]
@@ -83,13 +88,33 @@ class LayeredStore(Store):
         """Every writable layer first gets the blobs only another layer has."""
         self._check_writable()
         known = [h for h in referenced_blobs(manifest) if self.has_blob(h)]
-        for layer in self.writable:
+        for layer in self._now_and_later()[0]:  # queued layers get theirs when it is written
             self._pull(layer, known)
         super().put_manifest(key, manifest)  # refuses blobs no layer has; then writes each
 
     def _write_manifest(self, key: str, data: bytes) -> None:
-        for layer in self.writable:
+        now, later = self._now_and_later()
+        for layer in now:
             layer._write_manifest(key, data)
+        for layer in later:  # after the blobs queued before it (one thread, in order)
+            self._queue(layer, partial(self._upload_entry, layer, key, data), key)
+
+    def _upload_entry(self, layer: Store, key: str, data: bytes) -> None:
+        self._pull(layer, list(referenced_blobs(parse_manifest(data, key))))
+        layer._write_manifest(key, data)
+
+    def _now_and_later(self) -> tuple[list[Store], list[Store]]:
+        """(writable layers written at once, remote ones whose writes are queued)."""
+        if self.uploads is None:
+            return self.writable, []
+        return (
+            [layer for layer in self.writable if layer.is_local],
+            [layer for layer in self.writable if not layer.is_local],
+        )
+
+    def _queue(self, layer: Store, write: Callable[[], object], key: str | None = None) -> None:
+        assert self.uploads is not None
+        self.uploads.submit(layer.url, write, key)
 
     # ------------------------------------------------------------ blobs
     def has_blob(self, h: str) -> bool:
@@ -98,18 +123,26 @@ class LayeredStore(Store):
     def put_file(self, path: Path, h: str | None = None, move: bool = False) -> str:
         """The first writable layer may take a moved file; the others copy it from there."""
         self._check_writable()
-        for layer in self.writable:
+        now, later = self._now_and_later()
+        for layer in now:
             h = layer.put_file(path, h, move)
             if move:
                 path = layer.local_blob_path(h) or path
                 move = False
+        for layer in later:  # from the local layer's copy, which stays
+            assert h is not None
+            src = now[0].local_blob_path(h) or path
+            self._queue(layer, partial(layer.put_file, src, h))
         assert h is not None
         return h
 
     def put_bytes(self, data: bytes) -> str:
         self._check_writable()
-        for layer in self.writable:
+        now, later = self._now_and_later()
+        for layer in now:
             h = layer.put_bytes(data)
+        for layer in later:
+            self._queue(layer, partial(layer.put_bytes, data))
         return h
 
     def get_bytes(self, h: str) -> bytes:

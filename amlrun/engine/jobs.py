@@ -37,6 +37,8 @@ def assemble_job(
     if remote:  # a backend elsewhere fetches the snapshot from the store
         for f in snapshot.files:
             plan.store.put_file(snapshot_dir / f.relpath, f.hash)
+        if getattr(plan.store, "uploads", None) is not None:  # its worker reads the remote
+            plan.store.uploads.wait()
     params = dict(parts.params)
     inputs: dict[str, JobInput] = {}
     for port in module.inputs:

@@ -17,6 +17,7 @@ from typing import Any
 
 from amlrun.backends.workdirs import remove_stale
 from amlrun.cache.inuse import store_in_use
+from amlrun.cache.uploads import background_uploads
 from amlrun.destinations import Destinations
 from amlrun.engine.compute import Backends
 from amlrun.engine.execute import Executor, install_sigint
@@ -33,7 +34,7 @@ from amlrun.engine.plan import Plan
 from amlrun.engine.records import Records
 from amlrun.engine.stale import StaleResult
 from amlrun.engine.state import StepOutcome
-from amlrun.engine.team import TeamCache
+from amlrun.engine.team import TeamCache, confirm_uploads
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.hashing import StatCache
 from amlrun.pipelines.model import Pipeline
@@ -156,8 +157,9 @@ class Engine:
         wanted, destinations = self.check_outputs()  # usage errors exit 2 before any step
         self.records.start(self.pipeline.name)
         try:
-            with store_in_use(self.store):  # no gc while this run may restore from it
-                result = self._run_started(wanted, destinations)
+            # no gc while this run may restore from it; remote writes go in the background
+            with store_in_use(self.store), background_uploads(self.store) as uploads:
+                result = self._run_started(wanted, destinations, uploads)
         except BaseException as exc:  # the record is finished whatever happens
             interrupted = isinstance(exc, KeyboardInterrupt) or self.executor.cancel.is_set()
             with suppress(sqlite3.Error):  # a broken database must not hide the error itself
@@ -190,7 +192,7 @@ class Engine:
                 raise AmlrunError(f"step {step.name}: backend error: {describe(exc)}") from exc
 
     def _run_started(
-        self, wanted: dict[str, WantedOutput], destinations: Destinations
+        self, wanted: dict[str, WantedOutput], destinations: Destinations, uploads: Any
     ) -> RunResult:
         """The run after its record exists: schedule, settle, materialize, record."""
         executor = self.executor
@@ -209,6 +211,7 @@ class Engine:
         plan = self._plan
         outputs = self._materialize(wanted, destinations)
         steps = list(plan.outcomes.values())
+        confirm_uploads(uploads, steps, self.records.run_id)
         result = RunResult(self.records.run_id, self.pipeline, steps, outputs)
         status = "succeeded" if result.ok else "failed"
         status = "cancelled" if executor.cancel.is_set() else status

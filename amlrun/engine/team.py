@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.cache.lastkeys import pipeline_id, prefetch, read_index, write_index
+from amlrun.cache.uploads import Uploads
 from amlrun.engine.state import StepOutcome
 
 
@@ -59,3 +60,19 @@ class TeamCache:
         known = self.index or read_index(self.store, self.id)
         done = {o.name: o.key for o in outcomes if o.status == "reused" and o.key}
         write_index(self.store, self.id, {**done, **ran}, known)
+
+
+def confirm_uploads(uploads: Uploads | None, outcomes: list[StepOutcome], run_id: str) -> None:
+    """Wait for the background uploads; a step whose entry did not reach a remote layer
+    fails, naming the store (its local entry stays, so a push can finish the job)."""
+    if uploads is None:
+        return
+    uploads.wait()
+    for out in outcomes:
+        url = uploads.lost.get(out.key or "")
+        if url is not None and out.status == "ran":
+            out.status = "failed"
+            out.reason = (
+                f"stored locally, but the upload to store {url} failed: {uploads.failed[url]}. "
+                f"Fix the store's access, then run 'amlrun cache push --run {run_id}'"
+            )
