@@ -5,10 +5,10 @@ other, and asking a remote store one manifest at a time costs one round trip per
 keys a run will most likely look up are known before it starts: those of the last run here
 (runs.sqlite), or in a fresh CI clone, those the trusted writer recorded in the store's index
 ``pipelines/<pipeline id>.json`` (step name -> key; the id hashes the pipeline file's path
-inside the repository, so every clone shares it). Their manifests are fetched concurrently in
-one batch per remote layer and kept locally (cache/manifest_cache.py); the lookups that
-follow cost no request. The index is a hint only: what it names is checked like any other
-manifest when read, and a step it gets wrong just asks the store as before.
+inside the repository and its name, so every clone shares it). Their manifests are fetched
+concurrently in one batch per remote layer and kept locally (cache/manifest_cache.py); the
+lookups that follow cost no request. The index is a hint only: what it names is checked like
+any other manifest when read, and a step it gets wrong just asks the store as before.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     from amlrun.cache.base import Store
 
 
-def pipeline_id(rel_source: str) -> str:
-    """The index name of a pipeline, from its file's path relative to the workspace."""
-    return hash_bytes(rel_source.replace("\\", "/").encode())[:16]
+def pipeline_id(identity: str) -> str:
+    """The index name of a pipeline: a hash of ``identity``, its file's path relative to the
+    workspace and its name (two repositories sharing a store rarely share both)."""
+    return hash_bytes(identity.replace("\\", "/").encode())[:16]
 
 
 def _remote_layers(store: Store) -> list[Any]:

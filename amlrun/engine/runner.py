@@ -101,7 +101,7 @@ class Engine:
             workspace.config, workspace.root, override=backend, options=backend_options
         )
         self.records = Records(workspace.dir, str(pipeline.source))
-        self.team = TeamCache(store, pipeline.source, workspace.root)
+        self.team = TeamCache(store, pipeline.source, workspace.root, pipeline.name)
         self.records.team = self.team
         self._plan = Plan(
             pipeline,

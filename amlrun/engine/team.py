@@ -21,7 +21,7 @@ from amlrun.engine.state import StepOutcome
 
 
 class TeamCache:
-    def __init__(self, store: Any, source: Path, root: Path) -> None:
+    def __init__(self, store: Any, source: Path, root: Path, name: str) -> None:
         self.store = store
         layers = getattr(store, "layers", None) or [store]
         self.remote = any(not layer.is_local for layer in layers)
@@ -29,7 +29,7 @@ class TeamCache:
             rel = Path(source).resolve().relative_to(Path(root).resolve()).as_posix()
         except ValueError:  # a pipeline outside the workspace: its name in the folder
             rel = Path(source).name
-        self.id = pipeline_id(rel)
+        self.id = pipeline_id(f"{rel}:{name}")
         self.index: dict[str, str] = {}  # the team's last key of each step, when read
         self.last: dict[str, str] = {}  # step -> the key to explain a rerun against
 
