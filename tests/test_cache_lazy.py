@@ -177,3 +177,24 @@ def test_a_failed_upload_fails_the_run_naming_the_store_and_the_local_entry_stay
     assert all(f"upload to store {broken} failed" in s["reason"] for s in steps)
     again = run_json(pipeline, "--store", ".amlrun/cache", cwd=ws)
     assert set(statuses(again).values()) == {"reused"}  # the local entries stayed
+
+
+def test_module_debug_of_a_step_reused_lazily_fetches_its_inputs_then(
+    team: tuple[str, CountingProxy], tmp_path: Path
+) -> None:
+    url, proxy = team
+    store = f".amlrun/cache,{url}?ro"
+    result = _pr(tmp_path, proxy, "--store", store)
+    proxy.reset()
+
+    proc = amlrun(
+        "module", "debug", result["run_id"], "train", "--store", store, "-o", str(tmp_path / "dbg"),
+        cwd=tmp_path / "pr", env={"AWS_ENDPOINT_URL": proxy.endpoint},
+    )  # fmt: skip
+
+    assert proc.returncode == 0, proc.stderr
+    prep = next(s["key"] for s in result["steps"] if s["name"] == "prep")
+    staged = tmp_path / "pr/.amlrun/out" / prep / "clean"
+    assert (staged / "clean.csv").read_text() == "a,2\nb,4\nc,6\n"
+    assert str(staged) in (tmp_path / "dbg/run.sh").read_text()  # the input it reads
+    assert _blob_gets(proxy) == _output_blobs(url, tmp_path, result, "prep")
