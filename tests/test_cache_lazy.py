@@ -153,6 +153,9 @@ def test_a_fresh_clone_explains_a_rerun_from_the_team_cache_not_never_run(
     store = f".amlrun/cache,{url}?ro"
 
     proc = amlrun("status", str(ws / "pipeline.yml"), "--store", store, "--json", cwd=ws, env=env)
+    asked = [e.path for e in proxy.reset() if e.method == "GET"]
+    assert not (ws / ".amlrun").exists()  # looking creates nothing
+    assert len(asked) == len(set(asked))  # each manifest fetched once (in the batch)
     result = run_json(str(ws / "pipeline.yml"), "--store", store, cwd=ws, env=env)
 
     assert proc.returncode == 0, proc.stderr

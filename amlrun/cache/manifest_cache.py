@@ -32,11 +32,14 @@ class ManifestCache:
         url = remote_url.removesuffix("?ro")
         self.root = Path(local_root)
         self.dir = self.root / FOLDER / hash_bytes(url.encode())[:16]
+        self._memory: dict[str, bytes] = {}  # what this process read, kept on disk or not
 
     def _path(self, key: str) -> Path:
         return self.dir / manifest_rel(key).removeprefix("steps/")
 
     def get(self, key: str) -> bytes | None:
+        if key in self._memory:
+            return self._memory[key]
         try:
             return self._path(key).read_bytes()
         except OSError:
@@ -45,9 +48,10 @@ class ManifestCache:
     def put(self, key: str, data: bytes) -> None:
         """Keep ``data``; a full or read-only disk only costs the next run a request.
 
-        Nothing is kept where the store's folder has no parent yet: ``status`` in a fresh
-        clone must not create ``.amlrun/``.
+        Nothing is kept on disk where the store's folder has no parent yet (``status`` in a
+        fresh clone must not create ``.amlrun/``): then only for this process.
         """
+        self._memory[key] = data
         if not self.root.parent.is_dir():
             return
         with suppress(OSError):
@@ -55,6 +59,7 @@ class ManifestCache:
             atomic_write(os.fspath(self._path(key)), data, 0o644)
 
     def drop(self, key: str) -> None:
+        self._memory.pop(key, None)
         with suppress(OSError):
             self._path(key).unlink()
 
