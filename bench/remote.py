@@ -7,8 +7,10 @@ pipeline, a chain of ``--steps`` python steps from bench/_workloads.py with ``--
 step): a "main" job fills the team cache (``.amlrun/cache,URL``); the local-store null run is
 timed in that folder (``--store .amlrun/cache``); then the measured job, each repeat in a
 fresh copy of the sources (no ``.amlrun/``, as a fresh CI clone), runs with the team cache
-read-only (``.amlrun/cache,URL?ro``) and asks for the pipeline's final output, through a
-proxy that counts every request and byte on the wire. Figures: its wall time against the
+read-only (``.amlrun/cache,URL?ro``) and asks for the pipeline's final output; it is timed
+talking to the server, and run once more through a proxy that counts every request and byte
+on the wire (the instrument is not timed). For context, a fresh clone with the full store copied in
+(no remote) is timed too: what the clone itself costs. Figures: its wall time against the
 local null run (goal <= 3x for the chain), and the bytes it received against the manifests
 of its steps plus the asked output (goal <= 1x; the step-key index is counted as received).
 """
@@ -53,6 +55,7 @@ class Result:
     workload: Workload
     null_s: float
     cold_s: float
+    fresh_local_s: float  # a fresh clone with the full store copied in: no remote
     requests: int
     received: int  # bytes on the wire, headers included
     body: int  # of which response bodies
@@ -107,17 +110,25 @@ def measure(server: Server, w: Workload, root: Path, repeats: int) -> Result:
         raise RuntimeError(f"the main job did not run every step: {filled['steps'][:1]}")
     nulls = [_run(main, ".amlrun/cache", server.direct, w.output)[0] for _ in range(repeats)]
     colds, traffic, doc = [], [], {}
-    for i in range(repeats):
+    for i in range(repeats + 1):  # timed talking to the server; counted once, via the proxy
         clone = _fresh(w, root / f"ci-{server.name}-{w.name}-{i}")
         server.proxy.reset()
-        seconds, doc = _run(clone, f".amlrun/cache,{server.url}?ro", server.counted, w.output)
-        traffic = server.proxy.reset()
+        env = server.counted if i == repeats else server.direct
+        seconds, doc = _run(clone, f".amlrun/cache,{server.url}?ro", env, w.output)
         if {s["status"] for s in doc["steps"]} != {"reused"}:
             raise RuntimeError("the CI job did not reuse every step")
-        colds.append(seconds)
+        if i < repeats:
+            colds.append(seconds)
+    traffic = server.proxy.reset()
+    fresh = []  # what a fresh clone costs with no remote at all: its store copied in
+    for i in range(repeats):
+        clone = _fresh(w, root / f"local-{server.name}-{w.name}-{i}")
+        shutil.copytree(main / ".amlrun" / "cache", clone / ".amlrun" / "cache")
+        fresh.append(_run(clone, ".amlrun/cache", server.direct, w.output)[0])
     blobs = sum(1 for e in traffic if "/cas/" in e.path and e.method == "GET")
     return Result(
-        server.name, w, statistics.median(nulls), statistics.median(colds), len(traffic),
+        server.name, w, statistics.median(nulls), statistics.median(colds),
+        statistics.median(fresh), len(traffic),
         sum(e.received + e.sent for e in traffic), sum(e.body for e in traffic),
         _expected(server, doc, _asked(main, w)),
         f"{blobs} blob GETs (the asked output's files)",
@@ -138,6 +149,9 @@ def to_figures(results: list[Result]) -> list[Figure]:
         name = f"remote {r.server} {r.workload.name}: cold CI job, warm cache"
         limit = WALL_GOAL if r.workload.gates else None
         figs.append(ratio_figure(name, r.cold_s, "local null run", r.null_s, limit))
+        own = f"remote {r.server} {r.workload.name}: same, fresh clone, local store full"
+        why = "context: the fresh clone's own cost (no statcache, no plan cache), no remote"
+        figs.append(ratio_figure(own, r.fresh_local_s, "local null run", r.null_s, None, why))
         ratio = r.body / r.expected if r.expected else float("inf")
         figs.append(
             Figure(
