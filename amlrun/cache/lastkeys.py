@@ -1,22 +1,26 @@
-"""The team's last key of each pipeline step, and fetching a plan's manifests in one go.
+"""The team's last key of each pipeline step, with its manifest: a plan's manifests in one go.
 
 A step's key depends on its upstream manifests, so a chain's keys are known one after the
 other, and asking a remote store one manifest at a time costs one round trip per step. The
-keys a run will most likely look up are known before it starts: those of the last run here
-(runs.sqlite), or in a fresh CI clone, those the trusted writer recorded in the store's index
-``pipelines/<pipeline id>.json`` (step name -> key; the id hashes the pipeline file's path
-inside the repository and its name, so every clone shares it). Their manifests are fetched
-concurrently in one batch per remote layer and kept locally (cache/manifest_cache.py); the
-lookups that follow cost no request. The index is a hint only: what it names is checked like
-any other manifest when read, and a step it gets wrong just asks the store as before.
+manifests a run will most likely look up are known before it starts: those of the last run's
+keys here (runs.sqlite), or in a fresh CI clone those the trusted writer recorded in the
+store's index ``pipelines/<pipeline id>.json`` (step -> key, and each key's manifest as
+stored; the id hashes the pipeline file's path inside the repository and its name, so every
+clone shares it): one request for the whole plan. What the index lacks is fetched
+concurrently, one batch per remote layer; all of it is kept locally
+(cache/manifest_cache.py), so the lookups that follow cost no request. The index is a hint:
+each manifest in it is checked (shape, key, signature) exactly like one read from
+``steps/``, and a step it gets wrong just asks the store as before.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from amlrun.cache.base import manifest_rel
+from amlrun.cache.signing import signed
 from amlrun.hashing import hash_bytes
 
 if TYPE_CHECKING:
@@ -38,38 +42,62 @@ def _index_path(layer: Any, pid: str) -> str:
     return layer._path(f"pipelines/{pid}.json")
 
 
-def read_index(store: Store, pid: str) -> dict[str, str]:
-    """The first remote layer's index of pipeline ``pid``: step -> last key (empty if none)."""
+@dataclass(frozen=True)
+class Index:
+    """A pipeline's index: step -> the writer's last key, and those keys' manifests."""
+
+    steps: dict[str, str] = field(default_factory=dict)
+    manifests: dict[str, bytes] = field(default_factory=dict)  # key -> manifest as stored
+    layer: Any = None  # the remote layer it was read from
+
+
+def read_index(store: Store, pid: str) -> Index:
+    """The first remote layer's index of pipeline ``pid`` (empty if none or unreadable)."""
     for layer in _remote_layers(store):
         try:
             doc = json.loads(layer.fs.cat_file(_index_path(layer, pid), **layer.small_read))
         except (OSError, ValueError):
             continue
         steps = doc.get("steps") if isinstance(doc, dict) else None
-        if isinstance(steps, dict):
-            return {s: k for s, k in steps.items() if isinstance(s, str) and isinstance(k, str)}
-    return {}
+        found = doc.get("manifests") if isinstance(doc, dict) else None
+        if not isinstance(steps, dict):
+            continue
+        steps = {s: k for s, k in steps.items() if isinstance(s, str) and isinstance(k, str)}
+        manifests = {
+            k: json.dumps(m).encode()
+            for k, m in (found if isinstance(found, dict) else {}).items()
+            if isinstance(m, dict)
+        }
+        return Index(steps, manifests, layer)
+    return Index()
 
 
-def write_index(store: Store, pid: str, keys: dict[str, str], known: dict[str, str]) -> None:
-    """Record ``keys`` (merged into the ``known`` index) in every writable remote layer."""
-    steps = {**known, **keys}
-    if steps == known:
+def write_index(store: Store, pid: str, manifests: dict[str, dict], known: Index) -> None:
+    """Record, in every writable remote layer, each step's key and its manifest (step ->
+    manifest as stored), unless the ``known`` index already says exactly that."""
+    steps = {step: m["key"] for step, m in manifests.items()}
+    if steps == known.steps:
         return
-    data = json.dumps({"v": 1, "steps": steps}, sort_keys=True).encode()
+    body = {m["key"]: signed(m) for m in manifests.values()}  # as stored: signed if so
+    data = json.dumps({"v": 1, "steps": steps, "manifests": body}, sort_keys=True).encode()
     for layer in _remote_layers(store):
         if not layer.read_only:
             layer._pipe(_index_path(layer, pid), data)
 
 
-def prefetch(store: Store, keys: list[str]) -> None:
-    """Fetch the manifests of ``keys`` no layer has kept yet, concurrently (fsspec's batched
-    ``cat``; missing ones are skipped), into each remote layer's manifest cache."""
+def prefetch(store: Store, keys: list[str], index: Index) -> None:
+    """Keep the manifests of ``keys`` no layer has kept yet: from the ``index`` (no request)
+    if it has them, else fetched concurrently (fsspec's batched ``cat``; missing ones are
+    skipped), into each remote layer's manifest cache. Each is checked when read."""
     wanted = list(dict.fromkeys(keys))
     for layer in _remote_layers(store):
         cache = layer.manifest_cache
         if cache is None:
             continue
+        if layer is index.layer:
+            for key in wanted:
+                if key in index.manifests and cache.get(key) is None:
+                    cache.put(key, index.manifests[key])
         wanted = [k for k in wanted if cache.get(k) is None]
         if not wanted:
             return

@@ -25,7 +25,7 @@ from amlrun.cache.manifest import (
 from amlrun.cache.manifest_cache import ManifestCache
 from amlrun.cache.registry import OpenContext, kind_settings, protocol
 from amlrun.cache.sample import Sample
-from amlrun.cache.signing import trusted
+from amlrun.cache.signing import signed_by_secret, trusted
 from amlrun.hashing import hash_bytes, hash_file
 
 _CHUNK = 8 * 1024 * 1024
@@ -69,20 +69,30 @@ class FsspecStore(Store):
         A manifest read once is kept locally (:mod:`amlrun.cache.manifest_cache`).
         """
         rel = manifest_rel(key)
-        data = self.manifest_cache.get(key) if self.manifest_cache else None
-        if data is None:
-            try:
-                data = self.fs.cat_file(self._path(rel), **self.small_read)
-            except FileNotFoundError:
-                return None
-            if self.manifest_cache:
-                self.manifest_cache.put(key, data)
+        cache = self.manifest_cache
+        kept = cache.get(key) if cache else None
+        if kept is not None and cache is not None:  # checked as if just downloaded, quietly:
+            try:  # one that fails is dropped and the store asked
+                manifest = parse_manifest(kept, key)
+                if signed_by_secret(manifest):
+                    return manifest
+            except BadManifest:
+                pass
+            cache.drop(key)
+        try:
+            data = self.fs.cat_file(self._path(rel), **self.small_read)
+        except FileNotFoundError:
+            return None
         try:
             manifest = parse_manifest(data, key)
         except BadManifest as exc:
             warn(f"store {self.url}: {rel}: {exc}; the step will rerun", f"{self.url}/{rel}")
             return None
-        return manifest if trusted(manifest, self.url, rel) else None
+        if not trusted(manifest, self.url, rel):
+            return None
+        if cache:
+            cache.put(key, data)
+        return manifest
 
     def step_keys(self) -> list[str]:
         names = (path.rsplit("/", 1)[-1] for path in self._find("steps"))

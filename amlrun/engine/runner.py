@@ -216,7 +216,7 @@ class Engine:
         status = "succeeded" if result.ok else "failed"
         status = "cancelled" if executor.cancel.is_set() else status
         self.records.finish(steps, plan.snapshot_files, status)
-        self.team.record(steps)
+        self.team.record(steps, plan.manifests)
         return result
 
     def _materialize(

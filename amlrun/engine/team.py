@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from amlrun.cache.lastkeys import pipeline_id, prefetch, read_index, write_index
+from amlrun.cache.lastkeys import Index, pipeline_id, prefetch, read_index, write_index
 from amlrun.cache.uploads import Uploads
 from amlrun.engine.state import StepOutcome
 
@@ -30,7 +30,7 @@ class TeamCache:
         except ValueError:  # a pipeline outside the workspace: its name in the folder
             rel = Path(source).name
         self.id = pipeline_id(f"{rel}:{name}")
-        self.index: dict[str, str] = {}  # the team's last key of each step, when read
+        self.index = Index()  # the team's last key (and manifest) of each step, when read
         self.last: dict[str, str] = {}  # step -> the key to explain a rerun against
 
     def prefetch(self, steps: list[str], last_keys: Callable[[], dict[str, str]]) -> None:
@@ -41,25 +41,25 @@ class TeamCache:
         local_last = last_keys()
         if not set(steps) <= set(local_last):
             self.index = read_index(self.store, self.id)
-        self.last = {**self.index, **local_last}
-        prefetch(self.store, [self.last[s] for s in steps if s in self.last])
+        self.last = {**self.index.steps, **local_last}
+        prefetch(self.store, [self.last[s] for s in steps if s in self.last], self.index)
 
     def previous(self, step: str) -> dict | None:
         """The manifest of ``step``'s last key in the team cache (kept locally: no request)."""
-        key = self.index.get(step)
+        key = self.index.steps.get(step)
         return self.store.get_manifest(key) if key else None
 
-    def record(self, outcomes: list[StepOutcome]) -> None:
-        """After a run that stored results: the index names each step's key (writers only)."""
-        ran = {o.name: o.key for o in outcomes if o.status == "ran" and o.key}
-        if not self.remote or not ran:
+    def record(self, outcomes: list[StepOutcome], manifests: dict[str, dict]) -> None:
+        """After a run that stored results, a writer's index names each step's key and
+        manifest (``manifests``: step -> its manifest, for every step reused or run)."""
+        if not self.remote or not any(o.status == "ran" for o in outcomes):
             return
         layers = getattr(self.store, "layers", None) or [self.store]
         if all(layer.read_only for layer in layers if not layer.is_local):
             return
-        known = self.index or read_index(self.store, self.id)
-        done = {o.name: o.key for o in outcomes if o.status == "reused" and o.key}
-        write_index(self.store, self.id, {**done, **ran}, known)
+        good = {o.name for o in outcomes if o.status in ("ran", "reused")}
+        done = {step: m for step, m in manifests.items() if step in good}
+        write_index(self.store, self.id, done, self.index)
 
 
 def confirm_uploads(uploads: Uploads | None, outcomes: list[StepOutcome], run_id: str) -> None:
