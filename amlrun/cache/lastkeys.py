@@ -4,9 +4,9 @@ A step's key depends on its upstream manifests, so a chain's keys are known one 
 other, and asking a remote store one manifest at a time costs one round trip per step. The
 manifests a run will most likely look up are known before it starts: those of the last run's
 keys here (runs.sqlite), or in a fresh CI clone those the trusted writer recorded in the
-store's index ``pipelines/<pipeline id>.json`` (step -> key, and each key's manifest as
-stored; the id hashes the pipeline file's path inside the repository and its name, so every
-clone shares it): one request for the whole plan. What the index lacks is fetched
+store's index ``pipelines/<pipeline id>.json`` (each step's manifest as stored, which
+names its step and key; the id hashes the pipeline file's path inside the repository and
+its name, so every clone shares it): one request for the whole plan. What the index lacks is fetched
 concurrently, one batch per remote layer; all of it is kept locally
 (cache/manifest_cache.py), so the lookups that follow cost no request. The index is a hint:
 each manifest in it is checked (shape, key, signature) exactly like one read from
@@ -16,6 +16,7 @@ each manifest in it is checked (shape, key, signature) exactly like one read fro
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -58,16 +59,13 @@ def read_index(store: Store, pid: str) -> Index:
             doc = json.loads(layer.fs.cat_file(_index_path(layer, pid), **layer.small_read))
         except (OSError, ValueError):
             continue
-        steps = doc.get("steps") if isinstance(doc, dict) else None
-        found = doc.get("manifests") if isinstance(doc, dict) else None
-        if not isinstance(steps, dict):
+        if not isinstance(doc, dict) or not isinstance(doc.get("manifests"), list):
             continue
-        steps = {s: k for s, k in steps.items() if isinstance(s, str) and isinstance(k, str)}
-        manifests = {
-            k: json.dumps(m).encode()
-            for k, m in (found if isinstance(found, dict) else {}).items()
-            if isinstance(m, dict)
-        }
+        found = [m for m in doc["manifests"] if isinstance(m, dict)]
+        manifests = {str(m.get("key")): json.dumps(m).encode() for m in found}
+        steps = _named(found)
+        renamed = doc.get("steps") if isinstance(doc.get("steps"), dict) else {}
+        steps.update((s, k) for s, k in renamed.items() if _names(s, k))
         return Index(steps, manifests, layer)
     return Index()
 
@@ -78,8 +76,15 @@ def write_index(store: Store, pid: str, manifests: dict[str, dict], known: Index
     steps = {step: m["key"] for step, m in manifests.items()}
     if steps == known.steps:
         return
-    body = {m["key"]: signed(m) for m in manifests.values()}  # as stored: signed if so
-    data = json.dumps({"v": 1, "steps": steps, "manifests": body}, sort_keys=True).encode()
+    unique = list({m["key"]: signed(m) for m in manifests.values()}.values())  # as stored
+    named = _named(unique)
+    doc = {
+        "v": 1,
+        "manifests": unique,
+        # a manifest names the step that stored it; only what that does not say is listed
+        "steps": {s: m["key"] for s, m in manifests.items() if named.get(s) != m["key"]},
+    }
+    data = json.dumps(doc, separators=(",", ":")).encode()
     for layer in _remote_layers(store):
         if not layer.read_only:
             layer._pipe(_index_path(layer, pid), data)
@@ -109,3 +114,17 @@ def prefetch(store: Store, keys: list[str], index: Index) -> None:
                 cache.put(paths[path], data)
                 found.add(paths[path])
         wanted = [k for k in wanted if k not in found]
+
+
+def _names(step: object, key: object) -> bool:
+    return isinstance(step, str) and isinstance(key, str)
+
+
+def _named(manifests: list[dict]) -> dict[str, str]:
+    """step -> key for the step names exactly one of ``manifests`` carries."""
+    names = Counter(m.get("step") for m in manifests)
+    return {
+        m["step"]: m["key"]
+        for m in manifests
+        if _names(m.get("step"), m.get("key")) and names[m["step"]] == 1
+    }
