@@ -4,10 +4,10 @@ A step's key depends on its upstream manifests, so a chain's keys are known one 
 other, and asking a remote store one manifest at a time costs one round trip per step. The
 manifests a run will most likely look up are known before it starts: those of the last run's
 keys here (runs.sqlite), or in a fresh CI clone those the trusted writer recorded in the
-store's index ``pipelines/<pipeline id>.json`` (each step's manifest as stored, which
-names its step and key; the id hashes the pipeline file's path inside the repository and
-its name, so every clone shares it): one request for the whole plan. What the index lacks is fetched
-concurrently, one batch per remote layer; all of it is kept locally
+store's gzipped index ``pipelines/<pipeline id>.json.gz`` (each step's manifest as stored,
+which names its step and key; the id hashes the pipeline file's path inside the repository
+and its name, so every clone shares it): one request for the whole plan. What the index
+lacks is fetched concurrently, one batch per remote layer; all of it is kept locally
 (cache/manifest_cache.py), so the lookups that follow cost no request. The index is a hint:
 each manifest in it is checked (shape, key, signature) exactly like one read from
 ``steps/``, and a step it gets wrong just asks the store as before.
@@ -15,7 +15,9 @@ each manifest in it is checked (shape, key, signature) exactly like one read fro
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,9 @@ from amlrun.hashing import hash_bytes
 
 if TYPE_CHECKING:
     from amlrun.cache.base import Store
+
+#: unpacked size an index may have (about 100,000 steps' manifests)
+MAX_INDEX = 128 * 1024 * 1024
 
 
 def pipeline_id(identity: str) -> str:
@@ -40,7 +45,16 @@ def _remote_layers(store: Store) -> list[Any]:
 
 
 def _index_path(layer: Any, pid: str) -> str:
-    return layer._path(f"pipelines/{pid}.json")
+    return layer._path(f"pipelines/{pid}.json.gz")
+
+
+def _unpacked(data: bytes) -> Any:
+    """The index's JSON; a bomb (more than ``MAX_INDEX`` unpacked) reads as unreadable."""
+    unpack = zlib.decompressobj(wbits=31)  # gzip
+    text = unpack.decompress(data, MAX_INDEX)
+    if unpack.unconsumed_tail:
+        raise ValueError("index too large")
+    return json.loads(text)
 
 
 @dataclass(frozen=True)
@@ -56,8 +70,8 @@ def read_index(store: Store, pid: str) -> Index:
     """The first remote layer's index of pipeline ``pid`` (empty if none or unreadable)."""
     for layer in _remote_layers(store):
         try:
-            doc = json.loads(layer.fs.cat_file(_index_path(layer, pid), **layer.small_read))
-        except (OSError, ValueError):
+            doc = _unpacked(layer.fs.cat_file(_index_path(layer, pid), **layer.small_read))
+        except (OSError, ValueError, zlib.error):
             continue
         if not isinstance(doc, dict) or not isinstance(doc.get("manifests"), list):
             continue
@@ -84,7 +98,7 @@ def write_index(store: Store, pid: str, manifests: dict[str, dict], known: Index
         # a manifest names the step that stored it; only what that does not say is listed
         "steps": {s: m["key"] for s, m in manifests.items() if named.get(s) != m["key"]},
     }
-    data = json.dumps(doc, separators=(",", ":")).encode()
+    data = gzip.compress(json.dumps(doc, separators=(",", ":")).encode(), mtime=0)
     for layer in _remote_layers(store):
         if not layer.read_only:
             layer._pipe(_index_path(layer, pid), data)
