@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.cache.lastkeys import Index, pipeline_id, prefetch, read_index, write_index
+from amlrun.cache.manifest import warn
 from amlrun.cache.uploads import Uploads
 from amlrun.engine.state import StepOutcome
 
@@ -39,10 +40,13 @@ class TeamCache:
         if not self.remote:
             return
         local_last = last_keys()
-        if not set(steps) <= set(local_last):
-            self.index = read_index(self.store, self.id)
-        self.last = {**self.index.steps, **local_last}
-        prefetch(self.store, [self.last[s] for s in steps if s in self.last], self.index)
+        try:  # a hint: a store that cannot answer is told by the lookups that follow
+            if not set(steps) <= set(local_last):
+                self.index = read_index(self.store, self.id)
+            self.last = {**self.index.steps, **local_last}
+            prefetch(self.store, [self.last[s] for s in steps if s in self.last], self.index)
+        except OSError:
+            return
 
     def previous(self, step: str) -> dict | None:
         """The manifest of ``step``'s last key in the team cache (kept locally: no request)."""
@@ -59,7 +63,10 @@ class TeamCache:
             return
         good = {o.name for o in outcomes if o.status in ("ran", "reused")}
         done = {step: m for step, m in manifests.items() if step in good}
-        write_index(self.store, self.id, done, self.index)
+        try:
+            write_index(self.store, self.id, done, self.index)
+        except OSError as exc:  # the entries are stored; only the next clone's shortcut is lost
+            warn(f"the pipeline index could not be written to store {self.store.url}: {exc}")
 
 
 def confirm_uploads(uploads: Uploads | None, outcomes: list[StepOutcome], run_id: str) -> None:
