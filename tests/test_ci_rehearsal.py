@@ -12,7 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_a_pull_request_reruns_only_the_edited_step_and_its_dependant(tmp_path: Path) -> None:
+def test_a_pull_request_reruns_only_the_edited_step_and_downloads_only_what_it_reads(
+    tmp_path: Path,
+) -> None:
     for module in ("moto.server", "boto3", "sklearn"):
         pytest.importorskip(module, reason=f"{module} is needed for the rehearsal")
     proc = subprocess.run(
@@ -30,6 +32,8 @@ def test_a_pull_request_reruns_only_the_edited_step_and_its_dependant(tmp_path: 
         "evaluate": "ran",
     }
     assert "| score | ran |" in proc.stdout  # the markdown report a job summary shows
+    # counted on the wire: of the reused steps, only what score reads was downloaded
+    assert jobs["pr_downloaded"] == ["prepare.test_data", "train.model"]
 
 
 def _jobs(name: str) -> dict[str, str]:

@@ -72,13 +72,22 @@ def manifest_rel(key: str) -> str:
     return f"steps/{key}.json"
 
 
-def corrupt_blob(h: str, store_url: str, problem: str) -> AmlrunError:
-    """The error for a bad blob met where no rerun can replace it (restoring data)."""
-    return AmlrunError(
+class BadBlob(AmlrunError):
+    """A blob's bytes are not what its name says (met while restoring data)."""
+
+
+def corrupt_blob(h: str, store_url: str, problem: str) -> BadBlob:
+    """The error for a bad blob met while restoring data (a reused step's are rerun)."""
+    return BadBlob(
         f"blob {h} in store {store_url} {problem}, so it was not restored. "
         f"Fix: run 'amlrun cache verify --repair' (with --store {store_url} if it is not the "
         "default), then run again to recompute what it held"
     )
+
+
+def manifest_bytes(doc: dict) -> bytes:
+    """A complete manifest document as stored: signed when a secret is set."""
+    return json.dumps(signed(doc), separators=(",", ":")).encode()
 
 
 class Store(ABC):
@@ -187,7 +196,7 @@ class Store(ABC):
                 "store the data before the manifest",
                 missing,
             )
-        self._write_manifest(key, json.dumps(signed(doc), separators=(",", ":")).encode())
+        self._write_manifest(key, manifest_bytes(doc))
 
     def put_tree(
         self, path: Path, statcache: StatCache | None = None, move: bool = False

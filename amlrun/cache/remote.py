@@ -22,9 +22,10 @@ from amlrun.cache.manifest import (
     referenced_blobs,
     warn,
 )
+from amlrun.cache.manifest_cache import ManifestCache
 from amlrun.cache.registry import OpenContext, kind_settings, protocol
 from amlrun.cache.sample import Sample
-from amlrun.cache.signing import trusted
+from amlrun.cache.signing import signed_by_secret, trusted
 from amlrun.hashing import hash_bytes, hash_file
 
 _CHUNK = 8 * 1024 * 1024
@@ -36,6 +37,10 @@ class FsspecStore(Store):
     is_local = False
     #: a single put appears whole or not at all (object stores): no temporary name needed
     atomic_put: ClassVar[bool] = False
+    #: where read manifests are kept on local disk (set by ``open_store``), or None
+    manifest_cache: ManifestCache | None = None
+    #: ``cat`` options for small objects (manifests, the index)
+    small_read: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, url: str, read_only: bool = False, **options: Any) -> None:
         from fsspec.core import url_to_fs  # lazy: only remote stores pay for fsspec
@@ -61,10 +66,21 @@ class FsspecStore(Store):
         """Absent or malformed reads as None; an unreachable store raises (rerunning won't help).
 
         Blobs are not checked here (that would download them): each is re-hashed when fetched.
+        A manifest read once is kept locally (:mod:`amlrun.cache.manifest_cache`).
         """
         rel = manifest_rel(key)
+        cache = self.manifest_cache
+        kept = cache.get(key) if cache else None
+        if kept is not None and cache is not None:  # checked as if just downloaded, quietly:
+            try:  # one that fails is dropped and the store asked
+                manifest = parse_manifest(kept, key)
+                if signed_by_secret(manifest):
+                    return manifest
+            except BadManifest:
+                pass
+            cache.drop(key)
         try:
-            data = self.fs.cat_file(self._path(rel))
+            data = self.fs.cat_file(self._path(rel), **self.small_read)
         except FileNotFoundError:
             return None
         try:
@@ -72,7 +88,11 @@ class FsspecStore(Store):
         except BadManifest as exc:
             warn(f"store {self.url}: {rel}: {exc}; the step will rerun", f"{self.url}/{rel}")
             return None
-        return manifest if trusted(manifest, self.url, rel) else None
+        if not trusted(manifest, self.url, rel):
+            return None
+        if cache:
+            cache.put(key, data)
+        return manifest
 
     def step_keys(self) -> list[str]:
         names = (path.rsplit("/", 1)[-1] for path in self._find("steps"))

@@ -9,7 +9,7 @@ process wrote.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 from amlrun.cache.base import Store
 from amlrun.cache.registry import OpenContext, kind_settings
@@ -19,6 +19,9 @@ _ENDPOINT_VARS = ("FSSPEC_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT
 
 
 class S3Store(ObjectStore):
+    #: a manifest is small: one GET, without the HEAD s3fs sends to split large objects
+    small_read: ClassVar[dict[str, Any]] = {"max_concurrency": 1}
+
     @classmethod
     def open(cls, url: str, ctx: OpenContext) -> Store:
         return cls(url, ctx.read_only, **s3_options(kind_settings("s3", ctx)))

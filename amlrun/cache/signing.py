@@ -65,14 +65,20 @@ def signed(doc: dict) -> dict:
     return doc if key is None else {**doc, SIG: _signature(doc, key)}
 
 
-def trusted(manifest: dict, store_url: str, rel: str) -> bool:
+def signed_by_secret(manifest: dict) -> bool:
     """Whether a read manifest may be used: always without a secret; else if signed by it."""
     key = secret()
     if key is None:
         return True
     sig = manifest.get(SIG)
-    if isinstance(sig, str) and hmac.compare_digest(sig, _signature(manifest, key)):
+    return isinstance(sig, str) and hmac.compare_digest(sig, _signature(manifest, key))
+
+
+def trusted(manifest: dict, store_url: str, rel: str) -> bool:
+    """:func:`signed_by_secret`, with one warning per store when it is not."""
+    if signed_by_secret(manifest):
         return True
+    sig = manifest.get(SIG)
     problem = "is not signed" if sig is None else "has a bad signature"
     warn(
         f"store {store_url}: {rel} {problem} ({SECRET_VAR} is set), so it is a miss and the "

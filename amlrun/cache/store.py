@@ -12,6 +12,7 @@ from amlrun.cache.base import MissingBlob, Store
 from amlrun.cache.files import LINK_TYPES
 from amlrun.cache.layered import LayeredStore
 from amlrun.cache.local import LocalStore
+from amlrun.cache.manifest_cache import attach
 from amlrun.cache.registry import OpenContext, open_url
 from amlrun.cache.signing import secret
 from amlrun.errors import AmlrunError, SpecError
@@ -39,7 +40,9 @@ def open_store(
 
     A layer ending in ``?ro`` is read-only. ``read_only=True`` makes a single store
     read-only, and in a layered store every layer after the first (the shared ones): an
-    untrusted CI job keeps its own cache but cannot poison the team's. ``link`` is how local
+    untrusted CI job keeps its own cache but cannot poison the team's. Remote layers keep
+    the manifests they read under the local store (:mod:`amlrun.cache.manifest_cache`).
+    ``link`` is how local
     layers restore files (``[tool.amlrun] link``; default reflink, else copy).
     """
     link = _link_type(link)
@@ -51,10 +54,13 @@ def open_store(
     if not specs:
         raise AmlrunError(f"empty store spec {spec!r}: name a folder or an fsspec URL")
     if len(specs) == 1:
-        return _open_one(specs[0], workspace, read_only, link)
-    return LayeredStore(
-        [_open_one(s, workspace, read_only and i > 0, link) for i, s in enumerate(specs)]
-    )
+        store = _open_one(specs[0], workspace, read_only, link)
+    else:
+        store = LayeredStore(
+            [_open_one(s, workspace, read_only and i > 0, link) for i, s in enumerate(specs)]
+        )
+    attach(store, Path(workspace) / ".amlrun" / "cache")
+    return store
 
 
 def _link_type(link: object) -> str:

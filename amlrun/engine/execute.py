@@ -14,11 +14,13 @@ from typing import Any
 
 from amlrun.backends.base import Backend
 from amlrun.backends.job import Job, JobResult
+from amlrun.cache.manifest_cache import forget
 from amlrun.engine.failures import describe
 from amlrun.engine.jobs import assemble_job
 from amlrun.engine.locks import key_lock
 from amlrun.engine.materialize import Staging
 from amlrun.engine.plan import Plan
+from amlrun.engine.stale import StaleResult
 from amlrun.engine.state import StepOutcome
 from amlrun.engine.tracking import logged
 from amlrun.errors import AmlrunError
@@ -39,6 +41,9 @@ class Executor:
         self.stream_logs = stream_logs
         self.cancel = threading.Event()
         self.engine_error = ""  # why doit stopped, when it failed on its own
+        self._stale_lock = threading.Lock()
+        self._stale_locks: dict[str, threading.Lock] = {}
+        self._reran: set[str] = set()  # reused steps rerun because their data was unusable
 
     @property
     def records(self):
@@ -156,9 +161,7 @@ class Executor:
         try:
             backend = self.plan.backends.for_step(step)
             sink = getattr(self.reporter, "output_sink", lambda _step: None)(name)
-            job = assemble_job(
-                step, self.plan, self.staging, backend, stream_logs=self.stream_logs, on_output=sink
-            )
+            job = self._assemble(step, backend, sink)
             out.backend = backend.name
             if self.reporter is not None:
                 self.reporter.step_started(out)
@@ -201,6 +204,37 @@ class Executor:
         out.reason = "; ".join(filter(None, [out.reason, result.detail.get("summary")]))
         return result
 
+    def _assemble(self, step: Step, backend: Backend, sink: Any) -> Job:
+        """The step's job; a reused upstream whose data cannot be fetched is rerun first."""
+        for _ in range(len(step.upstream()) + 1):
+            try:
+                return assemble_job(
+                    step, self.plan, self.staging, backend, stream_logs=self.stream_logs,
+                    on_output=sink,
+                )  # fmt: skip
+            except StaleResult as exc:
+                self.rerun_stale(exc)
+                self.plan.key(step)  # the rerun may have produced other bytes
+        raise AmlrunError(f"step {step.name}: upstream results stay unusable after rerunning")
+
+    def rerun_stale(self, exc: StaleResult) -> None:
+        """Rerun a reused step whose stored data turned out missing or corrupt when fetched
+        (see :mod:`amlrun.engine.stale`); ``exc`` is raised again for any other step."""
+        name = exc.step
+        with self._stale_lock:
+            lock = self._stale_locks.setdefault(name, threading.Lock())
+        with lock:
+            if name in self._reran:  # another consumer got there first
+                return
+            out = self.plan.outcomes[name]
+            if out.status != "reused" or not out.key:
+                raise exc
+            forget(self.plan.store, out.key)
+            self._reran.add(name)
+            if not self.execute(self.plan.pipeline.steps[name], out, None):
+                raise AmlrunError(f"{exc}; rerunning step {name} failed too: {out.reason}")
+            out.reason = f"reran: {exc}"
+
     def _store(self, job: Job, result: JobResult, backend: Backend) -> None:
         """Commit a successful step: its manifest names the outputs the backend stored."""
         missing = [o for o in job.outputs if o not in result.outputs]
@@ -219,6 +253,7 @@ class Executor:
             "exit_code": 0,
             "log": self.plan.store.put_bytes(result.log),
             "created": time.time(),
+            **self._explained(job.step),
         }
         metrics = logged(job, result, self.plan.store, self.records.run_id)
         if metrics:  # a reused step shows them, with the run that produced them
@@ -226,6 +261,12 @@ class Executor:
         if not result.detail.get("partial"):  # a parallel step with tolerated failures
             self.plan.store.put_manifest(job.key, manifest)
         self.plan.manifests[job.step] = manifest
+
+    def _explained(self, name: str) -> dict[str, Any]:
+        """What a fresh clone needs to explain a later rerun: key components, snapshot files."""
+        parts = self.plan.parts[name]
+        files = self.plan.snapshot_files.get(parts.snapshot, {})
+        return {"components": parts.as_dict(), "snapshot_files": files}
 
     def settle(self) -> None:
         """Name what never ran: skipped (an upstream did not succeed), else why it stopped."""

@@ -14,6 +14,7 @@ from amlrun.backends.job import Job, JobInput
 from amlrun.engine.keys import effective_env_vars
 from amlrun.engine.materialize import Staging
 from amlrun.engine.plan import Plan
+from amlrun.engine.stale import fetching
 from amlrun.engine.tracking import tracking_dir
 from amlrun.errors import SpecError
 from amlrun.pipelines.model import Step
@@ -37,6 +38,8 @@ def assemble_job(
     if remote:  # a backend elsewhere fetches the snapshot from the store
         for f in snapshot.files:
             plan.store.put_file(snapshot_dir / f.relpath, f.hash)
+        if getattr(plan.store, "uploads", None) is not None:  # its worker reads the remote
+            plan.store.uploads.wait()
     params = dict(parts.params)
     inputs: dict[str, JobInput] = {}
     for port in module.inputs:
@@ -69,7 +72,8 @@ def _job_input(step: Step, name: str, plan: Plan, staging: Staging, *, remote: b
     b = step.bindings[name]
     if b.kind == "step":
         spec = plan.manifests[b.step]["outputs"][b.output]
-        path = staging.upstream(plan.outcomes[b.step].key, b.output, spec)
+        with fetching(b.step):
+            path = staging.upstream(plan.outcomes[b.step].key, b.output, spec)
         return JobInput(name, path, spec["entries"], spec["is_file"], path.name)
     local = str(b.value) if b.kind == "path" else str(Path(str(b.value)).resolve())
     if "://" in local:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.destinations import Destination, Destinations
+from amlrun.engine.stale import fetching
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.pipelines.model import Pipeline
 from amlrun.spec.names import folder_name
@@ -148,7 +149,8 @@ def materialize_outputs(
 
         hashes = {rel: h for rel, (h, _size, _mode) in spec["entries"].items()}
         try:
-            done[name] = destinations.write(w.dest, build, hashes)
+            with fetching(w.step):
+                done[name] = destinations.write(w.dest, build, hashes)
         except OSError as exc:  # a full or read-only disk: one line naming the path
             raise AmlrunError(
                 f"output '{name}' could not be written to {w.dest.path}: "

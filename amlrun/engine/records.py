@@ -24,6 +24,7 @@ class Records:
         self.run_id = ""
         self.db: Any = None
         self._last: dict[str, dict] | None = None
+        self.team: Any = None  # engine/team.py: explains from the team's last run if set
 
     def open(self) -> None:
         from amlrun.runs.db import RunDB
@@ -51,7 +52,21 @@ class Records:
             return f"failed in run {failed[0]}: {failed[1]}"
         old = self._last.get(step)
         before = self.db.tree_files(old["snapshot"]) if old and self.db else {}
+        if old is None and self.team is not None:  # a fresh clone: the team's last run
+            old, before = _components(self.team.previous(step))
         return explain_change(old, parts, (before, files))
+
+    def last_keys(self) -> dict[str, str]:
+        """Step -> its key in the last run recorded here (to prefetch their manifests)."""
+        from amlrun.engine.key import KeyParts
+
+        keys = {}
+        for step, components in self.db.last_components(self.source).items():
+            try:
+                keys[step] = KeyParts(**components).key
+            except TypeError:  # recorded by an amlrun whose keys had another shape
+                continue
+        return keys
 
     def log_path(self, step: str) -> Path:
         return self.dir / "logs" / self.run_id / f"{folder_name(step.replace('/', '__'))}.log"
@@ -93,3 +108,12 @@ class Records:
         """Record what is known when the run stopped on an exception."""
         self.db.record_steps(self.run_id, [vars(o) for o in outcomes])
         self.db.finish_run(self.run_id, status)
+
+
+def _components(manifest: dict | None) -> tuple[dict | None, dict]:
+    """(key components, snapshot files) a manifest recorded, as runs.sqlite would."""
+    old = manifest.get("components") if isinstance(manifest, dict) else None
+    if not isinstance(old, dict):
+        return None, {}
+    files = manifest.get("snapshot_files")  # type: ignore[union-attr]
+    return old, files if isinstance(files, dict) else {}

@@ -17,6 +17,7 @@ from typing import Any
 
 from amlrun.backends.workdirs import remove_stale
 from amlrun.cache.inuse import store_in_use
+from amlrun.cache.uploads import background_uploads
 from amlrun.destinations import Destinations
 from amlrun.engine.compute import Backends
 from amlrun.engine.execute import Executor, install_sigint
@@ -31,7 +32,9 @@ from amlrun.engine.materialize import (
 )
 from amlrun.engine.plan import Plan
 from amlrun.engine.records import Records
+from amlrun.engine.stale import StaleResult
 from amlrun.engine.state import StepOutcome
+from amlrun.engine.team import TeamCache, confirm_uploads
 from amlrun.errors import AmlrunError, SpecError
 from amlrun.hashing import StatCache
 from amlrun.pipelines.model import Pipeline
@@ -102,6 +105,8 @@ class Engine:
             workspace.config, workspace.root, override=backend, options=backend_options
         )
         self.records = Records(workspace.dir, str(pipeline.source), invocation)
+        self.team = TeamCache(store, pipeline.source, workspace.root, pipeline.name)
+        self.records.team = self.team
         self._plan = Plan(
             pipeline,
             store=store,
@@ -145,6 +150,7 @@ class Engine:
         wanted_outputs(self.pipeline, self.output_overrides)  # unknown --output names: exit 2
         self.records.open()
         try:
+            self.team.prefetch(list(self.pipeline.steps), self.records.last_keys)
             return self._plan.dry_run()
         finally:
             self.statcache.save()
@@ -155,8 +161,9 @@ class Engine:
         wanted, destinations = self.check_outputs()  # usage errors exit 2 before any step
         self.records.start(self.pipeline.name, self.run_id)
         try:
-            with store_in_use(self.store):  # no gc while this run may restore from it
-                result = self._run_started(wanted, destinations)
+            # no gc while this run may restore from it; remote writes go in the background
+            with store_in_use(self.store), background_uploads(self.store) as uploads:
+                result = self._run_started(wanted, destinations, uploads)
         except BaseException as exc:  # the record is finished whatever happens
             interrupted = isinstance(exc, KeyboardInterrupt) or self.executor.cancel.is_set()
             with suppress(sqlite3.Error):  # a broken database must not hide the error itself
@@ -193,7 +200,7 @@ class Engine:
                 raise AmlrunError(f"step {step.name}: backend error: {describe(exc)}") from exc
 
     def _run_started(
-        self, wanted: dict[str, WantedOutput], destinations: Destinations
+        self, wanted: dict[str, WantedOutput], destinations: Destinations, uploads: Any
     ) -> RunResult:
         """The run after its record exists: schedule, settle, materialize, record."""
         executor = self.executor
@@ -201,6 +208,7 @@ class Engine:
             self.reporter.start(self)
         previous = install_sigint(executor.cancel)
         try:
+            self.team.prefetch(list(self.pipeline.steps), self.records.last_keys)
             if not executor.all_reusable():
                 remove_stale(self.ws.dir)  # a killed run's temporary folders
                 executor.schedule()
@@ -209,13 +217,26 @@ class Engine:
             self.statcache.save()
         executor.settle()
         plan = self._plan
-        outputs = materialize_outputs(wanted, plan.manifests, self.store, destinations)
+        outputs = self._materialize(wanted, destinations)
         steps = list(plan.outcomes.values())
+        confirm_uploads(uploads, steps, self.records.run_id)
         result = RunResult(self.records.run_id, self.pipeline, steps, outputs)
         status = "succeeded" if result.ok else "failed"
         status = "cancelled" if executor.cancel.is_set() else status
         self.records.finish(steps, plan.snapshot_files, status, plan.manifests)
+        self.team.record(steps, plan.manifests)
         return result
+
+    def _materialize(
+        self, wanted: dict[str, WantedOutput], destinations: Destinations
+    ) -> dict[str, Path]:
+        """The asked outputs; a reused step whose data cannot be fetched is rerun first."""
+        for _ in range(len(wanted)):
+            try:
+                return materialize_outputs(wanted, self.manifests, self.store, destinations)
+            except StaleResult as exc:
+                self.executor.rerun_stale(exc)
+        return materialize_outputs(wanted, self.manifests, self.store, destinations)
 
 
 def _blocked(pipeline: Pipeline) -> list[str]:

@@ -8,7 +8,10 @@
 3. "PR" job: another fresh clone edits score.py and runs with the team cache read-only
    (``?ro``) and ``--expect-run score,evaluate``: exactly the edited step and its dependant
    run, prepare and train are reused from the bucket;
-4. stops the server. Exits with the first failing job's status (3: the reuse was not as
+4. counts, through a proxy in front of the server, what the PR job downloaded: of the reused
+   steps, only the outputs score reads (prepare's test data, train's model) may cross the
+   wire, never prepare's training data or a log;
+5. stops the server. Exits with the first failing job's status (3: the reuse was not as
    expected). Each job's markdown report is printed, as GitHub shows it in the job summary.
 """
 
@@ -17,13 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's tests/
+
+from tests.fixtures import moto
+from tests.fixtures.counting_proxy import CountingProxy, counting_proxy
 
 BUCKET = "amlrun-team"
 PIPELINE = "examples/sklearn-pipeline/pipeline.yml"
@@ -32,37 +37,11 @@ EXPECT_RUN = "score,evaluate"
 AMLRUN = [sys.executable, "-c", "from amlrun.cli.main import main; main()"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _answers(endpoint: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def start_moto(log: Path) -> tuple[subprocess.Popen, str]:
-    """moto's S3 on loopback, with the team bucket created."""
+    """moto's S3 on loopback (tests/fixtures/moto.py), with the team bucket created."""
     import boto3
 
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while not _answers(endpoint):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit(f"moto did not start; see {log}")
-        time.sleep(0.1)
+    proc, endpoint = moto.start_moto(log)
     boto3.client("s3", endpoint_url=endpoint, **_credentials("writer")).create_bucket(Bucket=BUCKET)
     return proc, endpoint
 
@@ -103,6 +82,25 @@ def job(name: str, repo: Path, work: Path, endpoint: str, read_only: bool) -> di
     return {**result, "exit_code": proc.returncode}
 
 
+def downloaded(proxy: CountingProxy, result: dict, endpoint: str) -> list[str]:
+    """The data of reused steps that crossed the wire (``STEP.OUTPUT`` or ``STEP.log``),
+    from the requests the proxy saw: only what a step that ran reads may be there."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=endpoint, **_credentials("writer"))
+    fetched = {e.path.rsplit("/", 1)[-1] for e in proxy.reset() if "/cas/" in e.path}
+    found = []
+    for step in (s for s in result["steps"] if s["status"] == "reused"):
+        obj = s3.get_object(Bucket=BUCKET, Key=f"cache/steps/{step['key']}.json")
+        manifest = json.loads(obj["Body"].read())
+        for name, out in manifest["outputs"].items():
+            if {h for h, _size, _mode in out["entries"].values()} & fetched:
+                found.append(f"{step['name']}.{name}")
+        if manifest.get("log") in fetched:
+            found.append(f"{step['name']}.log")
+    return sorted(found)
+
+
 def main() -> int:
     here = Path(__file__).resolve()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -114,14 +112,15 @@ def main() -> int:
         work.mkdir(parents=True, exist_ok=True)
         proc, endpoint = start_moto(work / "moto.log")
         try:
-            results = {
-                name: job(name, ns.repo, work, endpoint, read_only=name == "pr")
-                for name in ("main", "pr")
-            }
+            with counting_proxy(endpoint) as proxy:  # counts what the PR job downloads
+                results = {"main": job("main", ns.repo, work, endpoint, read_only=False)}
+                results["pr"] = job("pr", ns.repo, work, proxy.endpoint, read_only=True)
+                fetched = downloaded(proxy, results["pr"], endpoint)
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-    print(json.dumps({n: {s["name"]: s["status"] for s in r["steps"]} for n, r in results.items()}))
+            moto.stop(proc)
+    print(f"data of reused steps the PR job downloaded: {', '.join(fetched) or 'none'}")
+    summary = {n: {s["name"]: s["status"] for s in r["steps"]} for n, r in results.items()}
+    print(json.dumps({**summary, "pr_downloaded": fetched}))
     return next((r["exit_code"] for r in results.values() if r["exit_code"]), 0)
 
 
