@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from amlrun.backends.workdirs import remove_stale
 from amlrun.cache.inuse import store_in_use
 from amlrun.destinations import Destinations
 from amlrun.engine.compute import Backends
@@ -194,6 +193,8 @@ class Engine:
         previous = install_sigint(executor.cancel)
         try:
             if not executor.all_reusable():
+                from amlrun.backends.workdirs import remove_stale  # not on a null run
+
                 remove_stale(self.ws.dir)  # a killed run's temporary folders
                 executor.schedule()
         finally:

@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Any
 from amlrun.errors import Diagnostics, SpecError
 from amlrun.pipelines.graph import order_steps
 from amlrun.pipelines.model import Pipeline, PipelineOutput
-from amlrun.spec import yamlio
-from amlrun.spec.detect import kind_of
 
 if TYPE_CHECKING:
     from amlrun.registry.resolve import RegistryResolver
@@ -34,11 +32,11 @@ def load_yaml_pipeline(
     overrides = overrides or {}
     config = config or {}
     from amlrun.pipelines.plancache import cached
-    from amlrun.registry.resolve import RegistryResolver
 
-    resolver = RegistryResolver(config)
+    def build() -> tuple[Pipeline, list]:  # its imports are skipped when the cache answers
+        from amlrun.registry.resolve import RegistryResolver
 
-    def build() -> tuple[Pipeline, list]:
+        resolver = RegistryResolver(config)
         fresh = Diagnostics()
         loaded = _load_yaml(path, overrides, fresh, config, resolver, definition)
         return resolve_environments(loaded, resolver), fresh.warnings
@@ -79,6 +77,8 @@ def _load_yaml(
     definition: bool,
 ) -> Pipeline:
     from amlrun.pipelines.job_sets import apply_job_sets, split_job_sets
+    from amlrun.spec import yamlio
+    from amlrun.spec.detect import kind_of
 
     doc = yamlio.load(path)
     kind = kind_of(doc, path)
