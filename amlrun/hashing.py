@@ -39,9 +39,13 @@ def hash_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+#: built once: ``json.dumps`` with options builds an encoder per call, a fifth of its cost
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(obj: object) -> bytes:
     """One byte string per value: sorted keys, no whitespace, UTF-8."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(obj).encode()
 
 
 def hash_json(obj: object) -> str:

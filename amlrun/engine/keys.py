@@ -24,6 +24,9 @@ class KeyCalculator:
         self._modules: dict[int, str] = {}
         self._snapshots: dict[Code, Any] = {}
         self._envs: dict[tuple[str, str], str] = {}
+        #: id(environment) -> (it, its spec identity hash): once per run, not once per step
+        #: (a build context is a folder hash); the environment is kept so its id stays its own
+        self._env_specs: dict[int, tuple[object, str]] = {}
         self._paths: dict[str, tuple[dict, str, bool]] = {}
 
     def module_hash(self, module: Module) -> str:
@@ -42,7 +45,11 @@ class KeyCalculator:
         return snap
 
     def environment(self, module: Module, backend) -> str:
-        ident = hash_json(environment_spec_identity(module.environment))
+        env = module.environment
+        known = self._env_specs.get(id(env))
+        if known is None:
+            known = self._env_specs[id(env)] = (env, hash_json(environment_spec_identity(env)))
+        ident = known[1]
         key = (ident, backend.name)
         h = self._envs.get(key)
         if h is None:
