@@ -27,7 +27,7 @@ from amlrun.backends.venvs import (
     pip_requirements,
     user_cache_dir,
 )
-from amlrun.backends.workdirs import new_workdir
+from amlrun.backends.workdirs import new_workdir, remove_later, wait_removed
 from amlrun.hashing import hash_json
 from amlrun.spec.model import Environment
 
@@ -136,7 +136,11 @@ class LocalBackend(Backend):
             produced = store_outputs(store, code, outputs)
             return JobResult(code, seconds, produced, log, backend=self.name)
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            remove_later(work)
+
+    def close(self) -> None:
+        """A run is over when its work folders are gone."""
+        wait_removed()
 
 
 def stage_snapshot(job: Job, store: Any, code: Path) -> None:
