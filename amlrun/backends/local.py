@@ -18,7 +18,6 @@ from typing import Any, BinaryIO
 from amlrun.backends import procs
 from amlrun.backends.base import Availability, Backend
 from amlrun.backends.distributions import distributions_digest
-from amlrun.backends.hookspecs import hookimpl
 from amlrun.backends.job import Job, JobResult, output_path, store_outputs
 from amlrun.backends.venvs import (
     bin_dir_for,
@@ -165,8 +164,3 @@ def prepare_workdir(job: Job, store: Any, root: Path) -> Path:
         if inp.path is None:
             store.materialize(inp.entries, inp.fetched_path(work), inp.is_file)
     return work
-
-
-@hookimpl
-def amlrun_backends() -> list[type[Backend]]:
-    return [LocalBackend]

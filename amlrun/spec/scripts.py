@@ -8,7 +8,6 @@ placeholders, variables or globs are left to the command itself.
 from __future__ import annotations
 
 import os
-import shlex
 
 from amlrun.spec.model import Module, Text
 
@@ -71,6 +70,8 @@ def _words(text: str) -> list[str] | None:
     """The shell words of ``text`` (None: unbalanced quotes)."""
     if text.isascii() and _SHELL_SYNTAX.isdisjoint(text):
         return text.split()
+    import shlex  # 6 ms to import: only for commands with quotes
+
     try:
         return shlex.split(text)
     except ValueError:
