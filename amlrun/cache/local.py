@@ -82,8 +82,10 @@ class LocalStore(Store):
         path = self._path(rel)
         try:
             fd, st = files.open_regular(path)
-            with os.fdopen(fd, "rb") as f:
-                data = f.read()
+            try:
+                data = files.read_fd(fd, st.st_size)
+            finally:
+                os.close(fd)
             manifest = parse_manifest(data, key)
         except FileNotFoundError:
             return None

@@ -38,8 +38,13 @@ def load_yaml_pipeline(
 
         resolver = RegistryResolver(config)
         fresh = Diagnostics()
-        loaded = _load_yaml(path, overrides, fresh, config, resolver, definition)
-        return resolve_environments(loaded, resolver), fresh.warnings
+        loaded = resolve_environments(
+            _load_yaml(path, overrides, fresh, config, resolver, definition), resolver
+        )
+        for step in loaded.steps.values():  # hashed once, then kept in the cached plan
+            if step.module is not None:
+                step.module.identity_hash  # noqa: B018
+        return loaded, fresh.warnings
 
     key = {
         "path": str(path),

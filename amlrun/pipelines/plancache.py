@@ -17,11 +17,11 @@ from amlrun.hashing import hash_json
 from amlrun.spec.reads import VOLATILE, recording, signature
 from amlrun.version import __version__
 
-FORMAT = 4  # 3: output paths keep their last component unresolved; component
+FORMAT = 5  # 3: output paths keep their last component unresolved; component
 
 
 #    environment_variables and node-level overrides are loaded; 4: azureml: references
-#    resolve through the registries
+#    resolve through the registries; 5: each module's identity hash is pickled with it
 def cached(
     cache_dir: Path | None, key_data: dict[str, Any], build: Callable[[], tuple[Any, list]]
 ) -> tuple[Any, list]:
