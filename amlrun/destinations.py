@@ -138,10 +138,11 @@ class Destinations:
     @cached_property
     def internal(self) -> tuple[Path, ...]:
         """Resolved when a destination is first checked: a run without outputs never pays."""
-        return resolved(self._internal)
+        return tuple(Path(p) for p in resolved(self._internal))
 
     @cached_property
-    def protected(self) -> tuple[Path, ...]:
+    def protected(self) -> tuple[str, ...]:
+        """As text: every destination is compared with every code folder, spec and input."""
         return resolved(self._protected)
 
     def check_all(self, dests: Iterable[Destination]) -> None:
@@ -182,8 +183,10 @@ class Destinations:
                     "replacing it would delete the workspace's runs or store",
                     fix="write outputs to a folder of their own, e.g. ./outputs/NAME",
                 )
+        dest = str(d.path)  # absolute, as Destination.of makes it
+        below = dest.rstrip("/") + "/"
         for p in self.protected:
-            if d.path == p or _inside(p, d.path):
+            if p == dest or p.startswith(below):
                 raise SpecError(
                     f"{d.label}: {d.path} holds {p}, which the run reads; "
                     "replacing it would delete it",
@@ -249,15 +252,11 @@ def _overlap(a: Path, b: Path) -> bool:
 
 
 def _inside(path: Path, folder: Path) -> bool:
-    """Whether ``path`` is strictly below ``folder`` (by text when both are absolute: a run
-    checks every destination against every code folder, and pathlib is slow at it)."""
-    if path.is_absolute() and folder.is_absolute():
-        p, f = str(path), str(folder)
-        return p != f and p.startswith(f if f.endswith("/") else f + "/")
+    """Whether ``path`` is strictly below ``folder``."""
     return path != folder and path.is_relative_to(folder)
 
 
-def resolved(paths: Iterable[str | os.PathLike]) -> tuple[Path, ...]:
+def resolved(paths: Iterable[str | os.PathLike]) -> tuple[str, ...]:
     """``os.path.realpath`` of each distinct path, each parent folder resolved only once.
 
     realpath walks every component in Python; 300 steps' code folders, specs and inputs cost
@@ -265,11 +264,11 @@ def resolved(paths: Iterable[str | os.PathLike]) -> tuple[Path, ...]:
     resolution joined with that name.
     """
     parents: dict[str, str] = {}
-    done: dict[str, Path] = {}
+    done: dict[str, str] = {}
     for p in paths:
         text = os.fspath(p)
         if text not in done:
-            done[text] = Path(_realpath(text, parents))
+            done[text] = _realpath(text, parents)
     return tuple(dict.fromkeys(done.values()))
 
 
