@@ -73,8 +73,7 @@ class Records:
         self, outcomes: list[StepOutcome], trees: dict[str, dict[str, str]], status: str
     ) -> None:
         """Record the snapshot file lists (for later explanations), every step, the status."""
-        for tree, files in trees.items():
-            self.db.record_tree(tree, files)
+        self.db.record_trees(trees)
         self.db.record_steps(self.run_id, [vars(o) for o in outcomes])
         self.db.finish_run(self.run_id, status)
 
