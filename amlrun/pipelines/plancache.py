@@ -2,7 +2,8 @@
 
 Parsing a 500-step pipeline and its component files costs more than deciding that all 500
 steps are reused; a null rerun therefore loads the pickled Pipeline instead, as long as no
-file it was built from changed (size, mtime, inode) and no code folder appeared or vanished.
+file it was built from changed (size, mtime, inode, else its bytes) and no code folder
+appeared or vanished. A file touched but not changed is re-hashed once, not re-parsed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.hashing import hash_json
-from amlrun.spec.reads import VOLATILE, recording, signature
+from amlrun.spec.reads import VOLATILE, fingerprint, recording, touched
 from amlrun.version import __version__
 
 FORMAT = 5  # 3: output paths keep their last component unresolved; component
@@ -32,20 +33,26 @@ def cached(
     try:
         with open(entry, "rb") as f:
             deps, value = pickle.load(f)
-        if all(signature(p) == sig for p, sig in deps.items()):
+        stale = touched(deps)
+        if stale is not None:
+            if stale:  # the next run need not hash them again
+                _write(entry, {**deps, **{p: fingerprint(p) for p in stale}}, value)
             return value
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
         pass
     with recording() as reads:
         value = build()
-    if VOLATILE in reads:  # e.g. a remote registry: its labels move without a local trace
-        return value
+    if VOLATILE not in reads:  # e.g. a remote registry: its labels move without a local trace
+        _write(entry, reads, value)
+    return value
+
+
+def _write(entry: Path, deps: dict[str, Any], value: tuple[Any, list]) -> None:
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as f:
-            pickle.dump((reads, value), f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((deps, value), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, entry)
     except (OSError, pickle.PicklingError, AttributeError, TypeError):
         pass  # an unpicklable pipeline is simply not cached
-    return value
