@@ -125,8 +125,8 @@ class Destinations:
         workspace_dir: Path,
         *,
         force: bool = False,
-        protected: Iterable[Path] = (),
-        internal: Iterable[Path] = (),
+        protected: Iterable[str | os.PathLike] = (),
+        internal: Iterable[str | os.PathLike] = (),
     ) -> None:
         """``protected``: paths no destination may be or contain (specs, code, inputs);
         ``internal``: folders no destination may touch at all (``.amlrun``, stores)."""
