@@ -32,7 +32,7 @@ def cached(
     entry = cache_dir / f"{hash_json({**key_data, 'v': FORMAT, 'amlrun': __version__})}.pickle"
     try:
         with open(entry, "rb") as f:
-            deps, value = pickle.load(f)
+            deps, value = _Unpickler(f).load()
         stale = touched(deps)
         if stale is not None:
             if stale:  # the next run need not hash them again
@@ -47,12 +47,38 @@ def cached(
     return value
 
 
+_PATH = type(Path())
+
+
+class _Pickler(pickle.Pickler):
+    """Paths as their text: equal paths (every step's spec file, say) come back as one
+    object. A pickled Path is rebuilt from its parts, parsed again; 10,000 steps hold 70,000
+    of them, and unpickling them was half of a null run's loading."""
+
+    def persistent_id(self, obj: Any) -> str | None:
+        return str(obj) if type(obj) is _PATH else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: Any) -> None:
+        super().__init__(file)
+        self._paths: dict[str, Path] = {}
+
+    def persistent_load(self, pid: Any) -> Path:
+        if not isinstance(pid, str):
+            raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
+        path = self._paths.get(pid)
+        if path is None:
+            path = self._paths[pid] = Path(pid)
+        return path
+
+
 def _write(entry: Path, deps: dict[str, Any], value: tuple[Any, list]) -> None:
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as f:
-            pickle.dump((deps, value), f, protocol=pickle.HIGHEST_PROTOCOL)
+            _Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump((deps, value))
         os.replace(tmp, entry)
     except (OSError, pickle.PicklingError, AttributeError, TypeError):
         pass  # an unpicklable pipeline is simply not cached
