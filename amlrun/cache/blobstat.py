@@ -107,6 +107,21 @@ class BlobStats:
                 _parse(line, self._sigs)
 
 
+_shared: dict[tuple[str, bool], BlobStats] = {}
+_shared_lock = threading.Lock()
+
+
+def shared(root: str, writable: bool) -> BlobStats:
+    """The records of the store at ``root``, one object per process: the local backend opens
+    the store anew for every step, and each new object parsed the whole log again (a cold
+    300-step run parsed 117,000 lines of a 420-line log)."""
+    with _shared_lock:
+        stats = _shared.get((root, writable))
+        if stats is None:
+            stats = _shared[(root, writable)] = BlobStats(root, writable)
+        return stats
+
+
 def _parse(line: bytes, into: dict[str, Signature]) -> None:
     parts = line.split()
     if len(parts) != 5:
