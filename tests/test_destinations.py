@@ -114,6 +114,17 @@ def test_path_destinations_in_the_pipeline_follow_the_same_rules(ws: Path) -> No
     assert (ws / "final" / "report.md").read_text() == REPORT
 
 
+def test_a_code_folder_reached_through_a_symlinked_parent_is_never_a_destination(
+    ws: Path,
+) -> None:
+    (ws / "prep").rename(ws / "real_prep")
+    (ws / "prep").symlink_to("real_prep")  # the spec still says ./prep/src
+    for dest in ("real_prep/src", "real_prep"):
+        proc = amlrun("run", "pipeline.yml", "--output", f"final={dest}", "--force-output", cwd=ws)
+        assert proc.returncode == 2 and "which the run reads" in proc.stderr, proc.stderr
+        assert (ws / "real_prep" / "src" / "prep.py").is_file() and nothing_ran(ws)
+
+
 def test_two_outputs_in_one_folder_are_refused(ws: Path) -> None:
     pipeline = ws / "pipeline.yml"
     pipeline.write_text(

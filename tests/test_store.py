@@ -631,3 +631,23 @@ def test_gc_empties_the_quarantine_of_old_bad_blobs(tmp_path: Path) -> None:
     _age(moved, 2 * DAY)
     store.gc(older_than_s=DAY)
     assert not moved.exists()
+
+
+def test_a_store_opened_once_per_step_reads_its_stat_log_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from amlrun.cache import blobstat
+
+    root = str(tmp_path / "shared-store")
+    first = open_store(root, tmp_path)
+    blobs = [first.put_bytes(f"blob {i}".encode()) for i in range(200)]
+    parsed = []
+    real_parse = blobstat._parse
+    monkeypatch.setattr(
+        blobstat, "_parse", lambda line, into: parsed.append(line) or real_parse(line, into)
+    )
+    for h in blobs[:50]:  # the local backend opens the store anew for every step
+        store = open_store(root, tmp_path)
+        store.put_bytes(b"new " + h.encode())
+        assert store.get_bytes(h) == f"blob {blobs.index(h)}".encode()
+    assert len(parsed) < 2 * (200 + 50)  # each record parsed about once, not once per opening

@@ -18,7 +18,6 @@ from typing import Any, BinaryIO
 from amlrun.backends import procs
 from amlrun.backends.base import Availability, Backend
 from amlrun.backends.distributions import distributions_digest
-from amlrun.backends.hookspecs import hookimpl
 from amlrun.backends.job import Job, JobResult, output_path, store_outputs, tracking_env
 from amlrun.backends.venvs import (
     bin_dir_for,
@@ -27,7 +26,7 @@ from amlrun.backends.venvs import (
     pip_requirements,
     user_cache_dir,
 )
-from amlrun.backends.workdirs import new_workdir
+from amlrun.backends.workdirs import new_workdir, remove_later, wait_removed
 from amlrun.hashing import hash_json
 from amlrun.spec.model import Environment
 
@@ -139,7 +138,11 @@ class LocalBackend(Backend):
             produced = store_outputs(store, code, outputs)
             return JobResult(code, seconds, produced, log, backend=self.name)
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            remove_later(work)
+
+    def close(self) -> None:
+        """A run is over when its work folders are gone."""
+        wait_removed()
 
 
 def stage_snapshot(job: Job, store: Any, code: Path) -> None:
@@ -164,8 +167,3 @@ def prepare_workdir(job: Job, store: Any, root: Path) -> Path:
         if inp.path is None:
             store.materialize(inp.entries, inp.fetched_path(work), inp.is_file)
     return work
-
-
-@hookimpl
-def amlrun_backends() -> list[type[Backend]]:
-    return [LocalBackend]

@@ -16,11 +16,19 @@ from amlrun.errors import SpecError
 def plugin_manager():
     import pluggy
 
-    from amlrun.backends import hookspecs, local
+    from amlrun.backends import hookspecs
+    from amlrun.backends.local import LocalBackend
+
+    class Core:
+        """The core's own backend, registered here so that a local run never imports pluggy."""
+
+        @hookspecs.hookimpl
+        def amlrun_backends(self) -> list[type[Backend]]:
+            return [LocalBackend]
 
     pm = pluggy.PluginManager("amlrun")
     pm.add_hookspecs(hookspecs)
-    pm.register(local, "local")
+    pm.register(Core(), "local")
     pm.load_setuptools_entrypoints("amlrun")
     return pm
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import platform
 import re
-import shlex
 import shutil
 import site
 import subprocess
@@ -149,6 +148,8 @@ def shim_dir() -> Path:
     d = user_cache_dir() / "shims" / hash_json(["exec-v2", exe])[:12]
     if not (d / "python3").exists():
         d.mkdir(parents=True, exist_ok=True)
+        import shlex  # only when the shim is first written
+
         script = f'#!/bin/sh\nexec {shlex.quote(exe)} "$@"\n'
         for name in ("python", "python3"):
             tmp = d / f".{name}.{os.getpid()}.{threading.get_ident()}"

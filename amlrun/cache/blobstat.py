@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 
 from amlrun.cache.files import NotRegular, open_regular
 from amlrun.cache.manifest import is_blob_name
@@ -105,6 +106,23 @@ class BlobStats:
             self._file = (ino, done + end)
             for line in data[:end].split(b"\n"):
                 _parse(line, self._sigs)
+
+
+#: weak: the records live as long as some store object uses them (a run's own store keeps
+#: them for the run), not as long as the process
+_shared: weakref.WeakValueDictionary[tuple[str, bool], BlobStats] = weakref.WeakValueDictionary()
+_shared_lock = threading.Lock()
+
+
+def shared(root: str, writable: bool) -> BlobStats:
+    """The records of the store at ``root``, shared by every store object open on it: the
+    local backend opens the store anew for every step, and each new object parsed the whole
+    log again (an edit rerunning 150 steps parsed 117,000 lines of a 420-line log)."""
+    with _shared_lock:
+        stats = _shared.get((root, writable))
+        if stats is None:
+            stats = _shared[(root, writable)] = BlobStats(root, writable)
+        return stats
 
 
 def _parse(line: bytes, into: dict[str, Signature]) -> None:

@@ -48,6 +48,17 @@ def open_regular(path: str) -> tuple[int, os.stat_result]:
     return fd, st
 
 
+def read_fd(fd: int, size: int) -> bytes:
+    """All of ``fd``'s bytes (``size``: what fstat said), without a file object around it."""
+    data = os.read(fd, size + 1)
+    if len(data) <= size:
+        return data  # all of it in one call, the usual case
+    chunks = [data]
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def read_regular(path: str) -> bytes:
     fd, _ = open_regular(path)
     with os.fdopen(fd, "rb") as f:

@@ -19,9 +19,9 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-from amlrun.cache import files
+from amlrun.cache import blobstat, files
 from amlrun.cache.base import MissingBlob, Placement, Store, blob_rel, corrupt_blob, manifest_rel
-from amlrun.cache.blobstat import BlobStats, signature
+from amlrun.cache.blobstat import signature
 from amlrun.cache.files import BLOB_MODE, LINK_TYPES, NotRegular
 from amlrun.cache.manifest import BadManifest, blob_sizes, parse_manifest, warn
 from amlrun.cache.registry import OpenContext
@@ -62,7 +62,7 @@ class LocalStore(Store):
         self.read_only = read_only
         self.link = link
         self.url = self._root + ("?ro" if read_only else "")
-        self.stats = BlobStats(self._root, writable=not read_only)
+        self.stats = blobstat.shared(self._root, writable=not read_only)
 
     @classmethod
     def open(cls, url: str, ctx: OpenContext) -> LocalStore:
@@ -82,8 +82,10 @@ class LocalStore(Store):
         path = self._path(rel)
         try:
             fd, st = files.open_regular(path)
-            with os.fdopen(fd, "rb") as f:
-                data = f.read()
+            try:
+                data = files.read_fd(fd, st.st_size)
+            finally:
+                os.close(fd)
             manifest = parse_manifest(data, key)
         except FileNotFoundError:
             return None

@@ -31,6 +31,7 @@ class Backends:
         self.options = options or {}
         self.notes: list[str] = []
         self._made: dict[str, Backend] = {}
+        self._names: dict[str | None, str] = {}  # step.compute -> backend name, once a run
         self._lock = threading.Lock()
 
     def note(self, text: str) -> None:
@@ -68,7 +69,9 @@ class Backends:
     def for_step(self, step: Step) -> Backend:
         from amlrun.backends.registry import make_backend
 
-        name = self.name_for(step)
+        name = self._names.get(step.compute)
+        if name is None:
+            name = self._names[step.compute] = self.name_for(step)
         with self._lock:
             if name not in self._made:
                 options = dict((self.config.get("backends") or {}).get(name) or {})

@@ -78,7 +78,7 @@ def run_tasks(
                 "backend": "sqlite3",
                 "verbosity": 2,  # doit must not capture output: amlrun reports itself
                 "reporter": reporter,
-                "num_process": max(1, jobs),
+                "num_process": jobs if jobs > 1 else 0,  # 0: in this thread, no handoffs
                 "par_type": "thread",
                 "continue": keep_going,
             }

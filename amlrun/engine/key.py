@@ -32,7 +32,10 @@ class KeyParts:
         return hash_json({"v": KEY_FORMAT_VERSION, **self.as_dict()})
 
     def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _FIELDS}
+
+
+_FIELDS = tuple(f.name for f in fields(KeyParts))  # fields() per call: 3 us a step
 
 
 def explain_change(old: dict[str, Any] | None, new: KeyParts, files: tuple[dict, dict]) -> str:

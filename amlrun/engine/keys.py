@@ -21,16 +21,12 @@ from amlrun.spec.names import folder_name
 class KeyCalculator:
     def __init__(self, statcache: StatCache) -> None:
         self.statcache = statcache
-        self._modules: dict[int, str] = {}
         self._snapshots: dict[Code, Any] = {}
         self._envs: dict[tuple[str, str], str] = {}
+        #: id(environment) -> (it, its spec identity hash): once per run, not once per step
+        #: (a build context is a folder hash); the environment is kept so its id stays its own
+        self._env_specs: dict[int, tuple[object, str]] = {}
         self._paths: dict[str, tuple[dict, str, bool]] = {}
-
-    def module_hash(self, module: Module) -> str:
-        h = self._modules.get(id(module))
-        if h is None:
-            h = self._modules[id(module)] = hash_json(module.identity())
-        return h
 
     def snapshot(self, code: Code):
         """The Snapshot of ``code`` (an empty one for inline commands without code)."""
@@ -42,7 +38,11 @@ class KeyCalculator:
         return snap
 
     def environment(self, module: Module, backend) -> str:
-        ident = hash_json(environment_spec_identity(module.environment))
+        env = module.environment
+        known = self._env_specs.get(id(env))
+        if known is None:
+            known = self._env_specs[id(env)] = (env, hash_json(environment_spec_identity(env)))
+        ident = known[1]
         key = (ident, backend.name)
         h = self._envs.get(key)
         if h is None:
@@ -90,7 +90,7 @@ class KeyCalculator:
             if seen and seen[1]:
                 file_names[port.name] = seen[1]
         return KeyParts(
-            module=self.module_hash(module),
+            module=module.identity_hash,
             snapshot=self.snapshot(module.code).tree_hash,
             environment=self.environment(module, backend),
             params=params,

@@ -97,8 +97,7 @@ class Records:
         step's manifest says it logged through mlflow, the status."""
         from amlrun.runs.metrics import StepMetrics, record_step_metrics
 
-        for tree, files in trees.items():
-            self.db.record_tree(tree, files)
+        self.db.record_trees(trees)
         self.db.record_steps(self.run_id, [vars(o) for o in outcomes])
         logged = {n: StepMetrics.from_json(m.get("tracking")) for n, m in manifests.items()}
         record_step_metrics(self.db, self.run_id, logged)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from amlrun.backends.workdirs import remove_stale
 from amlrun.cache.inuse import store_in_use
 from amlrun.cache.uploads import background_uploads
 from amlrun.destinations import Destinations
@@ -210,6 +209,8 @@ class Engine:
         try:
             self.team.prefetch(list(self.pipeline.steps), self.records.last_keys)
             if not executor.all_reusable():
+                from amlrun.backends.workdirs import remove_stale  # not on a null run
+
                 remove_stale(self.ws.dir)  # a killed run's temporary folders
                 executor.schedule()
         finally:

@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Any
 from amlrun.errors import Diagnostics, SpecError
 from amlrun.pipelines.graph import order_steps
 from amlrun.pipelines.model import Pipeline, PipelineOutput
-from amlrun.spec import yamlio
-from amlrun.spec.detect import kind_of
 
 if TYPE_CHECKING:
     from amlrun.registry.resolve import RegistryResolver
@@ -34,14 +32,19 @@ def load_yaml_pipeline(
     overrides = overrides or {}
     config = config or {}
     from amlrun.pipelines.plancache import cached
-    from amlrun.registry.resolve import RegistryResolver
 
-    resolver = RegistryResolver(config)
+    def build() -> tuple[Pipeline, list]:  # its imports are skipped when the cache answers
+        from amlrun.registry.resolve import RegistryResolver
 
-    def build() -> tuple[Pipeline, list]:
+        resolver = RegistryResolver(config)
         fresh = Diagnostics()
-        loaded = _load_yaml(path, overrides, fresh, config, resolver, definition)
-        return resolved(loaded, resolver), fresh.warnings
+        loaded = resolved(
+            _load_yaml(path, overrides, fresh, config, resolver, definition), resolver
+        )
+        for step in loaded.steps.values():  # hashed once, then kept in the cached plan
+            if step.module is not None:
+                step.module.identity_hash  # noqa: B018
+        return loaded, fresh.warnings
 
     key = {
         "path": str(path),
@@ -85,7 +88,9 @@ def _load_yaml(
     resolver: RegistryResolver,
     definition: bool,
 ) -> Pipeline:
-    from amlrun.pipelines.job_sets import apply_job_sets, split_job_sets
+    from amlrun.pipelines.job_sets import split_job_sets
+    from amlrun.spec import yamlio
+    from amlrun.spec.detect import kind_of
 
     doc = yamlio.load(path)
     kind = kind_of(doc, path)
@@ -98,26 +103,50 @@ def _load_yaml(
             "(pipeline: {steps:})",
         )
     if isinstance(doc.get("pipeline"), dict):
-        from amlrun.pipelines.v1 import load_v1_pipeline
+        return _v1_pipeline(doc, path, overrides, job_sets, diags, config, resolver)
+    return _v2_pipeline(doc, path, overrides, job_sets, diags, resolver, definition)
 
-        if job_sets:
-            raise SpecError(
-                f"--set {next(iter(job_sets))}: a v1 pipeline has steps, not jobs",
-                file=path,
-                field="--set",
-                fix="set a pipeline parameter: --set NAME=VALUE",
-            )
 
-        name, steps, inputs, compute = load_v1_pipeline(
-            doc, path, overrides, diags, dict(config.get("datastores") or {}), resolver
+def _v1_pipeline(
+    doc: dict,
+    path: Path,
+    overrides: dict,
+    job_sets: dict,
+    diags: Diagnostics,
+    config: dict,
+    resolver: RegistryResolver,
+) -> Pipeline:
+    from amlrun.pipelines.v1 import load_v1_pipeline
+
+    if job_sets:
+        raise SpecError(
+            f"--set {next(iter(job_sets))}: a v1 pipeline has steps, not jobs",
+            file=path,
+            field="--set",
+            fix="set a pipeline parameter: --set NAME=VALUE",
         )
-        return Pipeline(
-            name=name,
-            source=path,
-            steps=order_steps(steps, path),
-            inputs=inputs,
-            default_compute=compute,
-        )
+    name, steps, inputs, compute = load_v1_pipeline(
+        doc, path, overrides, diags, dict(config.get("datastores") or {}), resolver
+    )
+    return Pipeline(
+        name=name,
+        source=path,
+        steps=order_steps(steps, path),
+        inputs=inputs,
+        default_compute=compute,
+    )
+
+
+def _v2_pipeline(
+    doc: dict,
+    path: Path,
+    overrides: dict,
+    job_sets: dict,
+    diags: Diagnostics,
+    resolver: RegistryResolver,
+    definition: bool,
+) -> Pipeline:
+    from amlrun.pipelines.job_sets import apply_job_sets
     from amlrun.pipelines.v2 import V2Loader
 
     loader = V2Loader(diags, {}, resolver, definition=definition)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
-from xml.etree import ElementTree as ET
 
 if TYPE_CHECKING:
     from amlrun.reports import Report
@@ -20,6 +19,8 @@ _SKIPPED = frozenset({"skipped", "cancelled"})
 
 
 def junit(report: Report) -> str:
+    from xml.etree import ElementTree as ET  # only when a junit report is asked for
+
     failures = [s for s in report.steps if s.status == "failed" or s.name in report.violations]
     suite = ET.Element(
         "testsuite",

@@ -112,10 +112,12 @@ class RunDB:
                 ],
             )
 
-    def record_tree(self, tree_hash: str, files: dict[str, str]) -> None:
+    def record_trees(self, trees: dict[str, dict[str, str]]) -> None:
+        """Snapshot file lists by tree hash, in one transaction (one per tree: 1,000 commits)."""
         with self.conn:
-            self.conn.execute(
-                "INSERT OR IGNORE INTO trees VALUES (?, ?)", (tree_hash, json.dumps(files))
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO trees VALUES (?, ?)",
+                [(tree, json.dumps(files)) for tree, files in trees.items()],
             )
 
     def tree_files(self, tree_hash: str) -> dict[str, str]:

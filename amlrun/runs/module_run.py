@@ -91,8 +91,6 @@ def run_module(
     destinations given (checked before the command starts; see :mod:`amlrun.destinations`).
     """
     from amlrun.backends.local import run_prepared
-    from amlrun.hashing import StatCache
-    from amlrun.snapshot.tree import take_snapshot
 
     if module.kind == "parallel":
         raise SpecError(
@@ -111,6 +109,32 @@ def run_module(
     wanted = _destinations(given_outputs, destinations)
     for note in local_notes(module.environment) if warn is not None else ():
         warn(note)
+    job, run_dir, outputs = _staged_job(module, ws, params, inputs, stream)
+    present = {k: v for k, v in inputs.items() if v is not None}
+    # placeholders of optional inputs without a value render as "no value" (group dropped)
+    missing = dict.fromkeys((k for k, v in inputs.items() if v is None), None)
+    log_path = run_dir / "log.txt"
+    with open(log_path, "wb") as log:
+        code, _, seconds = run_prepared(
+            _with_missing(job, missing), run_dir / "code", present, outputs, None, log_file=log
+        )
+    if code == 0:
+        _deliver(wanted, outputs, destinations)
+    return ModuleResult(code, outputs, log_path, run_dir, seconds)
+
+
+def _staged_job(
+    module: Module,
+    ws: Workspace,
+    params: dict[str, Any],
+    inputs: Mapping[str, Path | None],
+    stream: bool,
+) -> tuple[Job, Path, dict[str, Path]]:
+    """The job, in a new run folder whose ``code/`` is a copy of the snapshot: (job, run
+    folder, output paths)."""
+    from amlrun.hashing import StatCache
+    from amlrun.snapshot.tree import take_snapshot
+
     statcache = StatCache(ws.statcache_path)
     snapshot = take_snapshot(module.code, statcache)
     statcache.save()
@@ -131,17 +155,7 @@ def run_module(
         store_url="",
         stream_logs=stream,
     )
-    present = {k: v for k, v in inputs.items() if v is not None}
-    # placeholders of optional inputs without a value render as "no value" (group dropped)
-    missing = dict.fromkeys((k for k, v in inputs.items() if v is None), None)
-    log_path = run_dir / "log.txt"
-    with open(log_path, "wb") as log:
-        code, _, seconds = run_prepared(
-            _with_missing(job, missing), code_dir, present, outputs, None, log_file=log
-        )
-    if code == 0:
-        _deliver(wanted, outputs, destinations)
-    return ModuleResult(code, outputs, log_path, run_dir, seconds)
+    return job, run_dir, outputs
 
 
 def _destinations(given: Mapping[str, Any], destinations: Destinations) -> dict[str, Destination]:

@@ -223,11 +223,18 @@ def _static_prefix(pattern: str) -> str | None:
 
 
 def _load_rules(roots: list[str]) -> _Rules | None:
-    """The first ignore file at the snapshot root (code folder, then merged includes)."""
+    """The first ignore file at the snapshot root (code folder, then merged includes).
+
+    ``os.access`` asks first: a failed open() costs 5 us (its exception), access 0.4 us, and
+    most code folders have no ignore file.
+    """
     for name in IGNORE_FILES:
         for root in roots:
+            path = os.path.join(root, name)
+            if not os.access(path, os.F_OK):
+                continue
             try:
-                with open(os.path.join(root, name), encoding="utf-8", errors="replace") as f:
+                with open(path, encoding="utf-8", errors="replace") as f:
                     return _Rules(f.read().splitlines())
             except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 continue
@@ -252,7 +259,7 @@ def _collect(src: str, name: str, cache: StatCache, skip: _Filter) -> Iterator[S
         return
     if name and skip.folder(name):
         return
-    yield from _walk(src, f"{name}/" if name else "", cache, skip, os.path.realpath(src))
+    yield from _walk(src, f"{name}/" if name else "", cache, skip, bound=src)
 
 
 class _Filter:
@@ -277,11 +284,13 @@ def _walk(
 ) -> list[SnapshotFile]:
     """Files under ``top`` as ``prefix`` + relpath, symlinks followed.
 
-    A snapshot source passes its ``bound`` (its real path): a link leading outside it, or
+    A snapshot source passes its ``bound`` (its folder): a link leading outside it, or
     nowhere, is an error. A data path (``skip``, ``bound`` None) keeps everything and skips
-    broken links.
+    broken links. ``bound`` is resolved at the first link only: most code folders have none,
+    and realpath costs a null run 50 us per step.
     """
     out: list[SnapshotFile] = []
+    real_bound = ""
     # (folder, relpath prefix, real paths of the symlinked folders followed to get there)
     stack: list[tuple[str, str, tuple[str, ...]]] = [(top, prefix, ())]
     while stack:
@@ -299,7 +308,8 @@ def _walk(
                         continue
                     link = e.is_symlink()
                     if link and bound is not None:
-                        check_link(e.path, rel, bound)
+                        real_bound = real_bound or os.path.realpath(bound)
+                        check_link(e.path, rel, real_bound)
                     if is_dir:
                         if not link:
                             stack.append((e.path, rel + "/", followed))

@@ -50,17 +50,7 @@ def parse_shell(
             items = stack.pop()
             stack[-1].extend(_close_group(items, style, open_tok, close_tok, file, line, diags))
         else:
-            scope, name = m.group(1), m.group(2)
-            if scope in ("inputs", "outputs"):
-                stack[-1].append(Ref("input" if scope == "inputs" else "output", name))
-            else:  # ${{name}}, ${{search_space.x}}...: cloud-side expressions, kept verbatim
-                diags.warn(
-                    f"expression '{tok}' is not resolved locally and is kept as text",
-                    file=file,
-                    line=line,
-                    field=field,
-                )
-                stack[-1].append(Text(tok))
+            stack[-1].append(_placeholder(m, diags, file=file, line=line, field=field))
     if pos < len(text):
         stack[-1].append(Text(text[pos:]))
     if len(stack) > 1:
@@ -77,6 +67,23 @@ def parse_shell(
                 fix="close the optional group with ']]'",
             )
     return Command("shell", _merge_text(stack[0]))
+
+
+def _placeholder(
+    m: re.Match, diags: Diagnostics, *, file: str | Path | None, line: int | None, field: str
+) -> Item:
+    """``${{inputs.x}}`` / ``${{outputs.y}}`` as a reference; any other expression as text."""
+    scope, name = m.group(1), m.group(2)
+    if scope in ("inputs", "outputs"):
+        return Ref("input" if scope == "inputs" else "output", name)
+    # ${{name}}, ${{search_space.x}}...: cloud-side expressions, kept verbatim
+    diags.warn(
+        f"expression '{m.group(0)}' is not resolved locally and is kept as text",
+        file=file,
+        line=line,
+        field=field,
+    )
+    return Text(m.group(0))
 
 
 def _close_group(
