@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 if TYPE_CHECKING:
     from amlrun.runs.db import RunDB
 
@@ -145,6 +143,8 @@ def _text(path: Path) -> str:
 
 
 def _yaml(path: Path) -> dict:
+    import yaml  # only a run that read a tracking store needs it: a null run never does
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
