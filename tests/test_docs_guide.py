@@ -56,6 +56,10 @@ def test_every_guide_page_with_commands_is_run():
         "authoring.md",
         "parallel.md",
         "schedules.md",
+        "datatypes.md",
+        "metrics.md",
+        "sweeps.md",
+        "serve.md",
     ]:
         assert page in GUIDES, page
 

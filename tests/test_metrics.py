@@ -114,6 +114,18 @@ def test_runs_compare_names_the_rerun_steps_why_and_the_metric_differences(ws: P
     assert "parameter epochs: 1 -> 2" in text and "params that differ" in text
 
 
+def test_runs_are_named_back_from_the_newest_without_knowing_their_ids(ws: Path) -> None:
+    a = run_json("pipeline.yml", cwd=ws)["run_id"]
+    b = run_json("pipeline.yml", "--set", "epochs=2", cwd=ws)["run_id"]
+
+    got = json.loads(amlrun("runs", "compare", "last~1", "last", "--json", cwd=ws).stdout)
+
+    assert (got["a"], got["b"]) == (a, b)
+    assert amlrun("runs", "show", "last~0", cwd=ws, check=True).stdout.startswith(f"run {b}")
+    gone = amlrun("runs", "show", "last~2", cwd=ws)
+    assert gone.returncode == 2 and "no run 'last~2'" in gone.stderr
+
+
 def test_a_tracking_uri_the_user_set_is_left_alone(ws: Path, tmp_path: Path) -> None:
     theirs = tmp_path / "their-mlruns"
     env = {"MLFLOW_TRACKING_URI": theirs.as_uri(), "MLFLOW_ALLOW_FILE_STORE": "true"}

@@ -41,7 +41,8 @@ def debug(run_id, step, mode, output, sets, store) -> None:
     """Recreate STEP of recorded run RUN (snapshot, inputs, empty outputs, env, command);
     the run's --set values are used again unless --set is given.
 
-    RUN is a run id, a prefix or the random suffix of one, or `last` (the newest run).
+    RUN is a run id, a prefix or the random suffix of one, `last` (the newest run)
+    or `last~N` (N runs before it).
     """
     import os
 

@@ -75,7 +75,8 @@ def show(run_id: str, as_json: bool) -> None:
     """Steps of one run with status, key, duration and reason, and the metrics and params
     their scripts logged through mlflow (a reused step's come from the run that produced it).
 
-    RUN is a run id, a prefix or the random suffix of one, or `last` (the newest run).
+    RUN is a run id, a prefix or the random suffix of one, `last` (the newest run)
+    or `last~N` (N runs before it).
     """
     from amlrun.runs.metrics import step_metrics
 
@@ -118,7 +119,8 @@ def _show_logged(logged: dict, rid: str) -> None:
 def logs(run_id: str, step: str) -> None:
     """The captured output of STEP in RUN (of the run that produced it, if RUN reused it).
 
-    RUN is a run id, a prefix or the random suffix of one, or `last` (the newest run).
+    RUN is a run id, a prefix or the random suffix of one, `last` (the newest run)
+    or `last~N` (N runs before it).
     """
     db = _db()
     rid = _run_or_fail(db, run_id)[0]

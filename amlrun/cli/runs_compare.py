@@ -14,7 +14,10 @@ import click
 def compare(run_a: str, run_b: str, as_json: bool) -> None:
     """RUN_B against RUN_A: per step, the status in each and why the key changed (as
     'amlrun status' explains it); the params logged through mlflow that differ; every
-    logged metric's last value in each run and the difference."""
+    logged metric's last value in each run and the difference.
+
+    A run is named as in 'amlrun runs show': `amlrun runs compare last~1 last` compares
+    the last two runs."""
     from amlrun.cli.runs import _db, _run_or_fail, table
     from amlrun.cli.runs_metrics import value
     from amlrun.reports.compare import compare_runs

@@ -29,7 +29,8 @@ from amlrun.errors import SpecError
 def outputs(run_id: str, step: str | None, out_dir: str | None, force_output: bool) -> None:
     """The outputs of RUN's steps (or of STEP only): output, key, files and size.
 
-    RUN is a run id, a prefix or the random suffix of one, or `last` (the newest run).
+    RUN is a run id, a prefix or the random suffix of one, `last` (the newest run)
+    or `last~N` (N runs before it).
     """
     from amlrun.cache.store import open_store
     from amlrun.cli.runs import _db, _run_or_fail, table

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sqlite3
 import time
@@ -159,11 +160,14 @@ class RunDB:
         ).fetchall()
 
     def run(self, run_id: str) -> tuple | None:
-        """The run named by its id, a prefix, its random suffix, or ``last`` (the newest)."""
-        if run_id == "last":
+        """The run named by its id, a prefix, its random suffix, ``last`` (the newest) or
+        ``last~N`` (N runs before it), so a script can compare runs without knowing ids."""
+        back = re.fullmatch(r"last(?:~(\d+))?", run_id)
+        if back:
             return self.conn.execute(
                 "SELECT id, pipeline, started, finished, status, source FROM runs "
-                "ORDER BY started DESC LIMIT 1"
+                "ORDER BY started DESC LIMIT 1 OFFSET ?",
+                (int(back.group(1) or 0),),
             ).fetchone()
         return self.conn.execute(
             "SELECT id, pipeline, started, finished, status, source FROM runs "
