@@ -77,7 +77,7 @@ def _key(module) -> tuple[str, str, str]:
     """The module-dependent parts of a step key, as KeyCalculator computes them."""
     keys = KeyCalculator(StatCache(None))
     return (
-        keys.module_hash(module),
+        module.identity_hash,
         keys.snapshot(module.code).tree_hash,
         hash_json(environment_spec_identity(module.environment)),
     )
