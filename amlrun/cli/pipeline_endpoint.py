@@ -40,26 +40,12 @@ def list_() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
 def show(name: str, as_json: bool) -> None:
     """NAME's versions: description, digest, parameters and data inputs."""
-    from amlrun.registry.pipelines import find_version
+    from amlrun.registry.pipelines import find_version, version_rows
 
     reg = _registry()
     if not reg.versions(name):
         find_version(reg, name)  # the error naming what is published
-    default = reg.labels(name)["default"]
-    rows = []
-    for v in reg.versions(name):
-        rec = reg.record(name, v)
-        rows.append(
-            {
-                "version": v,
-                "default": v == default,
-                "disabled": reg.is_disabled(name, v),
-                "digest": rec.digest,
-                "description": rec.description,
-                "files": len(rec.files),
-                **rec.interface,
-            }
-        )
+    rows = version_rows(reg, name)
     if as_json:
         click.echo(json.dumps({"name": name, "versions": rows}, indent=1))
         return

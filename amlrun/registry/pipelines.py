@@ -103,6 +103,26 @@ def find_version(registry: Registry, name: str, version: str | None = None) -> P
     return rec
 
 
+def version_rows(registry: Registry, name: str) -> list[dict[str, Any]]:
+    """Each published version of ``name`` as plain data (``endpoint show``, the REST API)."""
+    default = registry.labels(name)["default"]
+    rows = []
+    for v in registry.versions(name):
+        rec = registry.record(name, v)
+        rows.append(
+            {
+                "version": v,
+                "default": v == default,
+                "disabled": registry.is_disabled(name, v),
+                "digest": rec.digest,
+                "description": rec.description,
+                "files": len(rec.files),
+                **rec.interface,
+            }
+        )
+    return rows
+
+
 def checkout_frozen(registry: Registry, record: PipelineRecord, amlrun_dir: Path) -> Path:
     """The version's files (read-only) under a folder named by its digest; returns its
     pipeline file. ``.complete``, written last, marks a checkout that was not cut short."""

@@ -30,22 +30,9 @@ def _registry(request: Request):
 
 
 def _versions(request: Request, name: str) -> list[dict[str, Any]]:
-    reg = _registry(request)
-    default = reg.labels(name)["default"]
-    out = []
-    for v in reg.versions(name):
-        rec = reg.record(name, v)
-        out.append(
-            {
-                "version": v,
-                "default": v == default,
-                "disabled": reg.is_disabled(name, v),
-                "digest": rec.digest,
-                "description": rec.description,
-                **rec.interface,
-            }
-        )
-    return out
+    from amlrun.registry.pipelines import version_rows
+
+    return version_rows(_registry(request), name)
 
 
 @router.get("")
