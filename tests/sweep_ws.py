@@ -6,6 +6,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from tests.pipeline_ws import FILES as PIPELINE_FILES
+
 FILES = {
     "data/rows.csv": "a,1\nb,2\nc,3\n",
     "prep/prep.yml": """
@@ -46,16 +48,7 @@ FILES = {
             mlflow.log_metric("score", score * (epoch + 1) / 3, step=epoch)
         pathlib.Path(model, "model.txt").write_text(f"lr={lr} depth={depth} score={score}\\n")
     """,
-    "report/report.yml": """
-        type: command
-        name: report
-        inputs:
-          model: {type: uri_folder}
-        outputs:
-          out: {type: uri_folder}
-        code: ./src
-        command: python report.py ${{inputs.model}} ${{outputs.out}}
-    """,
+    "report/report.yml": PIPELINE_FILES["report/report.yml"],  # the same report component
     "report/src/report.py": """
         import sys, pathlib
         text = pathlib.Path(sys.argv[1], "model.txt").read_text()
