@@ -18,7 +18,8 @@ from typing import Any
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY, pipeline TEXT, source TEXT, started REAL, finished REAL, status TEXT
+  id TEXT PRIMARY KEY, pipeline TEXT, source TEXT, started REAL, finished REAL, status TEXT,
+  pid INTEGER, host TEXT, invocation TEXT
 );
 CREATE TABLE IF NOT EXISTS steps (
   run_id TEXT, name TEXT, status TEXT, key TEXT, duration_s REAL, reason TEXT,
@@ -29,21 +30,59 @@ CREATE INDEX IF NOT EXISTS steps_by_name ON steps (name);
 """
 
 
+def open_database(
+    path: Path, schema: str, added: dict[str, tuple[str, ...]], **connect: Any
+) -> sqlite3.Connection:
+    """A WAL connection with ``schema`` created and the ``added`` columns (per table) that a
+    database made by an older amlrun lacks.
+
+    Every step is idempotent and retried while another process holds the file: the switch
+    to WAL of a database being created at once by several runs fails at once with "database
+    is locked" instead of waiting, and a column added by another run since it was looked for
+    must not be added twice.
+    """
+    deadline = time.monotonic() + connect.get("timeout", 5.0)
+    while True:
+        conn = sqlite3.connect(path, **connect)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(schema)
+            for table, columns in added.items():
+                _add_missing_columns(conn, table, columns)
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _add_missing_columns(conn: sqlite3.Connection, table: str, columns: tuple[str, ...]) -> None:
+    def missing() -> list[str]:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        return [column for column in columns if column.split()[0] not in have]
+
+    if not missing():
+        return
+    conn.execute("BEGIN IMMEDIATE")  # looked for again under the write lock
+    try:
+        for column in missing():
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 class RunDB:
     def __init__(self, path: Path) -> None:
         from amlrun.errors import AmlrunError, NoSpace
 
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.executescript(_SCHEMA)
-            columns = {row[1] for row in self.conn.execute("PRAGMA table_info(runs)")}
-            for column in ("pid INTEGER", "host TEXT", "invocation TEXT"):  # added later
-                if column.split()[0] not in columns:
-                    with self.conn:
-                        self.conn.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+            added = {"runs": ("pid INTEGER", "host TEXT", "invocation TEXT")}
+            self.conn = open_database(path, _SCHEMA, added, timeout=30, check_same_thread=False)
         except OSError as exc:
             raise NoSpace(f"the run database {path}", exc) from None
         except sqlite3.OperationalError as exc:  # a read-only or full workspace folder

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from amlrun.runs.db import open_database
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedules (
   name TEXT PRIMARY KEY, file TEXT, doc TEXT, catch_up TEXT, enabled INTEGER, created REAL,
@@ -58,9 +60,7 @@ class Firing:
 class Book:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.executescript(_SCHEMA)
+        self.conn = open_database(path, _SCHEMA, {}, timeout=30, check_same_thread=False)
 
     def put(self, name: str, file: str, doc: dict, catch_up: str | None, now: float) -> bool:
         """Create schedule ``name``, or replace its definition keeping its progress (True:

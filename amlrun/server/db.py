@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from amlrun.runs.db import open_database
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
   name TEXT PRIMARY KEY, scope TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
@@ -59,13 +61,10 @@ def connect(amlrun_dir: Path, write: bool = True) -> Iterator[sqlite3.Connection
 def _open(path: Path) -> sqlite3.Connection:
     if path not in _ready:
         path.parent.mkdir(parents=True, exist_ok=True)
+        added = {"queue": ("graph TEXT",)}
+        conn = open_database(path, _SCHEMA, added, timeout=60, isolation_level=None)
+        _ready.add(path)
+        return conn
     conn = sqlite3.connect(path, timeout=60, isolation_level=None)
     conn.execute("PRAGMA synchronous=NORMAL")
-    if path not in _ready:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(_SCHEMA)
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(queue)")}
-        if "graph" not in columns:  # a database made before the column was added
-            conn.execute("ALTER TABLE queue ADD COLUMN graph TEXT")
-        _ready.add(path)
     return conn

@@ -1,0 +1,82 @@
+"""The run database is opened by every amlrun process of a workspace, often at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+from amlrun.runs.db import RunDB
+
+OLD_SCHEMA = """
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY, pipeline TEXT, source TEXT, started REAL, finished REAL, status TEXT
+);
+INSERT INTO runs VALUES ('20250101-000000-aaaaaa', 'p', 'p.yml', 1.0, 2.0, 'succeeded');
+"""
+
+
+def _open_and_start(path: str, run_id: str, barrier) -> None:
+    barrier.wait()
+    RunDB(Path(path)).start_run(run_id, "p", "p.yml")
+
+
+def _open_at_once(path: Path, count: int) -> list[int]:
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(count)
+    procs = [
+        ctx.Process(target=_open_and_start, args=(str(path), f"run-{n}", barrier))
+        for n in range(count)
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+    return [proc.exitcode for proc in procs]
+
+
+class _RacedConnection(sqlite3.Connection):
+    """Another run adds the columns just after this one first looked: the race's window."""
+
+    looked = 0
+
+    def execute(self, sql: str, *args):  # type: ignore[override]
+        result = super().execute(sql, *args)
+        if sql.startswith("PRAGMA table_info") and not _RacedConnection.looked:
+            _RacedConnection.looked = 1
+            rows = result.fetchall()
+            other = sqlite3.connect(self.path)
+            with other:
+                for column in ("pid INTEGER", "host TEXT", "invocation TEXT"):
+                    other.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+            other.close()
+            return iter(rows)
+        return result
+
+
+def test_a_run_opening_an_older_database_another_run_is_upgrading_succeeds(
+    tmp_path: Path, monkeypatch
+):
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(OLD_SCHEMA)
+    real_connect = sqlite3.connect
+
+    def connect(target, **kwargs):
+        conn = real_connect(target, factory=_RacedConnection, **kwargs)
+        conn.path = target
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    db = RunDB(path)
+    db.start_run("20250102-000000-bbbbbb", "p", "p.yml")
+
+    columns = [row[1] for row in db.conn.execute("PRAGMA table_info(runs)")]
+    assert columns.count("pid") == 1 and "invocation" in columns
+    assert len(db.conn.execute("SELECT id FROM runs").fetchall()) == 2
+
+
+def test_runs_creating_the_database_at_once_all_succeed(tmp_path: Path):
+    path = tmp_path / ".amlrun" / "runs.sqlite"
+    assert _open_at_once(path, 4) == [0] * 4
+    assert len(RunDB(path).conn.execute("SELECT id FROM runs").fetchall()) == 4
