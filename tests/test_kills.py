@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -238,6 +239,19 @@ def test_four_concurrent_runs_on_one_store_execute_every_step_exactly_once(tmp_p
     executed = log.read_text().split()
     assert sorted(executed) == sorted(f"s{i}" for i in range(20))  # each once, none twice
     assert list((ws / ".amlrun" / "cache" / "locks").iterdir()) == []  # no lock files left
+    assert _stored_outputs(ws / ".amlrun" / "cache") == {  # each read all its upstream wrote
+        f"s{i}": "seed\n" + "".join(f"{n}\n" for n in range(i - i % 5, i + 1)) for i in range(20)
+    }
+
+
+def _stored_outputs(store: Path) -> dict[str, str]:
+    """Step name -> the text of its output ``o.txt``, as the store holds it."""
+    texts = {}
+    for path in (store / "steps").glob("*.json"):
+        manifest = json.loads(path.read_text())
+        h = manifest["outputs"]["o"]["entries"]["o.txt"][0]
+        texts[manifest["step"]] = (store / "cas" / h[:2] / h).read_text()
+    return texts
 
 
 SLEEPER = """

@@ -8,6 +8,8 @@ nothing and changes nothing; each is checked again just before it is written (se
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
 import threading
@@ -23,9 +25,17 @@ from amlrun.pipelines.model import Pipeline
 from amlrun.spec.names import folder_name
 from amlrun.workspace import Workspace
 
+#: in a staged snapshot folder: it is complete (folders without it are never used)
+COMPLETE = ".amlrun-complete"
+
 
 class Staging:
-    """What steps read, on local disk under ``.amlrun/``: snapshots and upstream outputs."""
+    """What steps read, on local disk under ``.amlrun/``: snapshots and upstream outputs.
+
+    Concurrent runs of one workspace share both, so a copy another run may be reading is
+    never replaced while it is good: a snapshot folder appears complete in one rename, and
+    an upstream output is restored under a lock between processes.
+    """
 
     def __init__(self, amlrun_dir: Path, store: Any) -> None:
         self.dir = amlrun_dir
@@ -39,24 +49,44 @@ class Staging:
         with self._lock:
             lock = self._snapshot_locks.setdefault(snapshot.tree_hash, threading.Lock())
         with lock:
-            if not (dest / ".amlrun-complete").exists():
+            if not (dest / COMPLETE).exists():
                 tmp = dest.with_name(f"{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
                 shutil.rmtree(tmp, ignore_errors=True)
                 snapshot.stage(tmp)
-                (tmp / ".amlrun-complete").touch()
-                shutil.rmtree(dest, ignore_errors=True)
-                os.replace(tmp, dest)
+                (tmp / COMPLETE).touch()
+                _publish(tmp, dest)
         return dest
 
     def upstream(self, key: str, output: str, spec: dict) -> Path:
         """An upstream output on local disk (.amlrun/out/<key>/<output>), restored from the
         store, and again whenever a step has written to it."""
         from amlrun.cache.restored import restore_once
+        from amlrun.locks import file_lock
 
         dest = self.dir / "out" / key / folder_name(output)
-        with self._lock:
+        with self._lock, file_lock(dest.with_name(f".{dest.name}.lock"), remove=True):
             restore_once(self.store, spec["entries"], dest, spec["is_file"])
         return dest
+
+
+def _publish(tmp: Path, dest: Path) -> None:
+    """Rename the complete folder ``tmp`` to ``dest``, unless another run's complete copy
+    is there already (then that one stays: a step may be reading it)."""
+    while True:
+        try:
+            os.rename(tmp, dest)  # refused when dest is a folder with anything in it
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+        if (dest / COMPLETE).exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        # an incomplete folder (a run killed while an older amlrun removed it): never used
+        aside = dest.with_name(f"{dest.name}.old.{os.getpid()}.{threading.get_ident()}.tmp")
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(dest, aside)
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 @dataclass(frozen=True)
