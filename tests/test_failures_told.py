@@ -135,25 +135,33 @@ def test_a_backend_exception_fails_the_step_with_its_reason_and_no_traceback(tmp
     assert set(statuses(result).values()) == {"failed", "skipped"}
 
 
-def test_a_broken_doit_dep_file_fails_the_steps_with_doits_reason(tmp_path):
+def test_an_error_of_doits_own_fails_the_steps_with_doits_reason(tmp_path, monkeypatch):
+    """No input makes doit fail by itself (its dep file is in memory), so doit is made to."""
+    from doit.cmd_run import Run
+    from doit.exceptions import InvalidDodoFile
+
+    import amlrun as api
+
     pipeline = make_workspace(tmp_path)
-    (tmp_path / ".amlrun/doit.sqlite").mkdir(parents=True)  # doit cannot open its dep file
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AMLRUN_WORKSPACE", str(tmp_path))
 
-    proc = amlrun("run", str(pipeline), "--json", cwd=tmp_path)
+    def broken(self, *args, **kwargs):
+        raise InvalidDodoFile("doit could not go on")
 
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    result = run_json(str(pipeline), cwd=tmp_path)
-    assert statuses(result) == {
+    monkeypatch.setattr(Run, "execute", broken)
+    result = api.run(api.load_pipeline(pipeline), quiet=True)
+
+    assert {s.name: s.status for s in result.steps} == {
         "prep": "failed",
         "train": "skipped",
         "report": "skipped",
         "side": "failed",
     }
-    for step in result["steps"]:
-        if step["status"] == "failed":
-            assert step["reason"].startswith("the engine (doit) failed: "), step
-            assert "doit.sqlite" in step["reason"] or "database" in step["reason"], step
-    assert _run_statuses(tmp_path) == ["failed", "failed"]
+    for step in result.steps:
+        if step.status == "failed":
+            assert step.reason == "the engine (doit) failed: InvalidDodoFile: doit could not go on"
+    assert _run_statuses(tmp_path) == ["failed"]
 
 
 def test_a_run_whose_process_was_killed_is_marked_interrupted_by_the_next_run(tmp_path):

@@ -1,7 +1,8 @@
 """The bridge to doit: one task per step, reuse answered by the store via ``uptodate``.
 
 doit provides ordering, parallel execution (threads: steps mostly wait on subprocesses) and
-``--continue`` semantics; its own dep file (pinned to sqlite3) never decides reuse. The
+``--continue`` semantics; its own dep file never decides reuse, so it is an in-memory sqlite3
+database: concurrent runs of one workspace share no doit state, and nothing is written. The
 engine's callbacks record every outcome themselves; what doit reports on its own (a failure
 the callbacks did not see, an error of doit's) is handed back so nothing is swallowed.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 
@@ -57,7 +57,6 @@ def run_tasks(
     uptodate: Callable[[str], bool],
     execute: Callable[[str], bool],
     *,
-    dep_file: Path,
     jobs: int,
     keep_going: bool,
 ) -> DoitOutcome:
@@ -74,7 +73,7 @@ def run_tasks(
 
         def load_doit_config(self) -> dict:
             return {
-                "dep_file": str(dep_file),
+                "dep_file": ":memory:",
                 "backend": "sqlite3",
                 "verbosity": 2,  # doit must not capture output: amlrun reports itself
                 "reporter": reporter,
@@ -97,7 +96,6 @@ def run_tasks(
                 for name, ups in steps
             ]
 
-    dep_file.parent.mkdir(parents=True, exist_ok=True)
     # the command itself, not DoitMain, which would print a traceback for doit's own errors:
     # they propagate to the engine, which fails the unfinished steps with the reason
     code = Run(task_loader=Loader(), bin_name="amlrun").parse_execute([])

@@ -94,18 +94,16 @@ class Executor:
 
         pipeline = self.plan.pipeline
         steps = [(n, sorted(s.upstream())) for n, s in pipeline.steps.items()]
-        dep_file = self.records.dir / "doit.sqlite"
         try:
             told = run_tasks(
                 steps,
                 self.uptodate,
                 self.execute_once,
-                dep_file=dep_file,
                 jobs=self.jobs,
                 keep_going=pipeline.continue_on_step_failure,
             )
         except Exception as exc:
-            self.engine_error = f"the engine (doit) failed: {describe(exc)} (dep file {dep_file})"
+            self.engine_error = f"the engine (doit) failed: {describe(exc)}"
             return
         for name, message in told.failures.items():
             out = self.plan.outcomes.get(name)
