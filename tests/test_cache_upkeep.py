@@ -122,3 +122,27 @@ def test_verify_refuses_a_sample_outside_zero_to_one(tmp_path: Path, bad: str) -
     make_workspace(tmp_path)
     proc = amlrun("cache", "verify", "--sample", bad, cwd=tmp_path)
     assert proc.returncode == 2 and "--sample" in proc.stderr
+
+
+def test_gc_trims_the_kept_copies_of_remote_manifests_unused_for_keep_days(
+    s3_server, tmp_path: Path
+) -> None:
+    main, clone = tmp_path / "main", tmp_path / "clone"
+    url = f"{s3_server.url}/kept-{uuid.uuid4().hex[:8]}"
+    run_json(str(make_workspace(main)), "--store", f".amlrun/cache,{url}", cwd=main)
+    reader = f".amlrun/cache,{url}?ro"
+    first = run_json(str(make_workspace(clone)), "--store", reader, cwd=clone)
+    assert {s["status"] for s in first["steps"]} == {"reused"}
+    kept = list((clone / ".amlrun/cache/remote-manifests").glob("*/*.json"))
+    assert len(kept) == 4
+
+    old = time.time() - 10 * 86400
+    for path in kept[:3]:
+        os.utime(path, (old, old))
+    gone = amlrun("cache", "gc", "--store", reader, "--keep-days", "5", cwd=clone)
+
+    assert gone.returncode == 0, gone.stderr
+    assert [p.exists() for p in kept] == [False, False, False, True]
+    again = run_json(str(clone / "pipeline.yml"), "--store", reader, cwd=clone)
+    assert {s["status"] for s in again["steps"]} == {"reused"}  # fetched again: one request
+    assert len(list((clone / ".amlrun/cache/remote-manifests").glob("*/*.json"))) == 4

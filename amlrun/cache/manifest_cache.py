@@ -6,17 +6,21 @@ them). The manifest's bytes are kept under the local store at
 ``remote-manifests/<store id>/<key>.json`` and are checked (shape, signature) each time they
 are read, exactly as if just downloaded. A step key names one computation, so what is kept
 never goes stale; an entry whose data the remote lost is dropped when a fetch finds out.
+A kept manifest's mtime says when it was last used (refreshed at most hourly), which is what
+``cache gc`` trims by.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from amlrun.cache.base import manifest_rel
 from amlrun.cache.files import atomic_write
+from amlrun.cache.local import TOUCH_AFTER_S
 from amlrun.hashing import hash_bytes
 
 if TYPE_CHECKING:
@@ -40,10 +44,15 @@ class ManifestCache:
     def get(self, key: str) -> bytes | None:
         if key in self._memory:
             return self._memory[key]
+        path = self._path(key)
         try:
-            return self._path(key).read_bytes()
+            data = path.read_bytes()
         except OSError:
             return None
+        with suppress(OSError):  # used now: what gc goes by
+            if time.time() - path.stat().st_mtime > TOUCH_AFTER_S:
+                os.utime(path)
+        return data
 
     def put(self, key: str, data: bytes) -> None:
         """Keep ``data``; a full or read-only disk only costs the next run a request.

@@ -158,4 +158,20 @@ def gc_local(store: LocalStore, older_than_s: float, keep_keys: frozenset[str]) 
             if e.stat(follow_symlinks=False).st_mtime < min(cutoff, now - TMP_GRACE_S):
                 os.unlink(e.path)
     store.stats.compact(kept)
+    _trim_remote_copies(store, min(cutoff, now - TMP_GRACE_S), keep_keys)
     return manifests, blobs
+
+
+def _trim_remote_copies(store: LocalStore, cutoff: float, keep_keys: frozenset[str]) -> None:
+    """Remote manifests kept here (cache/manifest_cache.py) and unused since ``cutoff``: only
+    copies, so dropping one costs a later run one request, never a result."""
+    from amlrun.cache.manifest_cache import FOLDER
+
+    for remote in files.scandir(store._path(FOLDER)):
+        if not remote.is_dir(follow_symlinks=False):
+            continue
+        for e in files.scandir(remote.path):
+            with suppress(OSError):
+                old = e.stat(follow_symlinks=False).st_mtime < cutoff
+                if old and e.name.removesuffix(".json") not in keep_keys:
+                    os.unlink(e.path)
