@@ -10,8 +10,6 @@ import re
 import sys
 
 from amlrun.backends.venvs import needs_venv
-from amlrun.registry.curated import TABLE, mapping_line
-from amlrun.registry.refs import environment_ref
 from amlrun.spec.model import Environment
 
 #: environments the local backend cannot give: it runs them on the current interpreter
@@ -23,6 +21,9 @@ def local_notes(env: Environment) -> list[str]:
     """The notes for ``env`` on the local backend (none when it is given as written)."""
     notes = []
     if env.kind == "reference":
+        from amlrun.registry.curated import TABLE, mapping_line  # not for the common case
+        from amlrun.registry.refs import environment_ref
+
         ref = environment_ref(env.reference or "")
         name = ref.name if ref is not None else env.reference or ""
         notes.append(

@@ -11,11 +11,13 @@ nothing more is written to it, so it never gets a manifest whose blobs did not a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlrun.errors import AmlrunError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 #: store URL -> the queue of the run using it in this process
 _ACTIVE: dict[str, Uploads] = {}
@@ -23,6 +25,8 @@ _ACTIVE: dict[str, Uploads] = {}
 
 class Uploads:
     def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor  # only runs with a remote layer
+
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="amlrun-upload")
         self._pending: list[Future] = []
         self.failed: dict[str, str] = {}  # layer url -> what failed first

@@ -10,22 +10,22 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from amlrun.backends.base import Backend
-from amlrun.backends.job import Job, JobResult
-from amlrun.cache.manifest_cache import forget
+from amlrun.collector import resumed
 from amlrun.engine.failures import describe
-from amlrun.engine.jobs import assemble_job
 from amlrun.engine.locks import key_lock
 from amlrun.engine.materialize import Staging
 from amlrun.engine.plan import Plan
 from amlrun.engine.stale import StaleResult
 from amlrun.engine.state import StepOutcome
-from amlrun.engine.tracking import logged
 from amlrun.errors import AmlrunError
 from amlrun.locks import LockCancelled
 from amlrun.pipelines.model import Step
+
+if TYPE_CHECKING:  # a null run assembles no job: what it takes is imported when it runs
+    from amlrun.backends.base import Backend
+    from amlrun.backends.job import Job, JobResult
 
 _UNSUCCESSFUL = ("failed", "skipped", "cancelled")
 
@@ -95,13 +95,14 @@ class Executor:
         pipeline = self.plan.pipeline
         steps = [(n, sorted(s.upstream())) for n, s in pipeline.steps.items()]
         try:
-            told = run_tasks(
-                steps,
-                self.uptodate,
-                self.execute_once,
-                jobs=self.jobs,
-                keep_going=pipeline.continue_on_step_failure,
-            )
+            with resumed():  # steps execute: threads, subprocesses, user code
+                told = run_tasks(
+                    steps,
+                    self.uptodate,
+                    self.execute_once,
+                    jobs=self.jobs,
+                    keep_going=pipeline.continue_on_step_failure,
+                )
         except Exception as exc:
             self.engine_error = f"the engine (doit) failed: {describe(exc)}"
             return
@@ -204,6 +205,8 @@ class Executor:
 
     def _assemble(self, step: Step, backend: Backend, sink: Any) -> Job:
         """The step's job; a reused upstream whose data cannot be fetched is rerun first."""
+        from amlrun.engine.jobs import assemble_job
+
         for _ in range(len(step.upstream()) + 1):
             try:
                 return assemble_job(
@@ -227,6 +230,8 @@ class Executor:
             out = self.plan.outcomes[name]
             if out.status != "reused" or not out.key:
                 raise exc
+            from amlrun.cache.manifest_cache import forget
+
             forget(self.plan.store, out.key)
             self._reran.add(name)
             if not self.execute(self.plan.pipeline.steps[name], out, None):
@@ -253,6 +258,8 @@ class Executor:
             "created": time.time(),
             **self._explained(job.step),
         }
+        from amlrun.engine.tracking import logged
+
         metrics = logged(job, result, self.plan.store, self.records.run_id)
         if metrics:  # a reused step shows them, with the run that produced them
             manifest["tracking"] = metrics.as_json()

@@ -37,7 +37,7 @@ class Records:
 
     def start(self, pipeline_name: str, run_id: str | None = None) -> None:
         """``run_id``: given by a caller that announced it before the run (the server)."""
-        from amlrun.runs.module_run import new_run_id
+        from amlrun.runs.db import new_run_id
 
         self.run_id = run_id or new_run_id()
         self.open()

@@ -30,6 +30,11 @@ CREATE INDEX IF NOT EXISTS steps_by_name ON steps (name);
 """
 
 
+def new_run_id() -> str:
+    """Sorts by start time; the random part keeps runs started in one second apart."""
+    return time.strftime("%Y%m%d-%H%M%S-") + os.urandom(3).hex()
+
+
 def open_database(
     path: Path, schema: str, added: dict[str, tuple[str, ...]], **connect: Any
 ) -> sqlite3.Connection:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -16,6 +14,7 @@ from amlrun.backends.env_notes import local_notes
 from amlrun.backends.job import Job, JobInput, output_path
 from amlrun.destinations import Destination, Destinations, place
 from amlrun.errors import SpecError
+from amlrun.runs.db import new_run_id
 from amlrun.spec.model import Module
 from amlrun.spec.params import resolve_params
 from amlrun.workspace import Workspace
@@ -32,10 +31,6 @@ class ModuleResult:
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
-
-
-def new_run_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
 def split_values(module: Module, values: Mapping[str, Any]) -> tuple[dict, dict, dict]:
