@@ -16,7 +16,7 @@ PACKAGE = ROOT / "amlrun"
 #: Bottom to top. A package (or top-level module) may import only from lower layers; "top" is
 #: ``amlrun/__init__.py`` and ``amlrun/__main__.py``, which nothing inside may import.
 LAYERS: list[set[str]] = [
-    {"version", "errors", "hashing", "locks", "extras", "settings"},
+    {"version", "errors", "hashing", "locks", "extras", "settings", "collector"},
     {"spec"},
     {"snapshot", "destinations", "workspace"},
     {"cache"},

@@ -17,6 +17,7 @@ from amlrun.cli.common import (
     set_option,
     store_option,
 )
+from amlrun.collector import paused
 
 
 @click.command()
@@ -55,7 +56,13 @@ from amlrun.cli.common import (
     metavar="FORMAT:FILE",
     help="Write a junit, json or markdown report, one row per step (repeatable).",
 )
-def run(
+def run(**options) -> None:
+    """Run PIPELINE (v2 or v1 YAML, or a Python file with an @amlrun.pipeline)."""
+    with paused(freeze=True):  # resumed while steps execute (amlrun/collector.py)
+        _run(**options)
+
+
+def _run(
     pipeline,
     sets,
     jobs,
@@ -72,8 +79,7 @@ def run(
     expect_reuse,
     expect_run,
     reports,
-):
-    """Run PIPELINE (v2 or v1 YAML, or a Python file with an @amlrun.pipeline)."""
+) -> None:
     from amlrun.cli.main import parse_pairs
     from amlrun.engine.expect import Expectation, failure
     from amlrun.engine.report import Reporter

@@ -17,6 +17,7 @@ from typing import Any
 
 from amlrun.cache.inuse import store_in_use
 from amlrun.cache.uploads import background_uploads
+from amlrun.collector import paused
 from amlrun.destinations import Destinations
 from amlrun.engine.compute import Backends
 from amlrun.engine.execute import Executor, install_sigint
@@ -150,12 +151,18 @@ class Engine:
         self.records.open()
         try:
             self.team.prefetch(list(self.pipeline.steps), self.records.last_keys)
-            return self._plan.dry_run()
+            with paused():
+                return self._plan.dry_run()
         finally:
             self.statcache.save()
             self.records.close()
 
     def run(self) -> RunResult:
+        """The run, with the collector paused but while steps execute (amlrun/collector.py)."""
+        with paused():
+            return self._run()
+
+    def _run(self) -> RunResult:
         self._check_runnable()
         wanted, destinations = self.check_outputs()  # usage errors exit 2 before any step
         self.records.start(self.pipeline.name, self.run_id)
@@ -216,8 +223,14 @@ class Engine:
         finally:
             signal.signal(signal.SIGINT, previous) if previous is not None else None
             self.statcache.save()
+        return self._finish(wanted, destinations, uploads)
+
+    def _finish(
+        self, wanted: dict[str, WantedOutput], destinations: Destinations, uploads: Any
+    ) -> RunResult:
+        """Settle what did not run, put the asked outputs in place, record the run."""
+        executor, plan = self.executor, self._plan
         executor.settle()
-        plan = self._plan
         outputs = self._materialize(wanted, destinations)
         steps = list(plan.outcomes.values())
         confirm_uploads(uploads, steps, self.records.run_id)

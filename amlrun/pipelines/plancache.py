@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from amlrun.collector import paused
 from amlrun.hashing import hash_json
 from amlrun.spec.reads import VOLATILE, fingerprint, recording, touched
 from amlrun.version import __version__
@@ -31,7 +32,7 @@ def cached(
         return build()
     entry = cache_dir / f"{hash_json({**key_data, 'v': FORMAT, 'amlrun': __version__})}.pickle"
     try:
-        with open(entry, "rb") as f:
+        with open(entry, "rb") as f, paused():  # a big plan is millions of lasting objects
             deps, value = _Unpickler(f).load()
         stale = touched(deps)
         if stale is not None:
@@ -40,7 +41,7 @@ def cached(
             return value
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
         pass
-    with recording() as reads:
+    with recording() as reads, paused():
         value = build()
     if VOLATILE not in reads:  # e.g. a remote registry: its labels move without a local trace
         _write(entry, reads, value)
