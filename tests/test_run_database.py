@@ -80,3 +80,28 @@ def test_runs_creating_the_database_at_once_all_succeed(tmp_path: Path):
     path = tmp_path / ".amlrun" / "runs.sqlite"
     assert _open_at_once(path, 4) == [0] * 4
     assert len(RunDB(path).conn.execute("SELECT id FROM runs").fetchall()) == 4
+
+
+def _record(db: RunDB, run_id: str, params: dict) -> None:
+    db.start_run(run_id, "p", "p.yml")
+    db.record_steps(run_id, [{"name": "train", "status": "ran", "components": {"params": params}}])
+
+
+def test_a_steps_newest_key_components_are_read_without_its_history(tmp_path: Path):
+    db = RunDB(tmp_path / "runs.sqlite")
+    for n in range(3):
+        _record(db, f"2026010{n}-000000-aaaaaa", {"lr": n})
+
+    assert db.last_components("p.yml") == {"train": {"params": {"lr": 2}}}
+    assert db.conn.execute("SELECT COUNT(*) FROM step_last").fetchone() == (1,)
+
+
+def test_a_database_from_before_step_last_still_explains_from_the_newest_run(tmp_path: Path):
+    db = RunDB(tmp_path / "runs.sqlite")
+    for n in range(3):
+        _record(db, f"2026010{n}-000000-aaaaaa", {"lr": n})
+    with db.conn:
+        db.conn.execute("DELETE FROM step_last")  # what an older amlrun left
+
+    assert db.last_components("p.yml") == {"train": {"params": {"lr": 2}}}
+    assert db.conn.execute("SELECT COUNT(*) FROM step_last").fetchone() == (1,)  # kept now

@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS steps (
 );
 CREATE TABLE IF NOT EXISTS trees (hash TEXT PRIMARY KEY, files TEXT);
 CREATE INDEX IF NOT EXISTS steps_by_name ON steps (name);
+CREATE INDEX IF NOT EXISTS steps_by_key ON steps (key);
+CREATE TABLE IF NOT EXISTS step_last (
+  source TEXT, name TEXT, components TEXT, PRIMARY KEY (source, name)
+);
 """
 
 
@@ -138,6 +142,10 @@ class RunDB:
             )
 
     def record_steps(self, run_id: str, rows: list[dict[str, Any]]) -> None:
+        """Each step's outcome in run ``run_id``; its key components also become the step's
+        newest (``step_last``), so explaining a rerun reads one row per step, not all runs."""
+        components = {r["name"]: json.dumps(r["components"]) for r in rows if r.get("components")}
+        source = self.conn.execute("SELECT source FROM runs WHERE id = ?", (run_id,)).fetchone()
         with self.conn:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -151,11 +159,16 @@ class RunDB:
                         r.get("reason"),
                         r.get("backend"),
                         r.get("log"),
-                        json.dumps(r.get("components")) if r.get("components") else None,
+                        components.get(r["name"]),
                     )
                     for r in rows
                 ],
             )
+            if source is not None:
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO step_last VALUES (?, ?, ?)",
+                    [(source[0], name, c) for name, c in components.items()],
+                )
 
     def record_trees(self, trees: dict[str, dict[str, str]]) -> None:
         """Snapshot file lists by tree hash, in one transaction (one per tree: 1,000 commits)."""
@@ -172,10 +185,21 @@ class RunDB:
     def last_components(self, source: str) -> dict[str, dict]:
         """The newest recorded key components of each step of the pipeline at ``source``."""
         rows = self.conn.execute(
-            "SELECT s.name, s.components FROM steps s JOIN runs r ON r.id = s.run_id "
-            "WHERE r.source = ? AND s.components IS NOT NULL ORDER BY r.started",
-            (source,),
+            "SELECT name, components FROM step_last WHERE source = ?", (source,)
         ).fetchall()
+        if not rows:  # a database from before step_last: the history, once
+            rows = self.conn.execute(
+                "SELECT s.name, s.components FROM steps s JOIN runs r ON r.id = s.run_id "
+                "WHERE r.source = ? AND s.components IS NOT NULL ORDER BY r.started",
+                (source,),
+            ).fetchall()
+            newest = dict(rows)
+            with self.conn:
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO step_last VALUES (?, ?, ?)",
+                    [(source, name, c) for name, c in newest.items()],
+                )
+            rows = list(newest.items())
         return {name: json.loads(c) for name, c in rows}
 
     def producer(self, key: str) -> tuple[str, str] | None:
