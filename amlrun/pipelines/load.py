@@ -34,12 +34,13 @@ def load_yaml_pipeline(
     from amlrun.pipelines.plancache import cached
 
     def build() -> tuple[Pipeline, list]:  # its imports are skipped when the cache answers
+        from amlrun.pipelines.share import share_equal_parts
         from amlrun.registry.resolve import RegistryResolver
 
         resolver = RegistryResolver(config)
         fresh = Diagnostics()
-        loaded = resolved(
-            _load_yaml(path, overrides, fresh, config, resolver, definition), resolver
+        loaded = share_equal_parts(
+            resolved(_load_yaml(path, overrides, fresh, config, resolver, definition), resolver)
         )
         for step in loaded.steps.values():  # hashed once, then kept in the cached plan
             if step.module is not None:

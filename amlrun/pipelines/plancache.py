@@ -19,11 +19,12 @@ from amlrun.hashing import hash_json
 from amlrun.spec.reads import VOLATILE, fingerprint, recording, touched
 from amlrun.version import __version__
 
-FORMAT = 5  # 3: output paths keep their last component unresolved; component
+FORMAT = 6  # 3: output paths keep their last component unresolved; component
 
 
 #    environment_variables and node-level overrides are loaded; 4: azureml: references
-#    resolve through the registries; 5: each module's identity hash is pickled with it
+#    resolve through the registries; 5: each module's identity hash is pickled with it;
+#    6: equal module parts are one object (pipelines/share.py)
 def cached(
     cache_dir: Path | None, key_data: dict[str, Any], build: Callable[[], tuple[Any, list]]
 ) -> tuple[Any, list]:
