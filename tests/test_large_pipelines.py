@@ -59,3 +59,17 @@ def test_pipeline_components_nested_1500_deep_load_and_plan(tmp_path: Path):
     (step,) = json.loads(proc.stdout.splitlines()[-1])["steps"]
     assert step["name"] == "inner/" * (depth - 1) + "leaf"
     assert step["status"] == "would-run"
+
+
+def test_nodes_with_equal_ports_and_commands_share_them_in_the_plan(tmp_path: Path):
+    """Memory of a long pipeline: equal parts are one object (a 10,000-step plan halves)."""
+    from amlrun.pipelines.load import load_yaml_pipeline
+
+    (tmp_path / "pipeline.yml").write_text(_chain_listed_last_step_first(50))
+    steps = list(load_yaml_pipeline(tmp_path / "pipeline.yml").steps.values())
+    s1, s2, s3 = (s.module for s in steps[1:4])
+
+    assert s1.command is s2.command is s3.command  # equal: cat ... > ...
+    assert s1.outputs is s2.outputs and s1.inputs is s2.inputs
+    assert steps[0].module.command is not s1.command  # not equal: echo 0 > ...
+    assert s1.name != s2.name  # each node still its own module
