@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from amlrun.cache.manifest import Entries
 
 
+def is_restored(entries: Entries, dest: Path) -> bool:
+    """Whether ``dest`` holds exactly ``entries``, untouched since it was restored."""
+    return _untouched(dest.with_name(f".{dest.name}.restored"), dest, entries)
+
+
 def restore_once(store: Store, entries: Entries, dest: Path, is_file: bool) -> None:
     """Make ``dest`` hold exactly ``entries``: kept if untouched since restored, else redone."""
     marker = dest.with_name(f".{dest.name}.restored")

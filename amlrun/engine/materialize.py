@@ -60,12 +60,15 @@ class Staging:
     def upstream(self, key: str, output: str, spec: dict) -> Path:
         """An upstream output on local disk (.amlrun/out/<key>/<output>), restored from the
         store, and again whenever a step has written to it."""
-        from amlrun.cache.restored import restore_once
+        from amlrun.cache.restored import is_restored, restore_once
         from amlrun.locks import file_lock
 
         dest = self.dir / "out" / key / folder_name(output)
-        with self._lock, file_lock(dest.with_name(f".{dest.name}.lock"), remove=True):
-            restore_once(self.store, spec["entries"], dest, spec["is_file"])
+        with self._lock:
+            if is_restored(spec["entries"], dest):  # good as it is: nobody replaces it
+                return dest
+            with file_lock(dest.with_name(f".{dest.name}.lock"), remove=True):
+                restore_once(self.store, spec["entries"], dest, spec["is_file"])
         return dest
 
 
