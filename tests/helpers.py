@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
@@ -39,3 +40,13 @@ def run_json(*args: str, cwd: Path, **kw) -> dict:
 
 def statuses(result: dict) -> dict[str, str]:
     return {s["name"]: s["status"] for s in result["steps"]}
+
+
+def write_workspace(root: Path, files: dict[str, str]) -> None:
+    """``files`` (relative path -> dedented text) under ``root``, marked as a workspace by a
+    ``.git`` folder, as in a real repository."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    (root / ".git").mkdir(exist_ok=True)

@@ -3,8 +3,9 @@ branch ``side``. Every script is deterministic, so reruns reproduce identical by
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
+
+from tests.helpers import write_workspace
 
 FILES = {
     "data/rows.csv": "a,1\nb,2\nc,3\n",
@@ -118,9 +119,5 @@ FILES = {
 
 
 def make_workspace(root: Path) -> Path:
-    for rel, text in FILES.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    (root / ".git").mkdir(exist_ok=True)  # a workspace marker, as in a real repository
+    write_workspace(root, FILES)
     return root / "pipeline.yml"

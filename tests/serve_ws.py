@@ -7,14 +7,13 @@ import os
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.helpers import amlrun
+from tests.helpers import amlrun, write_workspace
 
 SLOW_FILES = {
     "tick/tick.yml": """
@@ -65,11 +64,7 @@ SLOW_FILES = {
 
 
 def make_slow_workspace(root: Path) -> None:
-    for rel, text in SLOW_FILES.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    (root / ".git").mkdir(exist_ok=True)
+    write_workspace(root, SLOW_FILES)
 
 
 def free_port() -> int:

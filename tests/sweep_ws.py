@@ -3,9 +3,9 @@ mlflow, per epoch) -> report of the best model. Every script is deterministic.""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
+from tests.helpers import write_workspace
 from tests.pipeline_ws import FILES as PIPELINE_FILES
 
 FILES = {
@@ -87,9 +87,5 @@ FILES = {
 
 
 def make_workspace(root: Path) -> Path:
-    for rel, text in FILES.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    (root / ".git").mkdir(exist_ok=True)
+    write_workspace(root, FILES)
     return root / "pipeline.yml"

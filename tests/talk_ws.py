@@ -3,8 +3,9 @@ may fail with a traceback; ``quiet`` prints one line. For the terminal tests."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
+
+from tests.helpers import write_workspace
 
 FILES = {
     "talk.yml": """
@@ -55,9 +56,5 @@ FILES = {
 
 
 def make_talking_workspace(root: Path) -> Path:
-    for rel, text in FILES.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    (root / ".git").mkdir(exist_ok=True)
+    write_workspace(root, FILES)
     return root / "pipeline.yml"

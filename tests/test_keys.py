@@ -11,7 +11,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from tests.helpers import amlrun, run_json, statuses
+from tests.helpers import amlrun, run_json, statuses, write_workspace
 
 FILES = {
     "show/show.yml": """
@@ -51,11 +51,7 @@ FILES = {
 
 
 def make_ws(root: Path) -> Path:
-    for rel, text in FILES.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    (root / ".git").mkdir(exist_ok=True)
+    write_workspace(root, FILES)
     return root
 
 

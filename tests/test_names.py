@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
-from tests.helpers import amlrun, run_json, statuses
+from tests.helpers import amlrun, run_json, statuses, write_workspace
 
 COMPONENT = """
     type: command
@@ -16,16 +13,8 @@ COMPONENT = """
 """
 
 
-def write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    (root / ".git").mkdir(exist_ok=True)
-
-
 def test_an_output_port_named_like_a_path_is_an_error_naming_file_line_field_and_fix(tmp_path):
-    write(tmp_path, {"evil.yml": COMPONENT.format(port='"../../x"')})
+    write_workspace(tmp_path, {"evil.yml": COMPONENT.format(port='"../../x"')})
     proc = amlrun("module", "validate", str(tmp_path / "evil.yml"), cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout
     assert f"{tmp_path / 'evil.yml'}:4: outputs.../../x: port name '../../x'" in proc.stdout
@@ -33,7 +22,7 @@ def test_an_output_port_named_like_a_path_is_an_error_naming_file_line_field_and
 
 
 def test_a_pipeline_job_named_like_a_path_is_an_error(tmp_path):
-    write(
+    write_workspace(
         tmp_path,
         {
             "c.yml": COMPONENT.format(port="o"),
@@ -53,7 +42,7 @@ def test_a_pipeline_job_named_like_a_path_is_an_error(tmp_path):
 def test_v1_display_names_run_and_no_name_writes_outside_the_run_folder(tmp_path):
     ws = tmp_path / "ws"
     escape = "../../../../../escaped"  # from .amlrun/tmp/<work>/outputs/ up to tmp_path
-    write(
+    write_workspace(
         ws,
         {
             "steps/make.py": """

@@ -5,8 +5,9 @@ check that none of it runs."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
+
+from tests.helpers import write_workspace
 
 HOSTILE = '<img src=x onerror="window.__xss=1">'
 
@@ -90,9 +91,5 @@ FILES = {
 
 
 def make_ui_workspace(root: Path) -> Path:
-    for rel, text in FILES.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    (root / ".git").mkdir(exist_ok=True)
+    write_workspace(root, FILES)
     return root / "pipeline.yml"
