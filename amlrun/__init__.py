@@ -85,21 +85,6 @@ def run(
 
     ``force_output`` replaces ``path:`` destinations holding files amlrun did not write.
     """
-    from amlrun.collector import paused
-
-    with paused():  # resumed while steps execute (amlrun/collector.py)
-        return _run(pipeline, jobs, store, backend, force, quiet, force_output)
-
-
-def _run(
-    pipeline: Pipeline,
-    jobs: int,
-    store: str | None,
-    backend: str | None,
-    force: tuple[str, ...],
-    quiet: bool,
-    force_output: bool,
-) -> RunResult:
     from amlrun.cache.store import open_store
     from amlrun.engine.report import Reporter
     from amlrun.engine.runner import Engine
