@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from amlrun.cache.files import tmp_suffix
 from amlrun.destinations import Destination, Destinations
 from amlrun.engine.stale import fetching
 from amlrun.errors import AmlrunError, SpecError
@@ -50,7 +51,7 @@ class Staging:
             lock = self._snapshot_locks.setdefault(snapshot.tree_hash, threading.Lock())
         with lock:
             if not (dest / COMPLETE).exists():
-                tmp = dest.with_name(f"{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+                tmp = dest.with_name(f"{dest.name}.{tmp_suffix()}")
                 shutil.rmtree(tmp, ignore_errors=True)
                 snapshot.stage(tmp)
                 (tmp / COMPLETE).touch()
@@ -86,7 +87,7 @@ def _publish(tmp: Path, dest: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
             return
         # an incomplete folder (a run killed while an older amlrun removed it): never used
-        aside = dest.with_name(f"{dest.name}.old.{os.getpid()}.{threading.get_ident()}.tmp")
+        aside = dest.with_name(f"{dest.name}.old.{tmp_suffix()}")
         with contextlib.suppress(FileNotFoundError):
             os.rename(dest, aside)
         shutil.rmtree(aside, ignore_errors=True)
