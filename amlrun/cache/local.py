@@ -24,6 +24,7 @@ from amlrun.cache.base import MissingBlob, Placement, Store, blob_rel, corrupt_b
 from amlrun.cache.blobstat import signature
 from amlrun.cache.files import BLOB_MODE, LINK_TYPES, NotRegular
 from amlrun.cache.manifest import BadManifest, blob_sizes, parse_manifest, warn
+from amlrun.cache.manifest_memo import memo_for
 from amlrun.cache.registry import OpenContext
 from amlrun.cache.sample import Sample
 from amlrun.cache.signing import trusted
@@ -54,7 +55,15 @@ def _store_write(method):
 class LocalStore(Store):
     is_local = True
 
-    def __init__(self, root: Path, read_only: bool = False, link: str = "reflink") -> None:
+    def __init__(
+        self,
+        root: Path,
+        read_only: bool = False,
+        link: str = "reflink",
+        memo_dir: Path | None = None,
+    ) -> None:
+        """``memo_dir``: the workspace's ``.amlrun/``, whose memo of checked manifests spares
+        a null run their reads (:mod:`amlrun.cache.manifest_memo`)."""
         if link not in LINK_TYPES:
             raise AmlrunError(f"unknown link type {link!r}: use one of {', '.join(LINK_TYPES)}")
         self.root = Path(os.path.abspath(root))
@@ -63,12 +72,14 @@ class LocalStore(Store):
         self.link = link
         self.url = self._root + ("?ro" if read_only else "")
         self.stats = blobstat.shared(self._root, writable=not read_only)
+        self.memo = memo_for(memo_dir) if memo_dir is not None else None
 
     @classmethod
     def open(cls, url: str, ctx: OpenContext) -> LocalStore:
         """A folder, ``~/folder`` or ``file://`` URL; relative folders are in the workspace."""
         path = Path(os.path.expanduser(url.removeprefix("file://")))
-        return cls(path if path.is_absolute() else ctx.workspace / path, ctx.read_only, ctx.link)
+        root = path if path.is_absolute() else ctx.workspace / path
+        return cls(root, ctx.read_only, ctx.link, memo_dir=ctx.workspace / ".amlrun")
 
     def _path(self, rel: str) -> str:
         return f"{self._root}/{rel}"
@@ -80,6 +91,33 @@ class LocalStore(Store):
     def get_manifest(self, key: str) -> dict | None:
         rel = manifest_rel(key)
         path = self._path(rel)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        except OSError:  # e.g. a file where steps/ should be: reading it says what is wrong
+            st = None
+        manifest = self.memo.get(path, st) if self.memo is not None and st else None
+        if manifest is None:
+            read = self._read_manifest(key, rel, path)
+            if read is None:
+                return None
+            manifest, st = read
+        for h, size in blob_sizes(manifest).items():
+            problem = self._unusable(h, size)
+            if problem:
+                warn(
+                    f"store {self.url}: {rel}: blob {h} {problem}; the step will rerun",
+                    f"{self.url}/{rel}",
+                )
+                return None
+        if not self.read_only:
+            _refresh(path, st.st_mtime)
+        return manifest
+
+    def _read_manifest(self, key: str, rel: str, path: str) -> tuple[dict, os.stat_result] | None:
+        """The manifest at ``path`` read and checked (shape, key, signature), with the stat
+        of the file it was read from; None (with one warning) when it cannot be used."""
         try:
             fd, st = files.open_regular(path)
             try:
@@ -94,17 +132,9 @@ class LocalStore(Store):
             return None
         if not trusted(manifest, self.url, rel):
             return None
-        for h, size in blob_sizes(manifest).items():
-            problem = self._unusable(h, size)
-            if problem:
-                warn(
-                    f"store {self.url}: {rel}: blob {h} {problem}; the step will rerun",
-                    f"{self.url}/{rel}",
-                )
-                return None
-        if not self.read_only:
-            _refresh(path, st.st_mtime)
-        return manifest
+        if self.memo is not None:
+            self.memo.put(path, st, manifest)
+        return manifest, st
 
     def step_keys(self) -> list[str]:
         entries = files.scandir(self._path("steps"))

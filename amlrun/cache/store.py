@@ -48,7 +48,8 @@ def open_store(
     link = _link_type(link)
     secret()  # an unreadable AMLRUN_CACHE_SECRET_FILE is bad input before anything runs
     if spec is None:
-        return LocalStore(Path(workspace) / ".amlrun" / "cache", read_only, link)
+        amlrun_dir = Path(workspace) / ".amlrun"
+        return LocalStore(amlrun_dir / "cache", read_only, link, memo_dir=amlrun_dir)
     specs = spec.split(",") if isinstance(spec, str) else list(spec)
     specs = [s.strip() for s in specs if s and s.strip()]
     if not specs:
