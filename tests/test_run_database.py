@@ -105,3 +105,39 @@ def test_a_database_from_before_step_last_still_explains_from_the_newest_run(tmp
 
     assert db.last_components("p.yml") == {"train": {"params": {"lr": 2}}}
     assert db.conn.execute("SELECT COUNT(*) FROM step_last").fetchone() == (1,)  # kept now
+
+
+def _steps(db: RunDB, run_id: str, status: str, key: str = "k1") -> None:
+    db.start_run(run_id, "p", "p.yml")
+    db.record_steps(run_id, [{"name": "train", "status": status, "key": key}])
+
+
+def test_reused_steps_are_in_no_index_so_a_null_run_writes_its_rows_only(tmp_path: Path):
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as old:  # what an older amlrun made: every row in 2 indexes
+        old.executescript(OLD_SCHEMA)
+        old.execute("CREATE TABLE steps (run_id TEXT, name TEXT, status TEXT, key TEXT)")
+        old.execute("CREATE INDEX steps_by_name ON steps (name)")
+        old.execute("CREATE INDEX steps_by_key ON steps (key)")
+    db = RunDB(path)
+    indexes = db.conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'steps'"
+    ).fetchall()
+
+    assert [name for name, sql in indexes if sql and "WHERE" not in sql] == []
+    assert "steps_executed_by_key" in {name for name, _ in indexes}
+
+
+def test_who_ran_a_key_and_whether_it_failed_are_found_among_reused_records(tmp_path: Path):
+    db = RunDB(tmp_path / "runs.sqlite")
+    _steps(db, "20260101-000000-aaaaaa", "failed")
+    _steps(db, "20260102-000000-aaaaaa", "reused", key="k2")
+
+    assert db.last_failure("p.yml", "train", "k1") == ("20260101-000000-aaaaaa", "")
+    _steps(db, "20260103-000000-aaaaaa", "ran")
+    with db.conn:
+        db.conn.execute("UPDATE steps SET log = 'l.log' WHERE status = 'ran'")
+    _steps(db, "20260104-000000-aaaaaa", "reused")
+
+    assert db.last_failure("p.yml", "train", "k1") is None
+    assert db.producer("k1") == ("20260103-000000-aaaaaa", "l.log")
