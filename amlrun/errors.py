@@ -6,7 +6,6 @@ field and the fix; the CLI prints it and exits with status 2 instead of a traceb
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +114,8 @@ class Diagnostics:
                 continue
             line = line_of(mapping, key)
             field = f"{where}.{key}" if where else str(key)
+            import difflib  # only to suggest a key: not at start-up
+
             close = difflib.get_close_matches(str(key).lower(), list(lowered), n=1, cutoff=0.7)
             guess = lowered[close[0]] if close else None
             hint = f" (did you mean '{guess}'?)" if guess else ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -55,6 +54,8 @@ class Workspace:
         if self.exists:
             yield self
             return
+        import tempfile
+
         tmp = Path(tempfile.mkdtemp(prefix="amlrun-readonly-"))
         try:
             yield replace(self, state=tmp)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from amlrun.backends.job import Job, JobResult
 from amlrun.spec.model import Environment
+
+if TYPE_CHECKING:  # a null run assembles no job
+    from amlrun.backends.job import Job, JobResult
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from amlrun.backends import procs
 from amlrun.backends.base import Availability, Backend
 from amlrun.backends.distributions import distributions_digest
-from amlrun.backends.job import Job, JobResult, output_path, store_outputs, tracking_env
 from amlrun.backends.venvs import (
     bin_dir_for,
     interpreter_identity,
@@ -29,6 +28,9 @@ from amlrun.backends.venvs import (
 from amlrun.backends.workdirs import new_workdir, remove_later, wait_removed
 from amlrun.hashing import hash_json
 from amlrun.spec.model import Environment
+
+if TYPE_CHECKING:  # a null run asks this backend what it runs, and runs no job
+    from amlrun.backends.job import Job, JobResult
 
 __all__ = ["LocalBackend", "pip_requirements", "prepare_workdir", "run_prepared", "stage_snapshot"]
 
@@ -46,6 +48,8 @@ def run_prepared(
 
     Output folders (and parents of file outputs) are created first, as Azure ML does.
     """
+    from amlrun.backends.job import tracking_env
+
     for name, path in outputs.items():
         port = job.module.output(name)
         (path.parent if port is not None and port.is_file else path).mkdir(
@@ -123,6 +127,7 @@ class LocalBackend(Backend):
         return f"{interpreter_identity()}:{installed}"
 
     def execute(self, job: Job, cancel: Any = None) -> JobResult:
+        from amlrun.backends.job import JobResult, output_path, store_outputs
         from amlrun.cache.store import open_store
 
         workspace = Path(self.options.get("workspace") or Path.cwd())

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform  # its node() is socket.gethostname(), without importing socket
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -42,7 +42,7 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 def owner_label() -> str:
     """Names this amlrun process on this machine, e.g. for labels on docker containers."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{platform.node()}:{os.getpid()}"
 
 
 def pid_alive(pid: int) -> bool:

@@ -9,16 +9,18 @@ read-only layer (an untrusted CI job reading the team's cache) is never written.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from amlrun.cache.base import MissingBlob, Placement, Store
 from amlrun.cache.manifest import parse_manifest, referenced_blobs
-from amlrun.cache.sample import Sample
 from amlrun.cache.uploads import Uploads, active
 from amlrun.errors import AmlrunError
+
+if TYPE_CHECKING:
+    from amlrun.cache.sample import Sample
 
 
 class LayeredStore(Store):
@@ -59,6 +61,8 @@ class LayeredStore(Store):
                 for h in batch:
                     target._import_blob(h, source)
                 continue
+            import tempfile
+
             with tempfile.TemporaryDirectory(prefix="amlrun-blobs-") as folder:
                 items = [(h, Path(folder, h), 0o644, None) for h in batch]
                 source._place(items, copy=True)

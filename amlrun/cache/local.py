@@ -18,6 +18,7 @@ import stat
 import time
 from contextlib import suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from amlrun.cache import blobstat, files
 from amlrun.cache.base import MissingBlob, Placement, Store, blob_rel, corrupt_blob, manifest_rel
@@ -26,10 +27,12 @@ from amlrun.cache.files import BLOB_MODE, LINK_TYPES, NotRegular
 from amlrun.cache.manifest import BadManifest, blob_sizes, parse_manifest, warn
 from amlrun.cache.manifest_memo import memo_for
 from amlrun.cache.registry import OpenContext
-from amlrun.cache.sample import Sample
 from amlrun.cache.signing import trusted
 from amlrun.errors import AmlrunError, NoSpace
 from amlrun.hashing import hash_bytes, hash_file
+
+if TYPE_CHECKING:
+    from amlrun.cache.sample import Sample
 
 #: how stale a manifest's or blob's mtime may get before a use refreshes it (for gc): often
 #: enough for gc, rare enough that refreshing (which changes a blob's ctime, so its stat is
@@ -310,6 +313,7 @@ class LocalStore(Store):
 
     # ------------------------------------------------------------ maintenance
     def verify(self, repair: bool = False, sample: Sample | None = None) -> list[str]:
+        from amlrun.cache.sample import Sample
         from amlrun.cache.upkeep import verify_local
 
         if repair:

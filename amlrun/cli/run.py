@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +20,11 @@ from amlrun.cli.common import (
     store_option,
 )
 from amlrun.collector import paused
+
+if TYPE_CHECKING:
+    from amlrun.engine.expect import Expectation
+    from amlrun.engine.state import StepOutcome
+    from amlrun.reports import ReportTarget
 
 
 @click.command()
@@ -81,16 +88,14 @@ def _run(
     reports,
 ) -> None:
     from amlrun.cli.main import parse_pairs
-    from amlrun.engine.expect import Expectation, failure
     from amlrun.engine.report import Reporter
     from amlrun.engine.runner import Engine
-    from amlrun.reports import Report, parse_targets, write_reports
     from amlrun.workspace import Workspace
 
     ws = Workspace.find()
     p, st = open_pipeline(ws, pipeline, sets, store, link)
-    expect = Expectation.from_options(p.steps, expect_reuse, expect_run)
-    targets = parse_targets(reports)
+    expect = _expectation(p.steps, expect_reuse, expect_run)
+    targets = _report_targets(reports)
     options = {"dask": {"scheduler": scheduler}} if scheduler else {}
     reporter = None if as_json else Reporter(stream=stream)
     engine = Engine(
@@ -116,18 +121,58 @@ def _run(
     from amlrun.pipelines.validate import check_runnable
 
     check_runnable(p.steps)
-    if expect.active:  # a step the plan says will run fails the job before it runs
+    if expect is not None:  # a step the plan says will run fails the job before it runs
+        from amlrun.engine.expect import failure
+
         plan = Engine(p, workspace=ws, store=st, backend=backend, force=force).plan()
         if problems := expect.plan_violations(plan):
-            write_reports(Report(p.name, tuple(plan), None, problems), targets)
+            _report(p.name, plan, None, problems, targets)
             raise failure(problems, "before running")
     result = engine.run()
     if as_json:
         for note in engine.notes:  # the reporter prints them otherwise
             click.echo(f"note: {note}", err=True)
         click.echo(json.dumps(result.as_json()))
-    problems = expect.run_violations(result.steps)
-    write_reports(Report(p.name, tuple(result.steps), result.run_id, problems), targets)
+    problems = expect.run_violations(result.steps) if expect is not None else {}
+    _report(p.name, result.steps, result.run_id, problems, targets)
     if problems and result.ok:
+        from amlrun.engine.expect import failure
+
         raise failure(problems, "after the run")
     sys.exit(0 if result.ok else 1)
+
+
+# A null run imports neither expectations nor reports (start-up is hot) unless asked for.
+
+
+def _expectation(
+    steps: Iterable[str], expect_reuse: bool, expect_run: str | None
+) -> Expectation | None:
+    """--expect-reuse / --expect-run, checked before anything runs; None when neither."""
+    if not expect_reuse and expect_run is None:
+        return None
+    from amlrun.engine.expect import Expectation
+
+    return Expectation.from_options(steps, expect_reuse, expect_run)
+
+
+def _report_targets(specs: tuple[str, ...]) -> list[ReportTarget]:
+    if not specs:
+        return []
+    from amlrun.reports import parse_targets
+
+    return parse_targets(specs)
+
+
+def _report(
+    pipeline: str,
+    steps: Iterable[StepOutcome],
+    run_id: str | None,
+    problems: dict[str, str],
+    targets: list[ReportTarget],
+) -> None:
+    """The --report files, and GitHub's step summary when the job has one (see reports)."""
+    if targets or os.environ.get("GITHUB_STEP_SUMMARY"):
+        from amlrun.reports import Report, write_reports
+
+        write_reports(Report(pipeline, tuple(steps), run_id, problems), targets)

@@ -7,7 +7,6 @@ user reporting the bug finds it. Expected errors (AmlrunError) already read well
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
 
 from amlrun.errors import AmlrunError
@@ -35,6 +34,8 @@ def _one(exc: BaseException) -> str:
 
 def keep_traceback(log_path: Path, exc: BaseException) -> None:
     """Append ``exc``'s traceback to a step log (created if the step never started)."""
+    import traceback
+
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a", encoding="utf-8") as log:
         log.write(f"\namlrun: the step failed on an exception: {describe(exc)}\n")

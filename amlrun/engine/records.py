@@ -95,12 +95,14 @@ class Records:
     ) -> None:
         """Record the snapshot file lists (for later explanations), every step, what each
         step's manifest says it logged through mlflow, the status."""
-        from amlrun.runs.metrics import StepMetrics, record_step_metrics
-
         self.db.record_trees(trees)
         self.db.record_steps(self.run_id, [vars(o) for o in outcomes])
-        logged = {n: StepMetrics.from_json(m.get("tracking")) for n, m in manifests.items()}
-        record_step_metrics(self.db, self.run_id, logged)
+        tracked = {n: m["tracking"] for n, m in manifests.items() if m.get("tracking")}
+        if tracked:  # most pipelines log nothing through mlflow
+            from amlrun.runs.metrics import StepMetrics, record_step_metrics
+
+            logged = {n: StepMetrics.from_json(t) for n, t in tracked.items()}
+            record_step_metrics(self.db, self.run_id, logged)
         self.db.finish_run(self.run_id, status)
 
     def abort(self, outcomes: list[StepOutcome], status: str) -> None:

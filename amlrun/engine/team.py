@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from amlrun.cache.lastkeys import Index, pipeline_id, prefetch, read_index, write_index
 from amlrun.cache.manifest import warn
-from amlrun.cache.uploads import Uploads
 from amlrun.engine.state import StepOutcome
+
+if TYPE_CHECKING:  # a store without a remote layer has no team index
+    from amlrun.cache.lastkeys import Index
+    from amlrun.cache.uploads import Uploads
 
 
 class TeamCache:
@@ -26,20 +28,32 @@ class TeamCache:
         self.store = store
         layers = getattr(store, "layers", None) or [store]
         self.remote = any(not layer.is_local for layer in layers)
-        try:
-            rel = Path(source).resolve().relative_to(Path(root).resolve()).as_posix()
-        except ValueError:  # a pipeline outside the workspace: its name in the folder
-            rel = Path(source).name
-        self.id = pipeline_id(f"{rel}:{name}")
-        self.index = Index()  # the team's last key (and manifest) of each step, when read
+        self._identity = (Path(source), Path(root), name)
+        self.index: Index | None = None  # the team's last key (and manifest) of each step
         self.last: dict[str, str] = {}  # step -> the key to explain a rerun against
+
+    @property
+    def id(self) -> str:
+        """The pipeline's name in the team index: its file relative to the workspace, and
+        its name."""
+        from amlrun.cache.lastkeys import pipeline_id
+
+        source, root, name = self._identity
+        try:
+            rel = source.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:  # a pipeline outside the workspace: its name in the folder
+            rel = source.name
+        return pipeline_id(f"{rel}:{name}")
 
     def prefetch(self, steps: list[str], last_keys: Callable[[], dict[str, str]]) -> None:
         """Fetch the likely manifests in one batch; the index only if this clone lacks keys
         (``last_keys``: those of the last run here, read only with a remote layer)."""
         if not self.remote:
             return
+        from amlrun.cache.lastkeys import Index, prefetch, read_index
+
         local_last = last_keys()
+        self.index = Index()
         try:  # a hint: a store that cannot answer is told by the lookups that follow
             if not set(steps) <= set(local_last):
                 self.index = read_index(self.store, self.id)
@@ -50,7 +64,7 @@ class TeamCache:
 
     def previous(self, step: str) -> dict | None:
         """The manifest of ``step``'s last key in the team cache (kept locally: no request)."""
-        key = self.index.steps.get(step)
+        key = self.index.steps.get(step) if self.index is not None else None
         return self.store.get_manifest(key) if key else None
 
     def record(self, outcomes: list[StepOutcome], manifests: dict[str, dict]) -> None:
@@ -63,8 +77,10 @@ class TeamCache:
             return
         good = {o.name for o in outcomes if o.status in ("ran", "reused")}
         done = {step: m for step, m in manifests.items() if step in good}
+        from amlrun.cache.lastkeys import Index, write_index
+
         try:
-            write_index(self.store, self.id, done, self.index)
+            write_index(self.store, self.id, done, self.index or Index())
         except OSError as exc:  # the entries are stored; only the next clone's shortcut is lost
             warn(f"the pipeline index could not be written to store {self.store.url}: {exc}")
 

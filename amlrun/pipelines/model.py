@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from amlrun.pipelines.sweep import Sweep
 from amlrun.spec import behaviour
 from amlrun.spec.model import Module
+
+if TYPE_CHECKING:  # imported by what builds or runs a sweep (and by pickle, for one)
+    from amlrun.pipelines.sweep import Sweep
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import platform  # its node() is socket.gethostname(), without importing socket
 import re
-import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -122,7 +122,7 @@ class RunDB:
                     source,
                     time.time(),
                     os.getpid(),
-                    socket.gethostname(),
+                    platform.node(),
                     json.dumps(invocation or {}),
                 ),
             )
@@ -131,7 +131,7 @@ class RunDB:
         """Runs left ``running`` by a process of this host that no longer exists."""
         rows = self.conn.execute(
             "SELECT id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
-            (socket.gethostname(),),
+            (platform.node(),),
         ).fetchall()
         stale = [run_id for run_id, pid in rows if not _alive(pid)]
         with self.conn:
