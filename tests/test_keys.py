@@ -6,6 +6,7 @@ Each test drives the real CLI on a small workspace whose one step writes what it
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import textwrap
@@ -185,3 +186,22 @@ def test_editing_a_v1_steps_arguments_or_script_name_reruns_it(tmp_path):
     edit(ws / "pipeline.yml", "a.py", "b.py")
     assert make() == "ran"
     assert make() == "reused"
+
+
+def test_a_key_is_the_hash_of_its_versioned_canonical_components():
+    """Stores written before components were encoded once must keep every key."""
+    from amlrun.engine.key import KEY_FORMAT_VERSION, KeyParts
+    from amlrun.hashing import hash_json
+
+    parts = KeyParts(
+        module="m" * 32,
+        snapshot="s" * 32,
+        environment="e" * 32,
+        params={"lr": 0.1, "name": "ünï", "none": None, "list": [1, "a"]},
+        inputs={"data": "d" * 32, "absent": None},
+        env_vars={"SEED": "x" * 32},
+        file_names={"data": "train.csv"},
+    )
+
+    assert parts.key == hash_json({"v": KEY_FORMAT_VERSION, **parts.as_dict()})
+    assert json.loads(parts.components_json) == parts.as_dict()

@@ -88,7 +88,15 @@ class ManifestMemo:
 
 def _secret_id() -> str:
     key = secret()
-    return "" if key is None else hash_bytes(b"amlrun-memo:" + key)
+    if key is None:
+        return ""
+    known = _secret_ids.get(key)
+    if known is None:
+        known = _secret_ids[key] = hash_bytes(b"amlrun-memo:" + key)
+    return known
+
+
+_secret_ids: dict[bytes, str] = {}
 
 
 _memos: dict[Path, ManifestMemo] = {}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
-from amlrun.hashing import hash_json
+from amlrun.hashing import canonical_json, hash_bytes
 
 #: 2: environment variables and input file names joined the key; the current interpreter's
 #: identity names its installed distributions; 3: a port is keyed by its kind, not its type name
@@ -28,8 +28,17 @@ class KeyParts:
     file_names: dict[str, str]  # file input -> the file name the command sees
 
     @cached_property
+    def components_json(self) -> str:
+        """The components as canonical JSON, encoded once: what the run records (runs.sqlite)
+        and, with the format version, what the key hashes."""
+        return canonical_json(self.as_dict()).decode()
+
+    @cached_property
     def key(self) -> str:
-        return hash_json({"v": KEY_FORMAT_VERSION, **self.as_dict()})
+        """The hash of the canonical JSON of the components and ``"v"``, which sorts after
+        every field name, so it is the last member (tests/test_keys.py checks it)."""
+        versioned = f'{self.components_json[:-1]},"v":{KEY_FORMAT_VERSION}}}'
+        return hash_bytes(versioned.encode())
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _FIELDS}

@@ -41,6 +41,7 @@ class Plan:
         self.parts: dict[str, KeyParts] = {}
         #: snapshot tree hash -> {relpath: file hash}, recorded so status can name changed files
         self.snapshot_files: dict[str, dict[str, str]] = {}
+        self._noted: dict[int, object] = {}  # id -> environment whose local notes were taken
 
     def forced(self, step: Step) -> str | None:
         """Why ``step`` runs whatever the store holds, or None."""
@@ -57,13 +58,16 @@ class Plan:
     def key(self, step: Step) -> KeyParts:
         """Compute ``step``'s key (its upstream manifests must be known) and record it."""
         backend = self.backends.for_step(step)
-        if backend.name == "local":
-            for note in local_notes(step.module.environment):
+        env = step.module.environment
+        if backend.name == "local" and id(env) not in self._noted:  # once per environment
+            self._noted[id(env)] = env  # kept, so its id stays its own
+            for note in local_notes(env):
                 self.backends.note(note)
         parts = self.keys.parts(step, backend, self.manifests)
         out = self.outcomes[step.name]
         out.key = parts.key
         out.components = parts.as_dict()
+        out.components_json = parts.components_json
         self.parts[step.name] = parts
         snap = self.keys.snapshot(step.module.code)
         if snap.tree_hash not in self.snapshot_files:  # once per tree, not once per step

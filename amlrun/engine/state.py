@@ -16,6 +16,7 @@ class StepOutcome:
     backend: str | None = None
     log: str | None = None
     components: dict[str, Any] | None = field(default=None, repr=False)
+    components_json: str | None = field(default=None, repr=False)  # the same, encoded
     manifest: dict[str, Any] | None = field(default=None, repr=False)
 
     def as_json(self) -> dict[str, Any]:

@@ -151,7 +151,11 @@ class RunDB:
     def record_steps(self, run_id: str, rows: list[dict[str, Any]]) -> None:
         """Each step's outcome in run ``run_id``; its key components also become the step's
         newest (``step_last``), so explaining a rerun reads one row per step, not all runs."""
-        components = {r["name"]: json.dumps(r["components"]) for r in rows if r.get("components")}
+        components = {
+            r["name"]: r.get("components_json") or json.dumps(r["components"])
+            for r in rows
+            if r.get("components")
+        }
         source = self.conn.execute("SELECT source FROM runs WHERE id = ?", (run_id,)).fetchone()
         with self.conn:
             self.conn.executemany(
@@ -180,11 +184,19 @@ class RunDB:
                 )
 
     def record_trees(self, trees: dict[str, dict[str, str]]) -> None:
-        """Snapshot file lists by tree hash, in one transaction (one per tree: 1,000 commits)."""
+        """Snapshot file lists by tree hash, in one transaction (one per tree: 1,000 commits);
+        those recorded already are not encoded again (a null run knows every tree)."""
+        hashes = list(trees)
+        known: set[str] = set()
+        for i in range(0, len(hashes), 500):  # SQLite's limit on parameters is 999
+            chunk = hashes[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            query = f"SELECT hash FROM trees WHERE hash IN ({marks})"
+            known.update(h for (h,) in self.conn.execute(query, chunk))
         with self.conn:
             self.conn.executemany(
                 "INSERT OR IGNORE INTO trees VALUES (?, ?)",
-                [(tree, json.dumps(files)) for tree, files in trees.items()],
+                [(tree, json.dumps(files)) for tree, files in trees.items() if tree not in known],
             )
 
     def tree_files(self, tree_hash: str) -> dict[str, str]:
