@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from amlrun.pipelines.sweep import Sweep  # at import: the model's annotations resolve
 from amlrun.spec import behaviour
 from amlrun.spec.model import Module
-
-if TYPE_CHECKING:  # imported by what builds or runs a sweep (and by pickle, for one)
-    from amlrun.pipelines.sweep import Sweep
 
 
 @dataclass(frozen=True)
