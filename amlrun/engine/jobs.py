@@ -11,7 +11,7 @@ from pathlib import Path
 
 from amlrun.backends.base import Backend
 from amlrun.backends.job import Job, JobInput
-from amlrun.engine.keys import effective_env_vars
+from amlrun.engine.keys import effective_env_vars, local_data_path
 from amlrun.engine.materialize import Staging
 from amlrun.engine.plan import Plan
 from amlrun.engine.stale import fetching
@@ -75,7 +75,7 @@ def _job_input(step: Step, name: str, plan: Plan, staging: Staging, *, remote: b
         with fetching(b.step):
             path = staging.upstream(plan.outcomes[b.step].key, b.output, spec)
         return JobInput(name, path, spec["entries"], spec["is_file"], path.name)
-    local = str(b.value) if b.kind == "path" else str(Path(str(b.value)).resolve())
+    local = local_data_path(b)
     if "://" in local:
         raise SpecError(
             f"input '{name}' of step '{step.name}' is remote ({local})",

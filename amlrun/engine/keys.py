@@ -69,6 +69,19 @@ class KeyCalculator:
             self._paths[path] = got
         return got
 
+    def data_changed(self, path: str) -> bool:
+        """Whether local data bound to an input no longer hashes as it did for the key (a
+        command that wrote to its input, or an edit while the step ran)."""
+        from amlrun.snapshot.tree import hash_path
+
+        known = self._paths.get(path)
+        if known is None or "://" in path:
+            return False
+        try:
+            return hash_path(Path(path), self.statcache)[1] != known[1]
+        except SpecError:  # removed meanwhile
+            return True
+
     def parts(self, step: Step, backend, upstream: dict[str, dict]) -> KeyParts:
         """Key components; ``upstream`` maps step name -> its manifest."""
         from amlrun.spec.params import resolve_params
@@ -108,10 +121,16 @@ class KeyCalculator:
             name = folder_name(b.output) if out.get("is_file") else ""
             return entries_hash(out.get("entries") or {}), name
         if b.kind in ("path", "literal"):  # a literal bound to a data port: a path as text
-            path = str(b.value) if b.kind == "path" else str(Path(str(b.value)).resolve())
+            path = local_data_path(b)
             _, digest, is_file = self.data(path)
             return digest, (path.rstrip("/").rsplit("/", 1)[-1] if is_file else "")
         return None
+
+
+def local_data_path(b: Binding) -> str:
+    """The data a path binding (or a literal bound to a data port, a path as text) names,
+    as both the key and the job see it."""
+    return str(b.value) if b.kind == "path" else str(Path(str(b.value)).resolve())
 
 
 def effective_env_vars(step: Step) -> dict[str, str]:

@@ -53,7 +53,11 @@ class Staging:
             if not (dest / COMPLETE).exists():
                 tmp = dest.with_name(f"{dest.name}.{tmp_suffix()}")
                 shutil.rmtree(tmp, ignore_errors=True)
-                snapshot.stage(tmp)
+                try:
+                    snapshot.stage(tmp)
+                except BaseException:  # e.g. a file edited since it was hashed
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    raise
                 (tmp / COMPLETE).touch()
                 _publish(tmp, dest)
         return dest

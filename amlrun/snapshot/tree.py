@@ -18,8 +18,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from amlrun.errors import SpecError
-from amlrun.hashing import StatCache, file_mode, tree_hash
+from amlrun.errors import AmlrunError, SpecError
+from amlrun.hashing import StatCache, file_mode, hash_file, tree_hash
 from amlrun.snapshot.links import check_include, check_link
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ class Snapshot:
         """Copy the snapshot into ``dest`` (never link: a command may edit files in place).
 
         ``dest`` is created even for an empty snapshot: it is the command's working folder.
+        Each copy is hashed: a file edited since the key was computed must not run, nor be
+        staged, under that key (the staged copy is reused by every later run of the tree).
         """
         os.makedirs(dest, exist_ok=True)
         made: set[str] = {os.fspath(dest)}
@@ -73,6 +75,11 @@ class Snapshot:
                 os.unlink(target)
             _copy(f.source, target)
             os.chmod(target, f.mode)
+            if hash_file(target) != f.hash:
+                raise AmlrunError(
+                    f"{f.source} changed after the step's key was computed, so nothing ran "
+                    "with it. Fix: run again (amlrun keys what it runs)"
+                )
 
 
 def take_snapshot(code: Code, statcache: StatCache | None = None) -> Snapshot:
