@@ -64,6 +64,19 @@ def test_a_folder_amlrun_wrote_is_replaced_without_asking(ws: Path) -> None:
     assert (ws / "out" / "report.md").read_text() == "# report\nsum=24\n"
 
 
+def test_a_null_run_leaves_an_output_it_wrote_untouched(ws: Path) -> None:
+    run_json("pipeline.yml", "--output", "final=out", cwd=ws)
+    report = ws / "out" / "report.md"
+    before = (report.stat().st_ino, report.stat().st_mtime_ns, (ws / "out").stat().st_ino)
+
+    assert set(statuses(run_json("pipeline.yml", "--output", "final=out", cwd=ws)).values()) == {
+        "reused"
+    }
+    assert (report.stat().st_ino, report.stat().st_mtime_ns, (ws / "out").stat().st_ino) == before
+    with_force = run_json("pipeline.yml", "--output", "final=out", "--force-output", cwd=ws)
+    assert set(statuses(with_force).values()) == {"reused"} and report.stat().st_ino == before[0]
+
+
 def test_an_output_folder_changed_since_amlrun_wrote_it_is_refused(ws: Path) -> None:
     run_json("pipeline.yml", "--output", "final=out", cwd=ws)
     report = ws / "out" / "report.md"
