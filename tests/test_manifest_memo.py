@@ -87,3 +87,17 @@ def test_a_garbage_memo_is_ignored(tmp_path: Path) -> None:
 
     assert set(steps.values()) == {"reused"} and "Traceback" not in stderr
     assert set(steps) == set(first)
+
+
+def test_a_long_lived_process_keeps_a_bounded_memo(tmp_path: Path, monkeypatch) -> None:
+    from amlrun.cache import manifest_memo
+
+    monkeypatch.setattr(manifest_memo, "KEEP", 3)
+    memo = manifest_memo.ManifestMemo(tmp_path / NAME)
+    st = os.stat(tmp_path)
+    for n in range(20):
+        memo.put(f"/store/steps/{n}.json", st, {"v": 1, "n": n})
+
+    kept = memo._load()
+    assert len(kept) <= 6 and "/store/steps/19.json" in kept
+    assert memo.get("/store/steps/19.json", st) == {"v": 1, "n": 19}

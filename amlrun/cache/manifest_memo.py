@@ -65,7 +65,11 @@ class ManifestMemo:
     def put(self, path: str, st: os.stat_result, manifest: dict) -> None:
         """Keep ``manifest``, read and checked from the file whose descriptor's stat is ``st``."""
         with self._lock:
-            self._load()[path] = (signature(st), _secret_id(), marshal.dumps(manifest))
+            entries = self._load()
+            if len(entries) >= 2 * KEEP:  # a long-lived process (the server): oldest go first
+                self._entries = entries = dict(list(entries.items())[-KEEP:])
+                self._used &= entries.keys()
+            entries[path] = (signature(st), _secret_id(), marshal.dumps(manifest))
             self._used.add(path)
             if not self._dirty:
                 self._dirty = True
