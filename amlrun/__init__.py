@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from amlrun.spec import behaviour as _behaviour
-from amlrun.version import __version__
+from amlrun.collector import paused as _paused
+
+with _paused():  # importing builds only long-lived objects (amlrun/collector.py)
+    from amlrun.spec import behaviour as _behaviour
+    from amlrun.version import __version__
 
 if TYPE_CHECKING:
     from amlrun.engine.runner import RunResult

@@ -5,7 +5,10 @@ from __future__ import annotations
 import importlib
 import sys
 
-import click
+from amlrun.collector import paused
+
+with paused():  # importing builds only long-lived objects (amlrun/collector.py)
+    import click
 
 #: command name -> "module:attribute"; one file per command, like doit
 COMMANDS = {

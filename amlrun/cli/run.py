@@ -23,6 +23,7 @@ from amlrun.collector import paused
 
 if TYPE_CHECKING:
     from amlrun.engine.expect import Expectation
+    from amlrun.engine.report import Reporter
     from amlrun.engine.state import StepOutcome
     from amlrun.reports import ReportTarget
 
@@ -88,7 +89,6 @@ def _run(
     reports,
 ) -> None:
     from amlrun.cli.main import parse_pairs
-    from amlrun.engine.report import Reporter
     from amlrun.engine.runner import Engine
     from amlrun.workspace import Workspace
 
@@ -97,7 +97,7 @@ def _run(
     expect = _expectation(p.steps, expect_reuse, expect_run)
     targets = _report_targets(reports)
     options = {"dask": {"scheduler": scheduler}} if scheduler else {}
-    reporter = None if as_json else Reporter(stream=stream)
+    reporter = None if as_json else _reporter(stream)
     engine = Engine(
         p,
         workspace=ws,
@@ -143,6 +143,13 @@ def _run(
 
 
 # A null run imports neither expectations nor reports (start-up is hot) unless asked for.
+
+
+def _reporter(stream: bool) -> Reporter:
+    """The terminal's progress display (not for --json)."""
+    from amlrun.engine.report import Reporter
+
+    return Reporter(stream=stream)
 
 
 def _expectation(

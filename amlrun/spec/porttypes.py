@@ -8,7 +8,6 @@ its port its kind.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +28,8 @@ def check_port_type(type_: str, *, file: str | Path | None, line: int | None, fi
         low = part.strip().lower()
         if low in _LOWER:
             continue
+        import difflib  # only to suggest a type name: not at start-up
+
         close = difflib.get_close_matches(low, list(_LOWER), n=1, cutoff=0.8)
         if close:
             raise SpecError(
