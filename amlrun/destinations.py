@@ -160,7 +160,11 @@ class Destinations:
             self._check_occupant(d)
 
     def write(
-        self, dest: Destination, build: Callable[[Path], None], hashes: Mapping[str, str]
+        self,
+        dest: Destination,
+        build: Callable[[Path], None],
+        hashes: Mapping[str, str],
+        modes: Mapping[str, int] | None = None,
     ) -> Path:
         """Check ``dest`` again (a step may have run for hours), ``build`` it, record it.
 
@@ -168,25 +172,33 @@ class Destinations:
         and :func:`place` do, so an interrupted write never leaves half a folder.
         ``hashes`` (relpath -> content hash of what is written) let a later check tell a
         file whose mtime alone moved (a store refreshing a hardlinked blob) from an edit.
+        With ``modes`` (relpath -> the mode ``build`` gives it), a destination that already
+        holds exactly that is left as it is: a null run rewrites no output (it may be GBs).
         """
         self._check_occupant(dest)
-        if self._holds(dest.path, hashes):  # a null run rewrites no output (it may be GBs)
+        if modes is not None and self._holds(dest.path, hashes, modes):
             return dest.path
         build(dest.path)
         stats = current_stats(dest.path)
         self.table.put(dest.path, {rel: [*st, hashes.get(rel)] for rel, st in stats.items()})
         return dest.path
 
-    def _holds(self, path: Path, hashes: Mapping[str, str]) -> bool:
+    def _holds(self, path: Path, hashes: Mapping[str, str], modes: Mapping[str, int]) -> bool:
         """Whether ``path`` holds exactly the files amlrun wrote there, untouched since, and
-        they are the ``hashes`` it would write now."""
+        they are the ``hashes`` and ``modes`` it would write now."""
         recorded = self.table.get(path) if os.path.lexists(path) else None
-        if not recorded or set(recorded) != set(hashes):
+        if not recorded or set(recorded) != set(hashes) or set(modes) != set(hashes):
             return False
         now = current_stats(path)
-        return set(now) == set(recorded) and all(
-            len(r) == 4 and r[:3] == now[rel] and r[3] == hashes[rel] for rel, r in recorded.items()
-        )
+        if set(now) != set(recorded):
+            return False
+        for rel, r in recorded.items():
+            if len(r) != 4 or r[:3] != now[rel] or r[3] != hashes[rel]:
+                return False
+            st = os.lstat(os.path.join(path, rel) if rel else path)
+            if stat.S_IMODE(st.st_mode) != modes[rel]:
+                return False
+        return True
 
     def _check_place(self, d: Destination) -> None:
         for p in self.internal:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from amlrun.cache.files import tmp_suffix
+from amlrun.cache.manifest import restore_mode
 from amlrun.destinations import Destination, Destinations
 from amlrun.engine.stale import fetching
 from amlrun.errors import AmlrunError, SpecError
@@ -186,9 +187,10 @@ def materialize_outputs(
             store.materialize(spec["entries"], path, spec["is_file"])
 
         hashes = {rel: h for rel, (h, _size, _mode) in spec["entries"].items()}
+        modes = {rel: restore_mode(mode) for rel, (_h, _size, mode) in spec["entries"].items()}
         try:
             with fetching(w.step):
-                done[name] = destinations.write(w.dest, build, hashes)
+                done[name] = destinations.write(w.dest, build, hashes, modes)
         except OSError as exc:  # a full or read-only disk: one line naming the path
             raise AmlrunError(
                 f"output '{name}' could not be written to {w.dest.path}: "
