@@ -207,9 +207,18 @@ class _Watcher:
                 self._wake.clear()
                 continue
             time.sleep(TICK_S)
-            over = [w for w in watches if w.over()]
+            over = [w for w in watches if _over(w)]
             with self._lock:
                 self._watches = [w for w in self._watches if w not in over]
+
+
+def _over(watch: _Watch) -> bool:
+    """``watch.over()``; one group's error (a leader reaped elsewhere) ends only its watch,
+    never the thread that watches every step of the process."""
+    try:
+        return watch.over()
+    except Exception:
+        return True
 
 
 _watcher = _Watcher()
