@@ -122,23 +122,18 @@ def _run(
 
     check_runnable(p.steps)
     if expect is not None:  # a step the plan says will run fails the job before it runs
-        from amlrun.engine.expect import failure
-
         plan = Engine(p, workspace=ws, store=st, backend=backend, force=force).plan()
         if problems := expect.plan_violations(plan):
-            _report(p.name, plan, None, problems, targets)
-            raise failure(problems, "before running")
+            _expected(problems, "before running", p.name, plan, None, targets)
     result = engine.run()
     if as_json:
         for note in engine.notes:  # the reporter prints them otherwise
             click.echo(f"note: {note}", err=True)
         click.echo(json.dumps(result.as_json()))
     problems = expect.run_violations(result.steps) if expect is not None else {}
-    _report(p.name, result.steps, result.run_id, problems, targets)
     if problems and result.ok:
-        from amlrun.engine.expect import failure
-
-        raise failure(problems, "after the run")
+        _expected(problems, "after the run", p.name, result.steps, result.run_id, targets)
+    _report(p.name, result.steps, result.run_id, problems, targets)
     sys.exit(0 if result.ok else 1)
 
 
@@ -161,6 +156,22 @@ def _expectation(
     from amlrun.engine.expect import Expectation
 
     return Expectation.from_options(steps, expect_reuse, expect_run)
+
+
+def _expected(
+    problems: dict[str, str],
+    when: str,
+    pipeline: str,
+    steps: Iterable[StepOutcome],
+    run_id: str | None,
+    targets: list[ReportTarget],
+) -> None:
+    """The reports, then the job fails (exit 3): ``problems`` name the steps that broke the
+    expectation."""
+    from amlrun.engine.expect import failure
+
+    _report(pipeline, steps, run_id, problems, targets)
+    raise failure(problems, when)
 
 
 def _report_targets(specs: tuple[str, ...]) -> list[ReportTarget]:
