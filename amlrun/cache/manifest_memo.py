@@ -27,7 +27,7 @@ from amlrun.cache.signing import secret
 from amlrun.hashing import hash_bytes
 
 NAME = "manifest-memo"
-#: entries kept beyond those used by this process (older ones go first when it is saved)
+#: entries kept when the memo reaches twice as many (the oldest go first)
 KEEP = 50_000
 
 
@@ -36,7 +36,6 @@ class ManifestMemo:
         self.path = path
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[Signature, str, bytes]] | None = None
-        self._used: set[str] = set()
         self._dirty = False
 
     def _load(self) -> dict[str, tuple[Signature, str, bytes]]:
@@ -59,18 +58,15 @@ class ManifestMemo:
             manifest = marshal.loads(entry[2])  # a new object each time: callers own it
         except (EOFError, ValueError, TypeError):
             return None
-        self._used.add(path)
         return manifest if isinstance(manifest, dict) else None
 
     def put(self, path: str, st: os.stat_result, manifest: dict) -> None:
         """Keep ``manifest``, read and checked from the file whose descriptor's stat is ``st``."""
         with self._lock:
             entries = self._load()
-            if len(entries) >= 2 * KEEP:  # a long-lived process (the server): oldest go first
+            if len(entries) >= 2 * KEEP:  # e.g. the server, reading manifests for days
                 self._entries = entries = dict(list(entries.items())[-KEEP:])
-                self._used &= entries.keys()
             entries[path] = (signature(st), _secret_id(), marshal.dumps(manifest))
-            self._used.add(path)
             if not self._dirty:
                 self._dirty = True
                 atexit.register(self.save)
@@ -80,12 +76,9 @@ class ManifestMemo:
         with self._lock:
             if not self._dirty or self._entries is None:
                 return
-            entries = self._entries
-            if len(entries) > KEEP + len(self._used):
-                entries = {p: e for p, e in entries.items() if p in self._used}
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
             with suppress(OSError):
-                tmp.write_bytes(marshal.dumps(entries))
+                tmp.write_bytes(marshal.dumps(self._entries))
                 os.replace(tmp, self.path)
             self._dirty = False
 

@@ -242,17 +242,13 @@ class Executor:
     def _check_inputs(self, step: Step) -> None:
         """A result is stored only under the key of what the step read: local data bound to
         an input must hash as it did when the key was computed."""
-        from amlrun.engine.keys import local_data_path
-
-        for name, b in step.bindings.items():
-            if b.kind not in ("path", "literal") or step.module.port(name) is None:
-                continue
-            path = local_data_path(b)
-            if self.plan.keys.data_changed(path):
-                raise AmlrunError(
-                    f"input '{name}' ({path}) changed while the step ran, so its result is "
-                    "not stored. Fix: run again, and keep steps from writing to their inputs"
-                )
+        changed = self.plan.keys.changed_input(step)
+        if changed is not None:
+            name, path = changed
+            raise AmlrunError(
+                f"input '{name}' ({path}) changed while the step ran, so its result is "
+                "not stored. Fix: run again, and keep steps from writing to their inputs"
+            )
 
     def _store(self, job: Job, result: JobResult, backend: Backend) -> None:
         """Commit a successful step: its manifest names the outputs the backend stored."""

@@ -69,18 +69,25 @@ class KeyCalculator:
             self._paths[path] = got
         return got
 
-    def data_changed(self, path: str) -> bool:
-        """Whether local data bound to an input no longer hashes as it did for the key (a
-        command that wrote to its input, or an edit while the step ran)."""
+    def changed_input(self, step: Step) -> tuple[str, str] | None:
+        """(input, path) of local data bound to ``step`` that no longer hashes as it did for
+        its key (a command that wrote to its input, or an edit while the step ran)."""
         from amlrun.snapshot.tree import hash_path
 
-        known = self._paths.get(path)
-        if known is None or "://" in path:
-            return False
-        try:
-            return hash_path(Path(path), self.statcache)[1] != known[1]
-        except SpecError:  # removed meanwhile
-            return True
+        for port in step.module.inputs:  # the bindings ``parts`` keyed as local data
+            b = step.bindings.get(port.name)
+            if b is None or b.kind not in ("path", "literal"):
+                continue
+            path = local_data_path(b)
+            known = self._paths.get(path)
+            if known is None or "://" in path:
+                continue
+            try:
+                if hash_path(Path(path), self.statcache)[1] != known[1]:
+                    return port.name, path
+            except SpecError:  # removed meanwhile
+                return port.name, path
+        return None
 
     def parts(self, step: Step, backend, upstream: dict[str, dict]) -> KeyParts:
         """Key components; ``upstream`` maps step name -> its manifest."""
