@@ -9,8 +9,11 @@ be guaranteed are refused when the spec loads, naming the construct.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -200,3 +203,54 @@ def test_a_hostile_pipeline_input_reaches_its_step_as_one_literal(tmp_path):
     out = store.get_manifest(key)["outputs"]["o"]
     store.materialize(out["entries"], tmp_path / "side-out", out["is_file"])
     assert (tmp_path / "side-out").read_text() == value * 3
+
+
+#: commands of plain words (no shell syntax): started without /bin/sh, with the same words
+PLAIN = [
+    f"python argv.py {V}",
+    f"python argv.py --x={V} tail",
+    f"python   argv.py pre{V}post   {V}  ",
+    f"python argv.py {V}{V}",
+]
+#: commands the shell must run: syntax, builtins, assignments, a program from a value
+NEEDS_SHELL = [
+    f"echo {V}",
+    f"X=1 python argv.py {V}",
+    "cd sub",
+    f"python argv.py ~/{V}",
+    f"python argv.py *.txt {V}",
+    f"python argv.py {V} # note",
+    f"python argv.py {V}\npython argv.py",
+    f"python argv.py {V}; touch PWNED",
+    f"{V} argv.py",
+    f"python argv.py {V} > out",
+]
+ARGV_PY = "import json, sys; open('out', 'w').write(json.dumps(sys.argv[1:]))\n"
+
+
+def _words(tmp_path, argv: list[str]) -> list[str]:
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    (work / "argv.py").write_text(ARGV_PY)
+    (work / "out").unlink(missing_ok=True)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run(argv, cwd=work, env=env, check=True, timeout=20, stdin=subprocess.DEVNULL)
+    assert not (work / "PWNED").exists(), argv
+    return json.loads((work / "out").read_text())
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+@pytest.mark.parametrize("command", PLAIN)
+def test_a_plain_command_started_without_a_shell_gets_the_words_the_shell_gives(
+    tmp_path, command, value
+):
+    module = load_module(_spec(tmp_path, command))
+    rendered = render(module, resolve_params(module, {"v": value}))
+    assert rendered.plain is not None and rendered.plain[0] == "python"
+    assert _words(tmp_path, rendered.plain) == _words(tmp_path, rendered.argv)
+
+
+@pytest.mark.parametrize("command", NEEDS_SHELL)
+def test_a_command_with_shell_syntax_is_left_to_the_shell(tmp_path, command):
+    module = load_module(_spec(tmp_path, command))
+    assert render(module, resolve_params(module, {"v": "x"})).plain is None

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amlrun.cache.manifest import Entries
 from amlrun.spec.model import Environment, Module
 from amlrun.spec.names import folder_name
+
+if TYPE_CHECKING:  # rendering is imported when a command is run
+    from amlrun.spec.render import Rendered
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,16 @@ class Job:
 
     def argv(self, paths: dict[str, str]) -> list[str]:
         """The command line, with ``paths`` giving each input/output its location."""
+        return self.rendered(paths).argv
+
+    def rendered(self, paths: dict[str, str]) -> Rendered:
+        """The command with ``paths`` in place: its argv, and its plain words if it has no
+        shell syntax (a runner that looks programs up on PATH may start those directly)."""
         from amlrun.spec.render import render
 
         values: dict[str, Any] = dict(self.params)
         values.update(paths)
-        return render(self.module, values).argv
+        return render(self.module, values)
 
 
 def store_outputs(store: Any, exit_code: int, outputs: dict[str, Path]) -> dict[str, Entries]:

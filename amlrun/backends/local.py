@@ -31,6 +31,7 @@ from amlrun.spec.model import Environment
 
 if TYPE_CHECKING:  # a null run asks this backend what it runs, and runs no job
     from amlrun.backends.job import Job, JobResult
+    from amlrun.spec.render import Rendered
 
 __all__ = ["LocalBackend", "pip_requirements", "prepare_workdir", "run_prepared", "stage_snapshot"]
 
@@ -56,20 +57,21 @@ def run_prepared(
             parents=True, exist_ok=True
         )
     paths: dict[str, Any] = {k: str(v) for k, v in {**inputs, **outputs}.items()}
-    argv = job.argv(paths)
+    rendered = job.rendered(paths)
     env = dict(os.environ)
     env.update(dict(job.environment.variables))
     env.update(job.env_vars)
     env["PATH"] = f"{bin_dir_for(job.environment)}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env["PWD"] = str(workdir)  # as the shell sets it, for a command started without one
     if job.tracking_dir is not None:
         job.tracking_dir.parent.mkdir(parents=True, exist_ok=True)  # mlflow makes the store
         env.update(tracking_env(job.tracking_dir.resolve()))
     start = time.perf_counter()
     chunks: list[bytes] = []
     try:
-        group = procs.Group(
-            argv,
+        group = _start(
+            rendered,
             cwd=workdir,
             env=env,
             stdout=subprocess.PIPE,
@@ -77,7 +79,7 @@ def run_prepared(
             stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError:
-        msg = f"command not found: {argv[0]}\n".encode()
+        msg = f"command not found: {rendered.argv[0]}\n".encode()
         return 127, msg, time.perf_counter() - start
     stopper = procs.watch(group, cancel, job.timeout_s)
     out = group.proc.stdout
@@ -96,6 +98,21 @@ def run_prepared(
     if code < 0 and job.timeout_s and time.perf_counter() - start >= job.timeout_s:
         chunks.append(f"\namlrun: timed out after {job.timeout_s} s\n".encode())
     return code, b"".join(chunks), time.perf_counter() - start
+
+
+def _start(rendered: Rendered, **popen: Any) -> procs.Group:
+    """Start a command of plain words without ``/bin/sh`` (one process less, ~1 ms a step).
+
+    If the program cannot be executed that way (not found, no execute bit, no ``#!`` line)
+    nothing has run yet, so the shell is started instead: it reports or runs it exactly as
+    before (``not found`` is exit 127, a script without ``#!`` runs as a shell script).
+    """
+    if rendered.plain is not None:
+        try:
+            return procs.Group(rendered.plain, **popen)
+        except OSError:
+            pass
+    return procs.Group(rendered.argv, **popen)
 
 
 def _echo(chunk: bytes) -> None:

@@ -9,7 +9,9 @@ Shell-style commands never carry values in their text: each value is passed as a
 of ``/bin/sh -c SCRIPT /bin/sh VALUE...`` and the script refers to it through a variable written for
 the quoting context it sits in (amlrun.spec.shell), so every value reaches the command as
 exactly one literal, whatever it contains. ``Rendered.text`` is the same command with the
-values quoted in place, for people (logs, ``module show``).
+values quoted in place, for people (logs, ``module show``). A command with no shell syntax
+at all (a program and plain words, as most are) is also given as ``Rendered.plain``, its
+argument list: a runner may start it without the shell, as make does for such commands.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ _SAFE = re.compile(r"[\w@%+=:,./-]+")
 class Rendered:
     argv: list[str]  # what to execute
     text: str  # the command line as a person reads it
+    #: the same command without a shell, when it is plain words (None: it needs the shell)
+    plain: list[str] | None = None
 
 
 def format_value(value: Any) -> str:
@@ -158,7 +162,53 @@ def _render_shell(module: Module, values: Mapping[str, Any]) -> Rendered:
         names = " ".join(f"_amlrun_{n}=${{{n}}}" for n in slots.values())
         body = f"{names}; shift {len(slots)}; {body}"
     args = [format_value(values[name]) for name in slots]
-    return Rendered(argv=[SHELL, "-c", body, SHELL, *args], text="".join(text).strip())
+    argv = [SHELL, "-c", body, SHELL, *args]
+    flat = _flat(module.command.items, values)
+    return Rendered(argv=argv, text="".join(text).strip(), plain=_plain_words(flat, values))
+
+
+#: what /bin/sh runs itself (reserved words, builtins): a command starting so needs the shell
+_SH_WORDS = (
+    "case do done elif else esac fi for if in then until while . : alias bg break cd command "
+    "continue echo eval exec exit export false fc fg getopts hash jobs kill local printf pwd "
+    "read readonly return set shift test times trap true type ulimit umask unalias unset wait"
+)
+_SH_OWN = frozenset(_SH_WORDS.split())
+#: text the shell reads as literal words split by blanks: no quotes, $, globs, ~, #,
+#: redirections, operators or newlines
+_PLAIN = re.compile(r"[\w@%+=:,./ \t-]*")
+_BLANKS = re.compile(r"[ \t]+")
+
+
+def _plain_words(items: list[Text | Ref], values: Mapping[str, Any]) -> list[str] | None:
+    """The words ``sh`` would make of the command, if it has no shell syntax; else None.
+
+    A placeholder's value is one literal glued to the text around it, exactly what its
+    quoted reference gives in the shell. The program must be a literal word that is not
+    an assignment or something sh runs itself.
+    """
+    head = items[0].text.lstrip(" \t") if items and isinstance(items[0], Text) else ""
+    if not head or (len(items) > 1 and not _BLANKS.search(head)):
+        return None
+    words: list[str] = []
+    word: str | None = None
+    for it in items:
+        if isinstance(it, Ref):
+            word = (word or "") + format_value(values[it.name])
+            continue
+        if not _PLAIN.fullmatch(it.text):
+            return None
+        for i, piece in enumerate(_BLANKS.split(it.text)):
+            if i and word is not None:  # a blank ends the word before it
+                words.append(word)
+                word = None
+            if piece:
+                word = (word or "") + piece
+    if word is not None:
+        words.append(word)
+    if "=" in words[0] or words[0] in _SH_OWN:
+        return None
+    return words
 
 
 def _is_integer(module: Module, ref: Ref, value: str) -> bool:
