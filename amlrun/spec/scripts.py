@@ -21,12 +21,12 @@ _SHELL_SYNTAX = frozenset("'\"\\\x0b\x0c\x1c\x1d\x1e\x1f")
 def missing_script(module: Module) -> str | None:
     """The script named by the command if it is certainly absent from the snapshot."""
     code = module.code
-    if code.root is None or code.missing is not None or not os.path.isdir(code.root):
+    if code.root is None or code.missing is not None:
         return None
     script = _script(module)
-    if script is None:
+    if script is None or os.path.isfile(os.path.join(code.root, script)):
         return None
-    if os.path.isfile(os.path.join(code.root, script)):
+    if not os.path.isdir(code.root):  # told as a missing folder, not a missing script
         return None
     head = script.split("/")[0]
     for src, name in code.includes:
