@@ -217,6 +217,8 @@ NEEDS_SHELL = [
     f"echo {V}",
     f"X=1 python argv.py {V}",
     "cd sub",
+    f"time python argv.py {V}",
+    "source env.sh",
     f"python argv.py ~/{V}",
     f"python argv.py *.txt {V}",
     f"python argv.py {V} # note",

@@ -167,11 +167,15 @@ def _render_shell(module: Module, values: Mapping[str, Any]) -> Rendered:
     return Rendered(argv=argv, text="".join(text).strip(), plain=_plain_words(flat, values))
 
 
-#: what /bin/sh runs itself (reserved words, builtins): a command starting so needs the shell
+#: what /bin/sh runs itself (reserved words, builtins; bash's too, where sh is bash): a
+#: command starting so needs the shell
 _SH_WORDS = (
     "case do done elif else esac fi for if in then until while . : alias bg break cd command "
     "continue echo eval exec exit export false fc fg getopts hash jobs kill local printf pwd "
-    "read readonly return set shift test times trap true type ulimit umask unalias unset wait"
+    "read readonly return set shift test times trap true type ulimit umask unalias unset wait "
+    "time function select coproc source declare typeset let shopt builtin caller enable help "
+    "history logout mapfile readarray suspend disown dirs popd pushd compgen complete compopt "
+    "bind"
 )
 _SH_OWN = frozenset(_SH_WORDS.split())
 #: text the shell reads as literal words split by blanks: no quotes, $, globs, ~, #,
