@@ -49,8 +49,6 @@ def run_prepared(
 
     Output folders (and parents of file outputs) are created first, as Azure ML does.
     """
-    from amlrun.backends.job import tracking_env
-
     for name, path in outputs.items():
         port = job.module.output(name)
         (path.parent if port is not None and port.is_file else path).mkdir(
@@ -58,15 +56,7 @@ def run_prepared(
         )
     paths: dict[str, Any] = {k: str(v) for k, v in {**inputs, **outputs}.items()}
     rendered = job.rendered(paths)
-    env = dict(os.environ)
-    env.update(dict(job.environment.variables))
-    env.update(job.env_vars)
-    env["PATH"] = f"{bin_dir_for(job.environment)}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    env["PWD"] = str(workdir)  # as the shell sets it, for a command started without one
-    if job.tracking_dir is not None:
-        job.tracking_dir.parent.mkdir(parents=True, exist_ok=True)  # mlflow makes the store
-        env.update(tracking_env(job.tracking_dir.resolve()))
+    env = _step_env(job, workdir)
     start = time.perf_counter()
     chunks: list[bytes] = []
     try:
@@ -98,6 +88,23 @@ def run_prepared(
     if code < 0 and job.timeout_s and time.perf_counter() - start >= job.timeout_s:
         chunks.append(f"\namlrun: timed out after {job.timeout_s} s\n".encode())
     return code, b"".join(chunks), time.perf_counter() - start
+
+
+def _step_env(job: Job, workdir: Path) -> dict[str, str]:
+    """amlrun's environment plus the step's variables, its ``python`` first on PATH, and
+    mlflow pointed at the run's store."""
+    from amlrun.backends.job import tracking_env
+
+    env = dict(os.environ)
+    env.update(dict(job.environment.variables))
+    env.update(job.env_vars)
+    env["PATH"] = f"{bin_dir_for(job.environment)}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env["PWD"] = str(workdir)  # as the shell sets it, for a command started without one
+    if job.tracking_dir is not None:
+        job.tracking_dir.parent.mkdir(parents=True, exist_ok=True)  # mlflow makes the store
+        env.update(tracking_env(job.tracking_dir.resolve()))
+    return env
 
 
 def _start(rendered: Rendered, **popen: Any) -> procs.Group:
