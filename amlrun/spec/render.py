@@ -144,7 +144,8 @@ def _render_shell(module: Module, values: Mapping[str, Any]) -> Rendered:
     script: list[str] = []
     text: list[str] = []
     slots: dict[str, int] = {}  # placeholder name -> argument number
-    for it in _flat(module.command.items, values):
+    flat = _flat(module.command.items, values)
+    for it in flat:
         if isinstance(it, Text):
             scanner.feed(it.text)
             script.append(it.text)
@@ -163,7 +164,6 @@ def _render_shell(module: Module, values: Mapping[str, Any]) -> Rendered:
         body = f"{names}; shift {len(slots)}; {body}"
     args = [format_value(values[name]) for name in slots]
     argv = [SHELL, "-c", body, SHELL, *args]
-    flat = _flat(module.command.items, values)
     return Rendered(argv=argv, text="".join(text).strip(), plain=_plain_words(flat, values))
 
 
