@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
 from pathlib import Path
@@ -141,3 +142,39 @@ def test_who_ran_a_key_and_whether_it_failed_are_found_among_reused_records(tmp_
 
     assert db.last_failure("p.yml", "train", "k1") is None
     assert db.producer("k1") == ("20260103-000000-aaaaaa", "l.log")
+
+
+def _keyed_rows(n: int, status: str) -> list[dict]:
+    parts = [{"params": {"i": i}, "snapshot": f"tree{i}"} for i in range(n)]
+    return [
+        {"name": f"s{i}", "status": status, "key": f"key{i}", "components": p,
+         "components_json": json.dumps(p)}
+        for i, p in enumerate(parts)
+    ]  # fmt: skip
+
+
+def test_a_null_run_records_its_steps_without_another_copy_of_their_components(tmp_path: Path):
+    db = RunDB(tmp_path / "runs.sqlite")
+    runs = [f"2026010{n}-000000-aaaaaa" for n in range(4)]
+    for n, run_id in enumerate(runs):
+        db.start_run(run_id, "p", "p.yml")
+        db.record_steps(run_id, _keyed_rows(200, "ran" if n == 0 else "reused"))
+
+    copies = db.conn.execute("SELECT COUNT(*) FROM key_components").fetchone()[0]
+    inline = db.conn.execute("SELECT COUNT(*) FROM steps WHERE components IS NOT NULL")
+    assert (copies, inline.fetchone()[0]) == (200, 0)  # once per key, not once per run
+    for run_id in runs:  # every run still says what each step was keyed with
+        assert db.step_components(run_id)["s7"] == {"params": {"i": 7}, "snapshot": "tree7"}
+        assert db.step_records(run_id)["s7"][1] == "key7"
+
+
+def test_rows_recorded_by_an_older_amlrun_keep_their_own_components(tmp_path: Path):
+    db = RunDB(tmp_path / "runs.sqlite")
+    db.start_run("20250101-000000-aaaaaa", "p", "p.yml")
+    with db.conn:  # what an amlrun without key_components wrote
+        db.conn.execute(
+            "INSERT INTO steps VALUES (?, 's0', 'ran', 'key0', 1.0, '', 'local', NULL, ?)",
+            ("20250101-000000-aaaaaa", json.dumps({"params": {"i": 0}})),
+        )
+
+    assert db.step_components("20250101-000000-aaaaaa") == {"s0": {"params": {"i": 0}}}

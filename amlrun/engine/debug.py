@@ -11,7 +11,6 @@ stages it; upstream outputs come from the store; outputs start empty.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import shutil
@@ -101,23 +100,19 @@ def recorded_step(ws: Any, run_id: str, step: str) -> RecordedStep:
         row = db.run(run_id)
         if row is None:
             raise SpecError(f"no run '{run_id}' is recorded", fix="see amlrun runs list")
-        got = db.conn.execute(
-            "SELECT key, components FROM steps WHERE run_id = ? AND name = ?", (row[0], step)
-        ).fetchone()
-        if got is None or not got[1]:
-            names = ", ".join(s[0] for s in db.steps(row[0])) or "(none recorded)"
+        records = db.step_records(row[0])
+        _, key, components = records.get(step) or ("", None, None)
+        if not components:
+            names = ", ".join(records) or "(none recorded)"
             raise SpecError(
                 f"run {row[0]} has no recorded step '{step}'", fix=f"use one of: {names}"
             )
-        components = json.loads(got[1])
         files = db.tree_files(components.get("snapshot") or "")
         invocation = db.invocation(row[0])
     finally:
         db.close()
     sets = tuple(invocation.get("sets") or ())
-    return RecordedStep(
-        row[0], row[5], step, got[0], components, files, sets, invocation.get("cwd")
-    )
+    return RecordedStep(row[0], row[5], step, key, components, files, sets, invocation.get("cwd"))
 
 
 def recreate(ws: Any, pipeline: Any, store: Any, rec: RecordedStep, root: Path) -> DebugFolder:

@@ -7,7 +7,6 @@ reused step shows what its producing run logged, see :mod:`amlrun.runs.metrics`)
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,11 +78,7 @@ def compare_runs(db: RunDB, a: str, b: str) -> Comparison:
 
 def _steps(db: RunDB, run_id: str) -> dict[str, tuple[str, str | None, dict | None]]:
     """Step -> (status, key, key components) as run ``run_id`` recorded it."""
-    rows = db.conn.execute(
-        "SELECT name, status, key, components FROM steps WHERE run_id = ? ORDER BY rowid",
-        (run_id,),
-    ).fetchall()
-    return {n: (st, key, json.loads(c) if c else None) for n, st, key, c in rows}
+    return db.step_records(run_id)
 
 
 def _step_diff(db: RunDB, name: str, a: tuple | None, b: tuple | None) -> StepDiff:

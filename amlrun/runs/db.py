@@ -36,7 +36,15 @@ DROP INDEX IF EXISTS steps_by_name;
 CREATE TABLE IF NOT EXISTS step_last (
   source TEXT, name TEXT, components TEXT, PRIMARY KEY (source, name)
 );
+-- A key's components are stored once: a key is their hash, and a null run of 10,000 steps
+-- otherwise added 2.4 MB of copies to the file. A step row keeps its own only without a key.
+CREATE TABLE IF NOT EXISTS key_components (key TEXT PRIMARY KEY, components TEXT);
 """
+#: a step row's key components: its own (rows of older amlruns, rows without a key), else
+#: its key's
+_COMPONENTS = (
+    "COALESCE(s.components, (SELECT k.components FROM key_components k WHERE k.key = s.key))"
+)
 #: the partial index's condition, spelled as in _SCHEMA in each query that uses the index
 _EXECUTED = "s.status IN ('ran', 'failed')"
 
@@ -156,8 +164,15 @@ class RunDB:
             for r in rows
             if r.get("components")
         }
+        #: rows whose components are their key's: computed with it (a sweep node takes its
+        #: best trial's key, and no components of its own)
+        keyed = {r["name"]: r["key"] for r in rows if r.get("key") and r.get("components_json")}
         source = self.conn.execute("SELECT source FROM runs WHERE id = ?", (run_id,)).fetchone()
         with self.conn:
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO key_components VALUES (?, ?)",
+                [(key, components[name]) for name, key in keyed.items()],
+            )
             self.conn.executemany(
                 "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -170,7 +185,7 @@ class RunDB:
                         r.get("reason"),
                         r.get("backend"),
                         r.get("log"),
-                        components.get(r["name"]),
+                        None if r["name"] in keyed else components.get(r["name"]),
                     )
                     for r in rows
                 ],
@@ -210,11 +225,11 @@ class RunDB:
         ).fetchall()
         if not rows:  # a database from before step_last: the history, once
             rows = self.conn.execute(
-                "SELECT s.name, s.components FROM steps s JOIN runs r ON r.id = s.run_id "
-                "WHERE r.source = ? AND s.components IS NOT NULL ORDER BY r.started",
+                f"SELECT s.name, {_COMPONENTS} FROM steps s JOIN runs r ON r.id = s.run_id "
+                "WHERE r.source = ? ORDER BY r.started",
                 (source,),
             ).fetchall()
-            newest = dict(rows)
+            newest = {name: c for name, c in rows if c is not None}
             with self.conn:
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO step_last VALUES (?, ?, ?)",
@@ -280,11 +295,17 @@ class RunDB:
 
     def step_components(self, run_id: str) -> dict[str, dict]:
         """Step name -> the key components recorded for it in run ``run_id``."""
+        return {name: c for name, (_, _, c) in self.step_records(run_id).items() if c}
+
+    def step_records(self, run_id: str) -> dict[str, tuple[str, str | None, dict | None]]:
+        """Step name -> (status, key, key components) as run ``run_id`` recorded it, in the
+        order it recorded them."""
         rows = self.conn.execute(
-            "SELECT name, components FROM steps WHERE run_id = ? AND components IS NOT NULL",
+            f"SELECT s.name, s.status, s.key, {_COMPONENTS} FROM steps s WHERE s.run_id = ? "
+            "ORDER BY s.rowid",
             (run_id,),
         ).fetchall()
-        return {name: json.loads(c) for name, c in rows}
+        return {n: (st, key, json.loads(c) if c else None) for n, st, key, c in rows}
 
     def key_pipelines(self) -> dict[str, str]:
         """Step key -> the pipeline of the newest run that recorded it."""
