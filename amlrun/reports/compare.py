@@ -60,7 +60,7 @@ def _delta(m: ValueDiff) -> float | None:
 
 def compare_runs(db: RunDB, a: str, b: str) -> Comparison:
     """Run ``b`` against run ``a`` (full ids, as :meth:`RunDB.run` returns them)."""
-    steps_a, steps_b = _steps(db, a), _steps(db, b)
+    steps_a, steps_b = db.step_records(a), db.step_records(b)
     names = [*steps_a, *(n for n in steps_b if n not in steps_a)]
     diffs = tuple(_step_diff(db, n, steps_a.get(n), steps_b.get(n)) for n in names)
     logged_a, logged_b = step_metrics(db, a), step_metrics(db, b)
@@ -74,11 +74,6 @@ def compare_runs(db: RunDB, a: str, b: str) -> Comparison:
             ma, mb = la.metrics.get(m), lb.metrics.get(m)
             metrics.append(ValueDiff(name, m, ma and ma.last, mb and mb.last))
     return Comparison(a, b, diffs, tuple(params), tuple(metrics))
-
-
-def _steps(db: RunDB, run_id: str) -> dict[str, tuple[str, str | None, dict | None]]:
-    """Step -> (status, key, key components) as run ``run_id`` recorded it."""
-    return db.step_records(run_id)
 
 
 def _step_diff(db: RunDB, name: str, a: tuple | None, b: tuple | None) -> StepDiff:
